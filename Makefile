@@ -1,0 +1,39 @@
+# Two entry points for a fresh machine: `make build` and `make test`.
+# Both create .venv (Python 3.11+) and install the pinned dependencies when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DIST ?= dist
+
+.PHONY: build test lint validate golden clean venv
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+validate: $(STAMP)
+	$(BIN)/dac validate
+
+build: $(STAMP)
+	$(BIN)/dac build --out $(DIST)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Regenerate the golden SPL/EQL files after an intended query change; review the diff.
+golden: $(STAMP)
+	$(BIN)/python -m converters.golden
+
+clean:
+	rm -rf $(DIST) .pytest_cache .mypy_cache .ruff_cache

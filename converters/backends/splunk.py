@@ -1,0 +1,85 @@
+"""Splunk SPL: pySigma's Splunk backend plus data-source macros, per-rule filter macros and the
+disposable-domain lookup."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sigma.backends.splunk import SplunkBackend
+from sigma.conditions import ConditionFieldEqualsValueExpression
+from sigma.conversion.state import ConversionState
+from sigma.correlations import SigmaCorrelationRule
+from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
+from sigma.rule import SigmaRule
+
+from converters.backends.common import source_field, state_source, under_not
+from converters.pipelines.placeholders import marked_field
+
+DISPOSABLE_LOOKUP = "dac_disposable_email_domains"
+_MARKS = "dac_disposable_marks"
+
+
+def filter_macro(rule_name: str) -> str:
+    return f"{rule_name}_filter"
+
+
+def _token(index: int) -> str:
+    return f"__dac_disposable_{index}__"
+
+
+def disposable_output(index: int) -> str:
+    """The result field that holds the listed domain an address matched."""
+    return f"dac_disposable_domain_{index}"
+
+
+class DacSplunkBackend(SplunkBackend):  # type: ignore[misc]
+    name: ClassVar[str] = "dac-t1585 Splunk backend"
+
+    def convert_condition_field_eq_val_str(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
+        sigma_field = marked_field(cond.field)
+        if sigma_field is None:
+            return super().convert_condition_field_eq_val_str(cond, state)
+        if under_not(cond):
+            # The search prefilters on "field is present"; under NOT that would drop matches.
+            raise SigmaFeatureNotSupportedByBackendError(
+                "Splunk: a disposable-domain test under 'not' is not supported; "
+                "write the rule without negating it"
+            )
+        marks: list[str] = state.processing_state.setdefault(_MARKS, [])
+        marks.append(sigma_field)
+        return _token(len(marks) - 1)
+
+    def finish_query(self, rule: Any, query: Any, state: ConversionState) -> Any:
+        query = super().finish_query(rule, query, state)
+        if not isinstance(rule, SigmaRule) or not isinstance(query, str):
+            return query
+        source = state_source(state.processing_state)
+        marks: list[str] = state.processing_state.get(_MARKS, [])
+        prefilter = postfilter = query
+        lookups: list[str] = []
+        for index, sigma_field in enumerate(marks):
+            field = source_field(source, sigma_field)
+            exact = field.splunk_exact or f"'{field.splunk}'"
+            prefilter = prefilter.replace(_token(index), f'"{field.splunk}"=*')
+            postfilter = postfilter.replace(_token(index), f"{disposable_output(index)}=*")
+            lookups += [
+                f"| eval dac_address_{index}={exact}",
+                f'| rex field=dac_address_{index} max_match=0 "@(?<dac_domain_{index}>[A-Za-z0-9.-]+)"',
+                f"| lookup {DISPOSABLE_LOOKUP} domain AS dac_domain_{index} "
+                f"OUTPUT disposable_domain AS {disposable_output(index)}",
+            ]
+        lines = [f"`{source.splunk_macro}` ({prefilter})", *lookups]
+        if marks:
+            lines.append(f"| search ({postfilter})")
+        lines.append(f"| `{filter_macro(rule.name)}`")
+        return "\n".join(lines)
+
+    def finalize_query_default(
+        self, rule: Any, query: str, index: int, state: ConversionState
+    ) -> str:
+        if isinstance(rule, SigmaCorrelationRule):
+            return f"{query}\n| `{filter_macro(rule.name)}`"
+        # Rule fields become the alert's columns; pySigma's plain "| table" is replaced by ours.
+        return query

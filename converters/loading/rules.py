@@ -1,0 +1,280 @@
+"""Stage 1: Sigma YAML files -> validated rule documents with their metadata.
+
+Every problem names the file, the line where known and the rule; all problems of a run are
+collected so the engineer fixes them in one pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule
+from sigma.exceptions import SigmaError
+from sigma.rule import SigmaRule
+
+from converters import attack
+from converters.errors import DacError, Problem
+from converters.loading.schema import INDICATORS, check_document
+from converters.sources import DataSource, find_source
+
+RULE_SUFFIXES = (".yml", ".yaml")
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    """One Sigma rule as committed, with what the build needs to know about it."""
+
+    path: Path
+    document: dict[str, Any]
+    lines: dict[str, int]  # top-level key -> line number (1-based)
+
+    @property
+    def id(self) -> str:
+        return str(self.document["id"])
+
+    @property
+    def name(self) -> str:
+        return str(self.document["name"])
+
+    @property
+    def title(self) -> str:
+        return str(self.document["title"])
+
+    @property
+    def indicator(self) -> str:
+        return str(self.document["indicator"])
+
+    @property
+    def level(self) -> str:
+        return str(self.document["level"])
+
+    @property
+    def is_correlation(self) -> bool:
+        return "correlation" in self.document
+
+    @property
+    def tags(self) -> list[str]:
+        return [str(t) for t in self.document.get("tags", [])]
+
+    @property
+    def content_hash(self) -> str:
+        canonical = json.dumps(self.document, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def line(self, key: str) -> int | None:
+        return self.lines.get(key)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The loaded, validated rules. Conversions mutate pySigma objects, so every consumer asks
+    for its own fresh collection."""
+
+    root: Path
+    docs: tuple[RuleDoc, ...]
+
+    def by_name(self, name: str) -> RuleDoc:
+        for doc in self.docs:
+            if doc.name == name:
+                return doc
+        raise KeyError(name)
+
+    def by_id(self, rule_id: str) -> RuleDoc:
+        for doc in self.docs:
+            if doc.id == rule_id:
+                return doc
+        raise KeyError(rule_id)
+
+    def fresh_collection(self) -> SigmaCollection:
+        rules: list[SigmaRule | SigmaCorrelationRule] = [_parse(doc) for doc in self.docs]
+        collection = SigmaCollection(rules)  # type: ignore[arg-type]
+        collection.resolve_rule_references()
+        return collection
+
+    def sources_of(self, doc: RuleDoc) -> list[DataSource]:
+        """The data sources a rule reads, following correlation references."""
+        if not doc.is_correlation:
+            ls = doc.document["logsource"]
+            source = find_source(ls.get("product"), ls.get("service"))
+            return [source] if source else []
+        found: list[DataSource] = []
+        for ref in doc.document["correlation"]["rules"]:
+            for source in self.sources_of(self._ref(ref)):
+                if source not in found:
+                    found.append(source)
+        return found
+
+    def base_rules_of(self, doc: RuleDoc) -> list[RuleDoc]:
+        if not doc.is_correlation:
+            return [doc]
+        result: list[RuleDoc] = []
+        for ref in doc.document["correlation"]["rules"]:
+            result.extend(self.base_rules_of(self._ref(ref)))
+        return result
+
+    def _ref(self, ref: str) -> RuleDoc:
+        for doc in self.docs:
+            if ref in (doc.name, doc.id):
+                return doc
+        raise KeyError(ref)
+
+
+def _parse(doc: RuleDoc) -> SigmaRule | SigmaCorrelationRule:
+    if doc.is_correlation:
+        return SigmaCorrelationRule.from_dict(doc.document)
+    return SigmaRule.from_dict(doc.document)
+
+
+def _line_map(node: yaml.Node) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, _value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                lines[str(key.value)] = key.start_mark.line + 1
+    return lines
+
+
+def _read_documents(path: Path) -> tuple[list[RuleDoc], list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [Problem(path, f"cannot read the file: {exc}")]
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        values = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        return [], [Problem(path, f"malformed YAML: {exc}", line=line)]
+    docs: list[RuleDoc] = []
+    problems: list[Problem] = []
+    for node, value in zip(nodes, values, strict=True):
+        if value is None:
+            continue
+        line = node.start_mark.line + 1 if node is not None else None
+        if not isinstance(value, dict):
+            problems.append(Problem(path, "a rule must be a YAML mapping", line=line))
+            continue
+        docs.append(RuleDoc(path, value, _line_map(node)))
+    return docs, problems
+
+
+def rule_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
+
+
+def load_rules(root: Path) -> RuleSet:
+    """Load and validate every rule under ``root``; raise DacError listing all problems."""
+    if not root.is_dir():
+        raise DacError([Problem(root, "the rules folder does not exist")])
+    problems: list[Problem] = []
+    docs: list[RuleDoc] = []
+    for path in rule_files(root):
+        file_docs, file_problems = _read_documents(path)
+        problems.extend(file_problems)
+        docs.extend(file_docs)
+    if not docs and not problems:
+        problems.append(Problem(root, "no Sigma rules (*.yml) found"))
+
+    known = attack.load()
+    for doc in docs:
+        problems.extend(check_document(doc.path, doc.document, doc.lines, known))
+    problems.extend(_check_unique(docs))
+    if not problems:
+        problems.extend(_check_references(docs))
+    if not problems:
+        problems.extend(_check_pysigma(docs))
+    if problems:
+        raise DacError(problems)
+    return RuleSet(root, tuple(docs))
+
+
+def _check_unique(docs: list[RuleDoc]) -> list[Problem]:
+    problems: list[Problem] = []
+    for key in ("id", "name"):
+        seen: dict[str, RuleDoc] = {}
+        for doc in docs:
+            value = doc.document.get(key)
+            if value is None:
+                continue
+            value = str(value)
+            if value in seen:
+                first = seen[value]
+                problems.append(
+                    Problem(
+                        doc.path,
+                        f"duplicate {key} {value!r}: also used by {first.path}",
+                        rule=value,
+                        line=doc.line(key),
+                    )
+                )
+            else:
+                seen[value] = doc
+    return problems
+
+
+def _check_references(docs: list[RuleDoc]) -> list[Problem]:
+    problems: list[Problem] = []
+    names = {doc.name for doc in docs} | {doc.id for doc in docs}
+    for doc in docs:
+        if not doc.is_correlation:
+            source = doc.document["logsource"]
+            if find_source(source.get("product"), source.get("service")) is None:
+                problems.append(
+                    Problem(
+                        doc.path,
+                        f"unknown logsource {source!r}: no data source in converters/sources.py "
+                        "serves it",
+                        rule=doc.id,
+                        line=doc.line("logsource"),
+                    )
+                )
+            continue
+        for ref in doc.document["correlation"].get("rules", []):
+            if ref not in names:
+                problems.append(
+                    Problem(
+                        doc.path,
+                        f"correlation refers to unknown rule {ref!r}",
+                        rule=doc.id,
+                        line=doc.line("correlation"),
+                    )
+                )
+    return problems
+
+
+def _check_pysigma(docs: list[RuleDoc]) -> list[Problem]:
+    """Let pySigma parse each rule (modifiers, condition syntax, correlation fields)."""
+    problems: list[Problem] = []
+    for doc in docs:
+        try:
+            rule = _parse(doc)
+            if isinstance(rule, SigmaRule):
+                # Parsing the condition is lazy in pySigma; force it so errors surface here.
+                for condition in rule.detection.parsed_condition:
+                    _ = condition.parsed
+        except SigmaError as exc:
+            problems.append(Problem(doc.path, _sigma_reason(exc), rule=doc.id, line=_line_of(exc, doc)))
+    return problems
+
+
+def _sigma_reason(exc: SigmaError) -> str:
+    # pySigma appends its own location; ours is already in the Problem.
+    return str(exc.args[0]) if exc.args else type(exc).__name__
+
+
+def _line_of(exc: SigmaError, doc: RuleDoc) -> int | None:
+    text = str(exc).lower()
+    for key in ("correlation", "detection", "logsource", "tags", "level", "status", "date"):
+        if key in text:
+            return doc.line(key)
+    return doc.line("detection") or doc.line("correlation")
+
+
+__all__ = ["INDICATORS", "RuleDoc", "RuleSet", "load_rules", "rule_files"]

@@ -1,0 +1,109 @@
+"""The rule schema: which keys a rule may carry, which are required, what values are allowed.
+
+Strict on purpose (unknown keys are errors): a misspelt key would otherwise vanish from every
+output without a word.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from converters.attack import Attack, split_tags
+from converters.errors import Problem
+
+# The playbook's key indicators; every output carries the rule's one.
+INDICATORS: tuple[str, ...] = (
+    "bulk-account-creation",
+    "disposable-email-domain",
+    "suspicious-source-ip",
+    "untraceable-account",
+    "new-account-mail-burst",
+    "disposable-email-service-traffic",
+    "escalation",
+)
+
+LEVELS = ("informational", "low", "medium", "high", "critical")
+STATUSES = ("stable", "test", "experimental", "deprecated", "unsupported")
+REQUIRED_TECHNIQUE = "T1585.002"
+REQUIRED_TACTIC = "resource-development"
+
+_COMMON_REQUIRED = (
+    "title", "id", "name", "status", "description", "references", "author", "date",
+    "tags", "indicator", "falsepositives", "level",
+)  # fmt: skip
+_COMMON_OPTIONAL = ("modified", "license", "related", "taxonomy", "scope")
+_RULE_KEYS = (*_COMMON_REQUIRED, *_COMMON_OPTIONAL, "logsource", "detection", "fields")
+_CORRELATION_KEYS = (*_COMMON_REQUIRED, *_COMMON_OPTIONAL, "correlation", "generate")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{2,62}$")
+
+
+def check_document(
+    path: Path, doc: dict[str, Any], lines: dict[str, int], known: Attack
+) -> list[Problem]:
+    rule = str(doc.get("id") or doc.get("name") or doc.get("title") or "?")
+    problems: list[Problem] = []
+
+    def problem(reason: str, key: str | None = None) -> None:
+        problems.append(Problem(path, reason, rule=rule, line=lines.get(key) if key else None))
+
+    is_correlation = "correlation" in doc
+    allowed = _CORRELATION_KEYS if is_correlation else _RULE_KEYS
+    for key in doc:
+        if key not in allowed:
+            kind = "correlation rule" if is_correlation else "rule"
+            problem(f"unknown key {key!r} for a {kind}", key)
+    required = (*_COMMON_REQUIRED, "correlation") if is_correlation else (
+        *_COMMON_REQUIRED, "logsource", "detection",
+    )  # fmt: skip
+    for key in required:
+        if key not in doc:
+            problem(f"missing required key {key!r}")
+    if problems:
+        return problems
+
+    try:
+        uuid.UUID(str(doc["id"]))
+    except ValueError:
+        problem(f"id {doc['id']!r} is not a UUID", "id")
+    if not _NAME_RE.match(str(doc["name"])):
+        problem("name must be lower_snake_case, 3 to 63 characters (it names Splunk macros)", "name")
+    if doc["indicator"] not in INDICATORS:
+        problem(
+            f"indicator {doc['indicator']!r} is not a playbook indicator; use one of "
+            + ", ".join(INDICATORS),
+            "indicator",
+        )
+    if doc["level"] not in LEVELS:
+        problem(f"level {doc['level']!r} is not one of {', '.join(LEVELS)}", "level")
+    if doc["status"] not in STATUSES:
+        problem(f"status {doc['status']!r} is not one of {', '.join(STATUSES)}", "status")
+    for key in ("references", "falsepositives", "tags"):
+        value = doc[key]
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            problem(f"{key} must be a non-empty list of strings", key)
+    if not isinstance(doc["description"], str) or not doc["description"].strip():
+        problem("description must be a non-empty string", "description")
+    if problems:
+        return problems
+
+    tactics, techniques = split_tags(doc["tags"])
+    for tactic in tactics:
+        if tactic not in known.tactics:
+            problem(f"tag attack.{tactic} is not an ATT&CK tactic known to this build", "tags")
+    for technique in techniques:
+        if technique not in known.techniques:
+            problem(f"tag attack.{technique.lower()} is not an ATT&CK technique known to this "
+                    "build (converters/data/attack-subset.json)", "tags")  # fmt: skip
+    if REQUIRED_TECHNIQUE not in techniques or REQUIRED_TACTIC not in tactics:
+        problem(
+            f"tags must include attack.{REQUIRED_TACTIC} and attack.{REQUIRED_TECHNIQUE.lower()}",
+            "tags",
+        )
+    if not is_correlation and "fields" in doc:
+        fields = doc["fields"]
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            problem("fields must be a list of field names", "fields")
+    return problems

@@ -1,0 +1,104 @@
+"""Pipelines per data source and target, assembled from converters.sources."""
+
+from __future__ import annotations
+
+from sigma.processing.conditions import IncludeFieldCondition, LogsourceCondition
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.transformations import (
+    AddConditionTransformation,
+    FieldMappingTransformation,
+    MapStringTransformation,
+    SetStateTransformation,
+)
+
+from converters.pipelines.placeholders import DisposableDomainPlaceholderTransformation
+from converters.pipelines.strict import StrictFieldsTransformation
+from converters.sources import SOURCES, DataSource
+
+TARGETS = ("splunk", "elastic", "sqlite")
+
+# The reference engine's table keeps every source's events; this column says which.
+SQLITE_SOURCE_COLUMN = "dac_source"
+
+
+def _field_map(source: DataSource, target: str) -> dict[str, str]:
+    if target == "splunk":
+        return source.splunk_map()
+    if target == "elastic":
+        return source.elastic_map()
+    return {name: name for name in source.field_names()}
+
+
+def source_pipeline(source: DataSource, target: str) -> ProcessingPipeline:
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; known: {', '.join(TARGETS)}")
+
+    def scope() -> list[LogsourceCondition]:
+        # pySigma binds each condition object to one processing item: a new one per item.
+        return [LogsourceCondition(product=source.product, service=source.service)]
+
+    prefix = f"dac_{target}_{source.name}"
+    items: list[ProcessingItem] = [
+        ProcessingItem(
+            StrictFieldsTransformation(source=source, target=target),
+            rule_conditions=scope(),
+            identifier=f"{prefix}_strict_fields",
+        ),
+        ProcessingItem(
+            SetStateTransformation("dac_source", source.name),
+            rule_conditions=scope(),
+            identifier=f"{prefix}_state",
+        ),
+    ]
+    address_fields = frozenset(f.sigma for f in source.fields if f.address_key)
+    items.append(
+        ProcessingItem(
+            DisposableDomainPlaceholderTransformation(address_fields=address_fields),
+            rule_conditions=scope(),
+            identifier=f"{prefix}_disposable_placeholder",
+        )
+    )
+    if target == "elastic":
+        for sigma_field, mapping in source.elastic_value_maps.items():
+            items.append(
+                ProcessingItem(
+                    MapStringTransformation(dict(mapping)),
+                    rule_conditions=scope(),
+                    field_name_conditions=[IncludeFieldCondition([sigma_field])],
+                    identifier=f"{prefix}_values_{sigma_field}",
+                )
+            )
+    items.append(
+        ProcessingItem(
+            FieldMappingTransformation(dict(_field_map(source, target))),  # type: ignore[arg-type]
+            rule_conditions=scope(),
+            identifier=f"{prefix}_fields",
+        )
+    )
+    scope_condition = {
+        "elastic": {"event.dataset": source.elastic_dataset},
+        "sqlite": {SQLITE_SOURCE_COLUMN: source.name},
+    }.get(target)
+    if scope_condition:
+        # Splunk scopes through the data-source macro instead (see the Splunk backend).
+        items.append(
+            ProcessingItem(
+                AddConditionTransformation(scope_condition),  # type: ignore[arg-type]
+                rule_conditions=scope(),
+                identifier=f"{prefix}_scope",
+            )
+        )
+    return ProcessingPipeline(
+        name=f"dac-t1585 {target} pipeline for {source.title}",
+        priority=20,
+        items=items,
+        allowed_backends=frozenset(),
+    )
+
+
+def pipeline_for(target: str) -> ProcessingPipeline:
+    """Every data source's pipeline for one target, each guarded by its logsource."""
+    pipeline = source_pipeline(SOURCES[0], target)
+    for source in SOURCES[1:]:
+        pipeline = pipeline + source_pipeline(source, target)
+    return pipeline
