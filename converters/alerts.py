@@ -1,0 +1,107 @@
+"""What an alert says about itself, per target: the rule's logic in words and its entities in the
+target's field names. Feeds the playbook renderer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from converters.loading.rules import RuleDoc, RuleSet
+from converters.pipelines.placeholders import DISPOSABLE_PLACEHOLDER
+from converters.playbook.model import AlertContext, Entity
+from converters.sources import DataSource
+
+_OPERATORS = {"gte": "at least", "gt": "more than", "lte": "at most", "lt": "fewer than", "eq": "exactly"}
+
+
+def detection_fields(doc: RuleDoc) -> list[str]:
+    """Sigma field names a single-event rule tests, in order of appearance."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                name = str(key).split("|", 1)[0]
+                if name and name not in found:
+                    found.append(name)
+                if isinstance(value, dict | list):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                if isinstance(item, dict):
+                    walk(item)
+
+    for name, selection in doc.document.get("detection", {}).items():
+        if name != "condition":
+            walk(selection)
+    return found
+
+
+def disposable_fields(doc: RuleDoc) -> list[str]:
+    """Sigma fields a rule tests against the disposable-domain placeholder."""
+    marker = f"%{DISPOSABLE_PLACEHOLDER}%"
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            name, _, modifiers = str(key).partition("|")
+            if isinstance(node, dict) and "expand" in modifiers.split("|") and value == marker:
+                found.append(name)
+            elif isinstance(value, dict | list):
+                walk(value)
+
+    walk({k: v for k, v in doc.document.get("detection", {}).items() if k != "condition"})
+    return found
+
+
+def target_field(source: DataSource, sigma_field: str, target: str) -> str:
+    field = source.field(sigma_field)
+    if field is None:
+        return sigma_field
+    return field.splunk if target == "splunk" else field.elastic
+
+
+def logic_text(ruleset: RuleSet, doc: RuleDoc) -> str:
+    if not doc.is_correlation:
+        return "Fires on every event that matches: " + ", ".join(detection_fields(doc)) + "."
+    corr = doc.document["correlation"]
+    (op, count), = corr["condition"].items()
+    refs = ", ".join(ruleset._ref(r).title for r in corr["rules"])
+    group = ", ".join(corr.get("group-by", [])) or "everything"
+    return (
+        f"Fires when {_OPERATORS.get(op, op)} {count} events of '{refs}' fall within "
+        f"{corr['timespan']} (a sliding window), counted per {group}."
+    )
+
+
+def entities_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Entity, ...]:
+    sources = ruleset.sources_of(doc)
+    if doc.is_correlation:
+        entities = [
+            Entity(label=name, field=target_field(sources[0], name, target))
+            for name in doc.document["correlation"].get("group-by", [])
+        ]
+        if target == "splunk":  # the stats output; EQL sequence alerts carry no such count
+            entities.append(Entity(label="Events in the window", field="event_count"))
+        return tuple(entities)
+    source = sources[0]
+    return tuple(
+        Entity(label=label, field=target_field(source, name, target))
+        for label, name in source.entities
+    )
+
+
+def alert_context(ruleset: RuleSet, doc: RuleDoc, target: str) -> AlertContext:
+    return AlertContext(
+        rule_id=doc.id,
+        rule_name=doc.name,
+        title=doc.title,
+        description=str(doc.document["description"]).strip(),
+        level=doc.level,
+        indicator=doc.indicator,
+        logic=logic_text(ruleset, doc),
+        data_sources=tuple(s.title for s in ruleset.sources_of(doc)),
+        falsepositives=tuple(str(f) for f in doc.document["falsepositives"]),
+        references=tuple(str(r) for r in doc.document["references"]),
+        entities=entities_for(ruleset, doc, target),
+    )

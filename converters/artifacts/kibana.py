@@ -1,0 +1,66 @@
+"""Stage 4 (Elastic): a Kibana detection rule (EQL type) as Kibana's create/import API takes it.
+
+Kibana drops unknown keys silently, so this model is the only place the keys are spelt."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RequiredField:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class RelatedIntegration:
+    package: str
+    version: str
+
+
+@dataclass(frozen=True)
+class KibanaRule:
+    rule_id: str
+    name: str
+    description: str
+    note: str
+    setup: str
+    type: str
+    language: str
+    query: str
+    index: tuple[str, ...]
+    severity: str
+    risk_score: int
+    threat: tuple[dict[str, Any], ...]
+    required_fields: tuple[RequiredField, ...]
+    related_integrations: tuple[RelatedIntegration, ...]
+    interval: str
+    from_: str
+    max_signals: int
+    version: int
+    tags: tuple[str, ...]
+    author: tuple[str, ...]
+    references: tuple[str, ...]
+    false_positives: tuple[str, ...]
+    license: str
+    enabled: bool
+    meta: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["from"] = data.pop("from_")
+        for key, value in data.items():
+            if isinstance(value, tuple):
+                data[key] = list(value)
+        return data
+
+
+SEVERITY = {
+    "informational": ("low", 21),
+    "low": ("low", 21),
+    "medium": ("medium", 47),
+    "high": ("high", 73),
+    "critical": ("critical", 99),
+}

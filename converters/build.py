@@ -1,0 +1,218 @@
+"""The build: Sigma rules -> dist/ (Splunk app, Kibana rules, enrichment, playbook pages,
+manifest). Everything is produced in a temporary folder beside dist/ and swapped in only when
+all of it succeeded, so a failed build leaves the previous dist/ as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+from converters import attack
+from converters.alerts import alert_context
+from converters.compile import compile_target
+from converters.domains import DomainList, load_domains
+from converters.errors import DacError, Problem
+from converters.loading.rules import RuleDoc, RuleSet, load_rules
+from converters.playbook.model import AlertContext, Playbook, load_playbook
+from converters.playbook.render import render_elastic, render_pages, render_splunk
+from converters.targets.enrichment import make_enrichment
+from converters.targets.kibana import kibana_rule
+from converters.targets.splunk import make_app
+from converters.versions import LOCK_FILE, read_lock, versions
+from converters.writers.conf import ConfValueError
+from converters.writers.elastic import write_enrichment, write_rules
+from converters.writers.splunk import write_app
+
+PLAYBOOK_FILE = Path("playbooks/T1585.002.yml")
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where the inputs live; defaults are the repository layout."""
+
+    root: Path
+    rules: Path
+    playbook: Path
+
+    @classmethod
+    def at(cls, root: Path, rules: Path | None = None) -> Project:
+        return cls(root, rules or root / "sigma_rules", root / PLAYBOOK_FILE)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    ruleset: RuleSet
+    playbook: Playbook
+    domains: DomainList
+    queries: dict[str, dict[str, str]]  # target -> rule id -> query
+
+
+def load_inputs(project: Project, targets: tuple[str, ...] = ("splunk", "elastic")) -> Inputs:
+    """Everything `dac validate` checks: rules, playbook, lists, and compilation per target."""
+    attack.configure_pysigma_offline()
+    problems: list[Problem] = []
+    ruleset = load_rules(project.rules)
+    playbook = load_playbook(project.playbook)
+    domains = load_domains(project.root)
+    queries: dict[str, dict[str, str]] = {}
+    for target in targets:
+        try:
+            queries[target] = compile_target(ruleset, target).by_rule
+        except DacError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DacError(problems)
+    return Inputs(ruleset, playbook, domains, queries)
+
+
+def _text_problem(doc: RuleDoc, target: str, exc: Exception) -> DacError:
+    return DacError([Problem(doc.path, f"{target}: playbook text: {exc}", rule=doc.id)])
+
+
+def _epoch(ruleset: RuleSet) -> int:
+    """A fixed archive time from the rules' own dates, so archives are byte-identical."""
+    dates = [str(d.document.get("modified") or d.document["date"]) for d in ruleset.docs]
+    newest = max(dates)
+    return int(datetime.fromisoformat(newest).replace(tzinfo=UTC).timestamp())
+
+
+def _content_digest(ruleset: RuleSet, playbook_path: Path) -> str:
+    digest = hashlib.sha256()
+    for doc in sorted(ruleset.docs, key=lambda d: d.id):
+        digest.update(doc.content_hash.encode())
+    digest.update(playbook_path.read_bytes())
+    return digest.hexdigest()
+
+
+def build(project: Project, out: Path, now: Callable[[], datetime] | None = None) -> Path:
+    inputs = load_inputs(project)
+    ruleset = inputs.ruleset
+    rule_versions = versions(ruleset, read_lock(project.root / LOCK_FILE))
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    try:
+        _write_all(project, inputs, rule_versions, staging, now)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _swap(staging, out)
+    return out
+
+
+def _write_all(
+    project: Project,
+    inputs: Inputs,
+    rule_versions: dict[str, int],
+    staging: Path,
+    now: Callable[[], datetime] | None,
+) -> None:
+    ruleset, playbook = inputs.ruleset, inputs.playbook
+    app_version = package_version("dac-t1585")
+    digest = _content_digest(ruleset, project.playbook)
+
+    def splunk_text(doc: RuleDoc) -> tuple[AlertContext, str, str]:
+        context = alert_context(ruleset, doc, "splunk")
+        text = render_splunk(playbook, context)
+        return context, text.description, text.next_steps
+
+    try:
+        app = make_app(
+            ruleset,
+            inputs.queries["splunk"],
+            splunk_text,
+            inputs.domains,
+            app_version,
+            int(digest[:7], 16),
+        )
+        write_app(app, staging / "splunk", _epoch(ruleset))
+    except ConfValueError as exc:
+        raise DacError([Problem(project.playbook, f"splunk: {exc}")]) from exc
+
+    kibana_rules = []
+    for doc in ruleset.docs:
+        text = render_elastic(playbook, alert_context(ruleset, doc, "elastic"))
+        kibana_rules.append(
+            kibana_rule(
+                ruleset,
+                doc,
+                inputs.queries["elastic"][doc.id],
+                text.description,
+                text.note,
+                rule_versions[doc.id],
+            )
+        )
+    write_rules(kibana_rules, staging / "elastic" / "rules.ndjson")
+    write_enrichment(make_enrichment(inputs.domains), inputs.domains, staging / "elastic" / "enrichment")
+
+    contexts = [alert_context(ruleset, d, "page") for d in sorted(ruleset.docs, key=lambda d: d.title)]
+    pages = render_pages(playbook, contexts)
+    (staging / "playbooks").mkdir()
+    technique = playbook.technique.id
+    (staging / "playbooks" / f"{technique}.md").write_text(pages.markdown, encoding="utf-8")
+    (staging / "playbooks" / f"{technique}.html").write_text(pages.html, encoding="utf-8")
+
+    built_at = (now or (lambda: datetime.now(UTC)))()
+    manifest = {
+        "generator": f"dac-t1585 {app_version}",
+        "built_at": _built_at(built_at),
+        "content_digest": digest,
+        "attack_version": attack.load().version,
+        "disposable_domains": {
+            "package_version": inputs.domains.package_version,
+            "domains": len(inputs.domains.domains),
+            "allowlisted": len(inputs.domains.allowlisted),
+        },
+        "targets": {
+            "splunk": {"app": f"splunk/{app.app_id}", "package": f"splunk/{app.app_id}-{app.version}.tgz"},
+            "elastic": {"rules": "elastic/rules.ndjson", "enrichment": "elastic/enrichment/"},
+            "playbooks": {"markdown": f"playbooks/{technique}.md", "html": f"playbooks/{technique}.html"},
+        },
+        "rules": [
+            {
+                "id": doc.id,
+                "name": doc.name,
+                "title": doc.title,
+                "indicator": doc.indicator,
+                "level": doc.level,
+                "version": rule_versions[doc.id],
+                "hash": doc.content_hash,
+                "source": str(doc.path.relative_to(project.root)) if doc.path.is_relative_to(project.root) else str(doc.path),
+                "targets": ["splunk", "elastic"],
+            }
+            for doc in sorted(ruleset.docs, key=lambda d: d.id)
+        ],
+    }
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _built_at(moment: datetime) -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        moment = datetime.fromtimestamp(int(epoch), UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Replace ``out`` with ``staging`` by two renames on the same filesystem."""
+    old: Path | None = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old.rmdir()
+        out.rename(old)
+    try:
+        staging.rename(out)
+    except OSError:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,126 @@
+"""The `dac` command line: the only place that prints and chooses exit codes."""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from converters.build import Project, build, load_inputs
+from converters.errors import DacError
+from converters.loading.rules import load_rules
+from converters.versions import LOCK_FILE, read_lock, stale, updated_lock, write_lock
+
+_err = Console(stderr=True, highlight=False)
+_out = Console(highlight=False)
+
+_ROOT = click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Repository root (holds playbooks/, lists/ and versions.lock.json).",
+)
+_RULES = click.option(
+    "--rules",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of Sigma rules.  [default: ROOT/sigma_rules]",
+)
+
+
+def _fail(exc: DacError) -> None:
+    count = len(exc.problems)
+    _err.print(f"[bold red]error:[/] {count} problem{'s' if count != 1 else ''} found")
+    for problem in exc.problems:
+        _err.print(f"  {problem}", markup=False)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_version("dac-t1585"), prog_name="dac")
+def main() -> None:
+    """Detection-as-code for MITRE ATT&CK T1585.002 (Establish Accounts: Email Accounts).
+
+    Sigma rules in sigma_rules/ compile into a Splunk app and Kibana detection rules, with the
+    analyst playbook (playbooks/) rendered into every alert.
+
+    \b
+    Typical use:
+      dac validate          check rules, playbook and lists; compile every rule
+      dac build             write dist/ (Splunk app + .tgz, Kibana NDJSON, playbook pages)
+      dac lock              record rule versions after a rule change
+
+    Exit status: 0 on success, 1 when any input has a problem (each is printed with its
+    file, line, rule and reason), 2 on a usage error.
+    """
+
+
+@main.command()
+@_ROOT
+@_RULES
+def validate(root: Path, rules: Path | None) -> None:
+    """Check every rule, the playbook and the domain lists, and compile each rule for Splunk
+    and Elastic, without writing anything."""
+    try:
+        inputs = load_inputs(Project.at(root, rules))
+    except DacError as exc:
+        _fail(exc)
+        return
+    table = Table(title="Rules", show_lines=False)
+    for column in ("rule", "indicator", "level", "kind"):
+        table.add_column(column)
+    for doc in sorted(inputs.ruleset.docs, key=lambda d: d.name):
+        table.add_row(doc.name, doc.indicator, doc.level, "correlation" if doc.is_correlation else "event")
+    _out.print(table)
+    lock = read_lock(root / LOCK_FILE)
+    outdated = stale(inputs.ruleset, lock)
+    if outdated:
+        _out.print(f"[yellow]note:[/] {len(outdated)} rule(s) changed since {LOCK_FILE}; run `dac lock`.")
+    _out.print(f"[green]ok:[/] {len(inputs.ruleset.docs)} rules valid for splunk and elastic")
+
+
+@main.command(name="build")
+@_ROOT
+@_RULES
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Output folder; replaced only when the whole build succeeds.",
+)
+def build_command(root: Path, rules: Path | None, out: Path) -> None:
+    """Compile the rules into OUT: splunk/<app>/ and its .tgz, elastic/rules.ndjson and the
+    enrichment files, playbooks/ pages and manifest.json."""
+    try:
+        written = build(Project.at(root, rules), out)
+    except DacError as exc:
+        _fail(exc)
+        return
+    _out.print(f"[green]built:[/] {written}")
+    for path in sorted(p for p in written.rglob("*") if p.is_file() and p.parent.name != "lookups"):
+        if path.suffix in {".tgz", ".ndjson", ".json", ".md", ".html"} and "enrichment" not in path.parts:
+            _out.print(f"  {path.relative_to(written.parent)}")
+
+
+@main.command()
+@_ROOT
+@_RULES
+def lock(root: Path, rules: Path | None) -> None:
+    """Record each rule's content hash and version in versions.lock.json; a rule whose content
+    changed gets the next version."""
+    try:
+        ruleset = load_rules(rules or root / "sigma_rules")
+        path = root / LOCK_FILE
+        current = read_lock(path)
+        changed = stale(ruleset, current)
+        write_lock(path, updated_lock(ruleset, current))
+    except DacError as exc:
+        _fail(exc)
+        return
+    _out.print(f"[green]locked:[/] {len(ruleset.docs)} rules, {len(changed)} changed -> {path}")

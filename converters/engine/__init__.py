@@ -1,0 +1,32 @@
+"""The embedded reference engine: raw audit records in their real formats, turned into the
+rows and documents each target would hold, and the compiled queries run over them.
+
+- ``adapters``: raw record -> flat Sigma rows (the SQLite reference table's rows).
+- ``ecs``: raw record -> the document the Elastic integration would index, plus the simulated
+  ingest-time disposable-domain enrichment.
+- ``sqlite_engine``: the pySigma SQLite backend's queries on an in-memory table.
+- ``eql_engine``: the EQL backend's queries on ECS documents, with Elastic's ``eql`` library.
+"""
+
+from converters.engine.adapters import (
+    RecordFormatError,
+    SigmaRow,
+    detect_source,
+    load_records,
+    sigma_rows,
+)
+from converters.engine.sqlite_engine import Alert, SqliteEngine
+from converters.engine.ecs import ecs_documents
+from converters.engine.eql_engine import EqlEngine
+
+__all__ = [
+    "Alert",
+    "EqlEngine",
+    "RecordFormatError",
+    "SigmaRow",
+    "SqliteEngine",
+    "detect_source",
+    "ecs_documents",
+    "load_records",
+    "sigma_rows",
+]

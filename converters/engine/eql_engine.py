@@ -1,0 +1,109 @@
+"""The EQL backend's queries run on ECS documents with Elastic's ``eql`` library.
+
+What the library needs, and where it differs from Elasticsearch:
+- Each event is ``eql.Event(type, time, data)``. ``any where`` matches every type; a typed
+  query (``iam where``) matches ``event.category``, as Elasticsearch's default
+  ``event_category_field`` does, so the type is the first ``event.category``.
+- ``time`` is in the engine's ``time_unit`` (ticks per second, FILETIME by default); ours are
+  epoch milliseconds, so ``time_unit`` is 1000 and ``maxspan=1h`` is 3,600,000 ticks. The
+  library drops a partial sequence once its first event is *more* than maxspan older than
+  the current event, so a span of exactly maxspan still matches.
+- Events must be streamed in time order (the library does not sort).
+- Dotted field names walk nested objects, as ECS documents are indexed.
+- Strings compare case-insensitively, even ``==`` and ``sequence by`` joins (Elasticsearch
+  compares keyword fields case-sensitively; only ``:`` and ``like~`` ignore case there).
+- A sequence consumes its events: six matches in one window give one sequence, not two.
+- ``with runs=`` is refused unless ``allow_runs`` is set; the backend writes the repeated
+  sequence out instead, which the library runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import eql
+
+from converters.domains import DomainList
+from converters.engine.ecs import DOCUMENT_ID, ECS_TIMESTAMP, ecs_documents, get_path
+from converters.engine.sqlite_engine import Alert, EngineError, iso_from_millis
+
+TIME_UNIT = 1000  # ticks per second: event times are epoch milliseconds
+
+
+class EqlEngine:
+    """``EqlEngine(domains)``, ``.load(documents)`` (or ``.load_records(raw)``),
+    ``.run(query) -> list[Alert]``."""
+
+    def __init__(self, domains: DomainList) -> None:
+        self.domains = domains
+        self._events: list[Any] = []
+
+    def load(self, documents: Iterable[Mapping[str, Any]]) -> None:
+        for document in documents:
+            category = get_path(document, "event.category")
+            if isinstance(category, list):
+                category = category[0] if category else None
+            event_type = category if isinstance(category, str) else "generic"
+            self._events.append(eql.Event(event_type, _millis(document), dict(document)))
+        # Stable: events of the same millisecond keep their load order.
+        self._events.sort(key=lambda event: event.time)
+
+    def load_records(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """Raw records -> ECS documents (with the enrichment) -> loaded."""
+        for record in records:
+            self.load(ecs_documents(record, self.domains))
+
+    def run(self, query: str) -> list[Alert]:
+        parsed = parse(query)
+        outputs: list[Any] = []
+        engine = eql.PythonEngine({"time_unit": TIME_UNIT})
+        engine.add_output_hook(outputs.append)
+        engine.add_query(parsed)
+        engine.stream_events(self._events)
+        join_fields = _join_fields(parsed)
+        return [_alert(output.events, join_fields) for output in outputs]
+
+
+def parse(query: str) -> Any:
+    """Parse as Elasticsearch EQL (``:``, ``like~``, ``!= null``); EngineError if refused."""
+    try:
+        with eql.parser.elasticsearch_syntax, eql.parser.ignore_missing_functions:
+            return eql.parse_query(query)
+    except eql.EqlError as exc:
+        raise EngineError(f"the eql library refuses the query: {exc}\nquery: {query}") from exc
+
+
+def _join_fields(parsed: Any) -> list[str]:
+    """The ``sequence by`` fields; the parser copies them onto every subquery."""
+    first = getattr(parsed, "first", None)
+    queries = getattr(first, "queries", None)
+    if not queries:
+        return []
+    return [value.render() for value in queries[0].join_values]
+
+
+def _alert(events: list[Any], join_fields: list[str]) -> Alert:
+    first = events[0]
+    group = {}
+    for name in join_fields:
+        value = get_path(first.data, name)
+        # The library folds case to join; report the key as it compared it.
+        group[name] = str(value).lower() if value is not None else ""
+    return Alert(
+        group=group,
+        window_start=iso_from_millis(int(first.time)),
+        window_end=iso_from_millis(int(events[-1].time)),
+        event_ids=tuple(str(event.data.get(DOCUMENT_ID)) for event in events),
+    )
+
+
+def _millis(document: Mapping[str, Any]) -> int:
+    stamp = document.get(ECS_TIMESTAMP)
+    if not isinstance(stamp, str):
+        raise ValueError(f"document {document.get(DOCUMENT_ID)!r} has no {ECS_TIMESTAMP}")
+    moment = datetime.fromisoformat(stamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return round(moment.timestamp() * 1000)

@@ -1,0 +1,46 @@
+"""The pipelines as sigma-cli plugins: one per data source and target, plus one per target.
+
+For the stock Splunk backend the data-source macro is added as a query template, since that
+backend does not know our macros; ``dac build`` uses its own backend instead."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sigma.processing.pipeline import ProcessingPipeline, QueryPostprocessingItem
+from sigma.processing.postprocessing import QuerySimpleTemplateTransformation
+from sigma.processing.conditions import LogsourceCondition
+
+from converters.pipelines.build import pipeline_for, source_pipeline
+from converters.sources import SOURCES, DataSource
+
+
+def _splunk_for_cli(source: DataSource) -> ProcessingPipeline:
+    pipeline = source_pipeline(source, "splunk")
+    pipeline.postprocessing_items.append(
+        QueryPostprocessingItem(
+            QuerySimpleTemplateTransformation(f"`{source.splunk_macro}` {{query}}"),
+            rule_condition_linking=any,
+            rule_conditions=[LogsourceCondition(product=source.product, service=source.service)],
+            identifier=f"dac_splunk_{source.name}_macro",
+        )
+    )
+    return pipeline
+
+
+def _factory(build: Callable[[], ProcessingPipeline]) -> Callable[[], ProcessingPipeline]:
+    def make() -> ProcessingPipeline:
+        return build()
+
+    # sigma-cli shows the factory's docstring as the pipeline's description.
+    make.__doc__ = build().name
+    return make
+
+
+pipelines: dict[str, Callable[[], ProcessingPipeline]] = {}
+for _source in SOURCES:
+    pipelines[f"dac_splunk_{_source.name}"] = _factory(lambda s=_source: _splunk_for_cli(s))
+    pipelines[f"dac_elastic_{_source.name}"] = _factory(lambda s=_source: source_pipeline(s, "elastic"))
+pipelines["dac_elastic"] = _factory(lambda: pipeline_for("elastic"))
+
+__all__ = ["pipelines"]

@@ -1,0 +1,207 @@
+"""Render the playbook into each alert (Splunk ES, Kibana) and into one page per technique.
+
+Escaping is done by Jinja filters in the templates (playbooks/templates/), applied to every
+text value that comes from a rule or the playbook:
+- ``splunk``: doubles ``$`` so Splunk never reads rule text as a token; entities are written
+  with ``token`` as ``$result.<field>$`` and are never escaped.
+- ``md``: backslash-escapes markdown syntax so rule text renders literally in Kibana.
+- the HTML page template is autoescaped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    select_autoescape,
+)
+
+from converters.errors import DacError, Problem
+from converters.playbook.model import AlertContext, Entity, Playbook
+
+ESCALATION = "escalation"
+# Section order in every alert text; escalation rules lead with Tier 2 work.
+ORDER = ("fired", "entities", "indicator", "escalation", "l1", "t2", "containment", "fp")
+ESCALATION_ORDER = ("t2", "containment", "fired", "entities", "indicator", "escalation", "l1", "fp")
+
+_FIELD_RE = re.compile(r"^[^\s$`]+$")  # a field must fit a Splunk token and a markdown code span
+_URL_RE = re.compile(r"^https?://[^\s<>`\"'\\]+$")
+_MD_CHARS_RE = re.compile(r"([\\`*_\[\]<>|~]|&(?=#?\w+;))")
+_MD_LINE_START_RE = re.compile(r"^([ \t]*)([#+-]|\d+(?=[.)]))", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class SplunkText:
+    description: str  # action.notable.param.rule_description (plain text)
+    next_steps: str  # plain text; the caller wraps it in {"version": 1, "data": ...}
+
+
+@dataclass(frozen=True)
+class ElasticText:
+    description: str  # markdown
+    note: str  # markdown investigation guide
+
+
+@dataclass(frozen=True)
+class Pages:
+    markdown: str
+    html: str
+
+
+def templates_dir(override: Path | None = None) -> Path:
+    """The template folder: ``override`` if given, else the repository's playbooks/templates."""
+    if override is not None:
+        return override
+    return Path(__file__).resolve().parents[2] / "playbooks" / "templates"
+
+
+def splunk_text(value: object) -> str:
+    return str(value).replace("$", "$$")
+
+
+def splunk_token(field: str) -> str:
+    return "$result." + field + "$"
+
+
+def md_text(value: object) -> str:
+    text = _MD_CHARS_RE.sub(r"\\\1", str(value))
+    return _MD_LINE_START_RE.sub(r"\1\\\2", text)
+
+
+def md_url(value: object) -> str:
+    """A web address as an autolink; anything else as escaped text."""
+    text = str(value)
+    return f"<{text}>" if _URL_RE.match(text) else md_text(text)
+
+
+def is_web_url(value: object) -> bool:
+    return bool(_URL_RE.match(str(value)))
+
+
+@functools.cache
+def _environment(folder: Path) -> Environment:
+    if not folder.is_dir():
+        raise DacError([Problem(folder, "the playbook templates folder does not exist")])
+    env = Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(splunk=splunk_text, token=splunk_token, md=md_text, md_url=md_url)
+    env.tests["web_url"] = is_web_url
+    return env
+
+
+def _render(folder: Path | None, name: str, view: dict[str, Any]) -> str:
+    root = templates_dir(folder)
+    path = root / name
+    try:
+        return _environment(root).get_template(name).render(view).rstrip()
+    except TemplateSyntaxError as exc:
+        where = Path(exc.filename) if exc.filename else path
+        raise DacError([Problem(where, f"template error: {exc.message}", line=exc.lineno)]) from exc
+    except TemplateNotFound as exc:
+        raise DacError([Problem(path, "template not found")]) from exc
+    except TemplateError as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        lines = [f.lineno for f in frames if f.filename == str(path)]
+        line = lines[-1] if lines else None
+        raise DacError([Problem(path, f"template error: {exc}", line=line)]) from exc
+
+
+def _paragraphs(text: str) -> str:
+    parts = re.split(r"\n[ \t]*\n", text.strip())
+    return "\n\n".join(" ".join(p.split()) for p in parts if p.strip())
+
+
+def _tidy(ctx: AlertContext) -> AlertContext:
+    """Whitespace-normalise the rule's text (YAML blocks keep their hard line breaks)."""
+
+    def flat(values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(" ".join(v.split()) for v in values)
+
+    problems = [
+        Problem(None, f"entity {e.label!r}: field {e.field!r} cannot be a token", rule=ctx.rule_id)
+        for e in ctx.entities
+        if not _FIELD_RE.match(e.field)
+    ]
+    if problems:
+        raise DacError(problems)
+    return dataclasses.replace(
+        ctx,
+        title=" ".join(ctx.title.split()),
+        description=_paragraphs(ctx.description),
+        logic=" ".join(ctx.logic.split()),
+        data_sources=flat(ctx.data_sources),
+        falsepositives=flat(ctx.falsepositives),
+        references=flat(ctx.references),
+        entities=tuple(Entity(" ".join(e.label.split()), e.field) for e in ctx.entities),
+    )
+
+
+def _rule_view(playbook: Playbook, ctx: AlertContext) -> dict[str, Any]:
+    try:
+        indicator = playbook.indicator(ctx.indicator)
+    except KeyError:
+        reason = f"indicator {ctx.indicator!r} has no entry in the playbook"
+        raise DacError([Problem(None, reason, rule=ctx.rule_id)]) from None
+    escalating = ctx.indicator == ESCALATION
+    return {
+        "rule": _tidy(ctx),
+        "indicator": indicator,
+        "questions": playbook.questions_for(ctx.indicator),
+        "escalating": escalating,
+        "order": ESCALATION_ORDER if escalating else ORDER,
+    }
+
+
+def _view(playbook: Playbook, ctx: AlertContext) -> dict[str, Any]:
+    return {"playbook": playbook, "technique": playbook.technique, **_rule_view(playbook, ctx)}
+
+
+def render_splunk(
+    playbook: Playbook, ctx: AlertContext, *, templates: Path | None = None
+) -> SplunkText:
+    view = _view(playbook, ctx)
+    return SplunkText(
+        description=_render(templates, "splunk_description.txt.j2", view),
+        next_steps=_render(templates, "splunk_next_steps.txt.j2", view),
+    )
+
+
+def render_elastic(
+    playbook: Playbook, ctx: AlertContext, *, templates: Path | None = None
+) -> ElasticText:
+    view = _view(playbook, ctx)
+    return ElasticText(
+        description=_render(templates, "elastic_description.md.j2", view),
+        note=_render(templates, "elastic_note.md.j2", view),
+    )
+
+
+def render_pages(
+    playbook: Playbook, rules: Sequence[AlertContext], *, templates: Path | None = None
+) -> Pages:
+    """One page per technique: the playbook, then every rule with its own entities."""
+    views = [_rule_view(playbook, ctx) for ctx in rules]
+    view = {"playbook": playbook, "technique": playbook.technique, "rules": views}
+    return Pages(
+        markdown=_render(templates, "page.md.j2", view) + "\n",
+        html=_render(templates, "page.html.j2", view) + "\n",
+    )

@@ -1,0 +1,135 @@
+"""Stage 4 (Elastic): rules, queries and playbook text -> Kibana detection rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from converters import attack
+from converters.alerts import detection_fields, disposable_fields
+from converters.artifacts.kibana import SEVERITY, KibanaRule, RelatedIntegration, RequiredField
+from converters.backends.eql import ENRICHMENT_ROOT
+from converters.loading.rules import RuleDoc, RuleSet
+from converters.timing import schedule_for
+
+MAX_SIGNALS = 100
+_IP_FIELDS = {"source.ip", "client.ip", "destination.ip"}
+
+
+def threat(doc: RuleDoc) -> tuple[dict[str, Any], ...]:
+    """Kibana's ``threat`` array from the rule's ATT&CK tags, grouped by tactic."""
+    known = attack.load()
+    tactics, techniques = attack.split_tags(doc.tags)
+    entries: list[dict[str, Any]] = []
+    for shortname in tactics:
+        tactic = known.tactics[shortname]
+        grouped: dict[str, dict[str, Any]] = {}
+        for technique_id in techniques:
+            technique = known.techniques[technique_id]
+            if shortname not in technique.tactics:
+                continue
+            parent_id = technique.parent_id or technique.id
+            parent = known.techniques[parent_id]
+            entry = grouped.setdefault(
+                parent_id,
+                {"id": parent.id, "name": parent.name, "reference": parent.url, "subtechnique": []},
+            )
+            if technique.parent_id:
+                entry["subtechnique"].append(
+                    {"id": technique.id, "name": technique.name, "reference": technique.url}
+                )
+        entries.append(
+            {
+                "framework": "MITRE ATT&CK",
+                "tactic": {"id": tactic.id, "name": tactic.name, "reference": tactic.url},
+                "technique": list(grouped.values()),
+            }
+        )
+    return tuple(entries)
+
+
+def required_fields(ruleset: RuleSet, doc: RuleDoc) -> tuple[RequiredField, ...]:
+    names: set[str] = {"event.dataset"}
+    for base in ruleset.base_rules_of(doc):
+        source = ruleset.sources_of(base)[0]
+        for sigma_name in detection_fields(base):
+            field = source.field(sigma_name)
+            if field is None:
+                continue
+            names.add(field.elastic)
+            if field.address_key and sigma_name in disposable_fields(base):
+                names.add(f"{ENRICHMENT_ROOT}.{field.address_key}")
+        if doc.is_correlation:
+            for group in doc.document["correlation"].get("group-by", []):
+                group_field = source.field(group)
+                if group_field:
+                    names.add(group_field.elastic)
+    return tuple(
+        RequiredField(name, "ip" if name in _IP_FIELDS else "keyword") for name in sorted(names)
+    )
+
+
+def setup_text(ruleset: RuleSet, doc: RuleDoc) -> str:
+    sources = ruleset.sources_of(doc)
+    lines = [
+        "## Setup",
+        "",
+        "Install the Elastic integration(s) this rule reads:",
+        "",
+        *(f"- `{s.elastic_integration}` (data stream `{s.elastic_dataset}`)" for s in sources),
+    ]
+    if any(f.name.startswith(ENRICHMENT_ROOT) for f in required_fields(ruleset, doc)):
+        lines += [
+            "",
+            "This rule reads the disposable-domain enrichment `dac.disposable_email.*`, set at",
+            "ingest time. Load `dist/elastic/enrichment/` (enrich source documents, enrich policy",
+            "and the `dac-disposable-email` ingest pipeline) and call that pipeline from the",
+            "integration's `@custom` pipeline, as `dist/elastic/enrichment/README.md` explains.",
+        ]
+    return "\n".join(lines)
+
+
+def kibana_rule(
+    ruleset: RuleSet, doc: RuleDoc, query: str, description: str, note: str, version: int
+) -> KibanaRule:
+    severity, risk = SEVERITY[doc.level]
+    schedule = schedule_for(doc)
+    sources = ruleset.sources_of(doc)
+    _, techniques = attack.split_tags(doc.tags)
+    return KibanaRule(
+        rule_id=doc.id,
+        name=doc.title,
+        description=description,
+        note=note,
+        setup=setup_text(ruleset, doc),
+        type="eql",
+        language="eql",
+        query=query,
+        index=tuple(i for s in sources for i in s.elastic_indices),
+        severity=severity,
+        risk_score=risk,
+        threat=threat(doc),
+        required_fields=required_fields(ruleset, doc),
+        related_integrations=tuple(
+            RelatedIntegration(s.elastic_integration, s.elastic_integration_version)
+            for s in sources
+        ),
+        interval=schedule.elastic_interval,
+        from_=schedule.elastic_from,
+        max_signals=MAX_SIGNALS,
+        version=version,
+        tags=(
+            "Domain: Cloud",
+            "Use Case: Identity and Access Audit",
+            "Tactic: Resource Development",
+            *(f"Technique: {t}" for t in techniques),
+            f"Indicator: {doc.indicator}",
+            *(f"Data Source: {s.elastic_integration}" for s in sources),
+            "dac-t1585",
+        ),
+        author=(str(doc.document["author"]),),
+        references=tuple(str(r) for r in doc.document["references"]),
+        false_positives=tuple(str(f) for f in doc.document["falsepositives"]),
+        license="Apache-2.0",
+        enabled=True,
+        meta={"dac_indicator": doc.indicator, "dac_sigma_name": doc.name},
+    )

@@ -1,0 +1,171 @@
+"""Stage 4 (Splunk): rules, queries and playbook text -> the app model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from converters import attack
+from converters.artifacts.splunk import Lookup, SplunkApp, Stanza
+from converters.backends.splunk import DISPOSABLE_LOOKUP, filter_macro
+from converters.domains import DomainList
+from converters.loading.rules import RuleDoc, RuleSet
+from converters.playbook.model import AlertContext
+from converters.sources import SOURCES
+from converters.timing import schedule_for
+
+APP_ID = "dac_t1585"
+APP_LABEL = "T1585.002 Email Account Detections"
+SECURITY_DOMAIN = "identity"
+# Risk per level, as Splunk ES risk-based alerting scores it (0-100).
+RISK_SCORE = {"informational": 10, "low": 25, "medium": 50, "high": 75, "critical": 100}
+
+
+def _risk(doc: RuleDoc, entity_fields: list[str]) -> str:
+    objects = [
+        {"risk_object_field": field, "risk_object_type": "user", "risk_score": RISK_SCORE[doc.level]}
+        for field in entity_fields
+    ]
+    return json.dumps(objects, separators=(",", ":"))
+
+
+def _annotations(doc: RuleDoc) -> str:
+    _, techniques = attack.split_tags(doc.tags)
+    return json.dumps(
+        {"mitre_attack": techniques, "dac_indicator": [doc.indicator]}, separators=(",", ":")
+    )
+
+
+def _drilldown(doc: RuleDoc, query: str, fields: list[str]) -> str:
+    base = query.split("\n")[0]
+    narrowed = " ".join([base, *(f'"{f}"="$result.{f}$"' for f in fields)])
+    drilldowns = [
+        {
+            "name": f"Events behind: {doc.title}",
+            "search": narrowed,
+            "earliest_offset": "$info_min_time$",
+            "latest_offset": "$info_max_time$",
+        }
+    ]
+    return json.dumps(drilldowns, separators=(",", ":"))
+
+
+def saved_search(
+    ruleset: RuleSet,
+    doc: RuleDoc,
+    query: str,
+    context: AlertContext,
+    description: str,
+    next_steps: str,
+) -> Stanza:
+    schedule = schedule_for(doc)
+    group_fields = [e.field for e in context.entities if e.field != "event_count"]
+    user_fields = group_fields[:1]
+    settings: list[tuple[str, str]] = [
+        ("description", description),
+        ("search", query),
+        ("enableSched", "1"),
+        ("cron_schedule", schedule.splunk_cron),
+        ("schedule_window", "auto"),
+        ("dispatch.earliest_time", schedule.splunk_earliest),
+        ("dispatch.latest_time", schedule.splunk_latest),
+        ("counttype", "number of events"),
+        ("relation", "greater than"),
+        ("quantity", "0"),
+        ("alert.digest_mode", "0"),
+        ("alert.track", "0"),
+        ("action.correlationsearch.enabled", "1"),
+        ("action.correlationsearch.label", doc.title),
+        ("action.correlationsearch.annotations", _annotations(doc)),
+        ("action.notable", "1"),
+        ("action.notable.param.rule_title", f"{doc.title} ($result.{group_fields[0]}$)"),
+        ("action.notable.param.rule_description", description),
+        ("action.notable.param.security_domain", SECURITY_DOMAIN),
+        ("action.notable.param.severity", doc.level),
+        (
+            "action.notable.param.next_steps",
+            json.dumps({"version": 1, "data": next_steps}, ensure_ascii=False),
+        ),
+        ("action.notable.param.drilldown_searches", _drilldown(doc, query, group_fields)),
+        ("action.risk", "1"),
+        ("action.risk.param._risk", _risk(doc, user_fields)),
+        ("action.risk.param._risk_message", f"{doc.title}: $result.{group_fields[0]}$"),
+    ]
+    if doc.is_correlation:
+        # Overlapping runs see the same burst again; one notable per group and window.
+        settings += [
+            ("alert.suppress", "1"),
+            ("alert.suppress.fields", ",".join(group_fields)),
+            ("alert.suppress.period", f"{schedule.window_seconds}s"),
+        ]
+    return Stanza(doc.title, tuple(settings))
+
+
+def macros(ruleset: RuleSet) -> tuple[Stanza, ...]:
+    stanzas = [
+        Stanza(
+            s.splunk_macro,
+            (
+                ("definition", s.splunk_macro_definition),
+                ("description", f"Data source: {s.title}. Set the index here (local/macros.conf)."),
+            ),
+        )
+        for s in SOURCES
+    ]
+    stanzas += [
+        Stanza(
+            filter_macro(doc.name),
+            (
+                ("definition", "search *"),
+                ("description", f"Tuning for '{doc.title}': override in local/macros.conf."),
+            ),
+        )
+        for doc in ruleset.docs
+    ]
+    return tuple(sorted(stanzas, key=lambda s: s.name))
+
+
+def disposable_lookup(domains: DomainList) -> Lookup:
+    """Wildcard rows walk parent domains; allowlisted rows come first with no output, so they
+    win (max_matches = 1 takes the first matching row)."""
+    rows: list[tuple[str, str]] = []
+    for domain in sorted(domains.allowlisted):
+        rows += [(domain, ""), (f"*.{domain}", "")]
+    for domain in sorted(domains.domains):
+        rows += [(domain, domain), (f"*.{domain}", domain)]
+    filename = f"{DISPOSABLE_LOOKUP}.csv"
+    transform = Stanza(
+        DISPOSABLE_LOOKUP,
+        (
+            ("filename", filename),
+            ("match_type", "WILDCARD(domain)"),
+            ("case_sensitive_match", "false"),
+            ("max_matches", "1"),
+        ),
+    )
+    return Lookup(DISPOSABLE_LOOKUP, filename, ("domain", "disposable_domain"), tuple(rows), transform)
+
+
+def make_app(
+    ruleset: RuleSet,
+    queries: dict[str, str],
+    render: Callable[[RuleDoc], tuple[AlertContext, str, str]],
+    domains: DomainList,
+    version: str,
+    build: int,
+) -> SplunkApp:
+    searches = []
+    for doc in sorted(ruleset.docs, key=lambda d: d.title):
+        context, description, next_steps = render(doc)
+        searches.append(saved_search(ruleset, doc, queries[doc.id], context, description, next_steps))
+    return SplunkApp(
+        app_id=APP_ID,
+        label=APP_LABEL,
+        version=version,
+        description="Detections for MITRE ATT&CK T1585.002 with the analyst playbook in each notable.",
+        author="dac-t1585",
+        build=build,
+        saved_searches=tuple(searches),
+        macros=macros(ruleset),
+        lookups=(disposable_lookup(domains),),
+    )
