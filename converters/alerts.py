@@ -54,6 +54,33 @@ def disposable_fields(doc: RuleDoc) -> list[str]:
     return found
 
 
+def _describe_selection(selection: Any) -> str:
+    if isinstance(selection, list):
+        return " or ".join(f"({_describe_selection(item)})" for item in selection)
+    if not isinstance(selection, dict):
+        return f"keyword {selection!r}"
+    parts = []
+    for key, value in selection.items():
+        values = value if isinstance(value, list) else [value]
+        shown = " or ".join(str(v) for v in values)
+        if str(key).endswith("|expand") and value == f"%{DISPOSABLE_PLACEHOLDER}%":
+            parts.append(f"{str(key).split('|')[0]} is an address at a disposable email domain")
+        else:
+            parts.append(f"{key} is {shown}")
+    return ", ".join(parts)
+
+
+def describe_detection(doc: RuleDoc) -> str:
+    """The detection in words, for the analyst: each selection and the condition."""
+    detection = doc.document["detection"]
+    selections = [
+        f"{name}: {_describe_selection(value)}"
+        for name, value in detection.items()
+        if name != "condition"
+    ]
+    return f"Fires on each event where {detection['condition']}; " + "; ".join(selections) + "."
+
+
 def target_field(source: DataSource, sigma_field: str, target: str) -> str:
     field = source.field(sigma_field)
     if field is None:
@@ -63,32 +90,35 @@ def target_field(source: DataSource, sigma_field: str, target: str) -> str:
 
 def logic_text(ruleset: RuleSet, doc: RuleDoc) -> str:
     if not doc.is_correlation:
-        return "Fires on every event that matches: " + ", ".join(detection_fields(doc)) + "."
+        return describe_detection(doc)
     corr = doc.document["correlation"]
     (op, count), = corr["condition"].items()
     refs = ", ".join(ruleset._ref(r).title for r in corr["rules"])
     group = ", ".join(corr.get("group-by", [])) or "everything"
     return (
         f"Fires when {_OPERATORS.get(op, op)} {count} events of '{refs}' fall within "
-        f"{corr['timespan']} (a sliding window), counted per {group}."
+        f"{corr['timespan']}, counted per {group}."
     )
 
 
 def entities_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Entity, ...]:
     sources = ruleset.sources_of(doc)
     if doc.is_correlation:
+        labels = {name: label for label, name in sources[0].entities}
         entities = [
-            Entity(label=name, field=target_field(sources[0], name, target))
+            Entity(label=labels.get(name, name), field=target_field(sources[0], name, target))
             for name in doc.document["correlation"].get("group-by", [])
         ]
         if target == "splunk":  # the stats output; EQL sequence alerts carry no such count
             entities.append(Entity(label="Events in the window", field="event_count"))
         return tuple(entities)
     source = sources[0]
-    return tuple(
-        Entity(label=label, field=target_field(source, name, target))
-        for label, name in source.entities
-    )
+    # Several rule fields can share one target field (event parameters are one multivalue
+    # field in the Splunk add-ons): show that field once, under all its labels.
+    labels: dict[str, list[str]] = {}
+    for label, name in source.entities:
+        labels.setdefault(target_field(source, name, target), []).append(label)
+    return tuple(Entity(label=" / ".join(names), field=field) for field, names in labels.items())
 
 
 def alert_context(ruleset: RuleSet, doc: RuleDoc, target: str) -> AlertContext:

@@ -15,9 +15,9 @@ from converters.engine.adapters import (
     load_records,
     sigma_rows,
 )
-from converters.engine.sqlite_engine import Alert, SqliteEngine
 from converters.engine.ecs import ecs_documents
 from converters.engine.eql_engine import EqlEngine
+from converters.engine.sqlite_engine import Alert, SqliteEngine
 
 __all__ = [
     "Alert",

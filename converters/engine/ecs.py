@@ -64,7 +64,9 @@ def ecs_documents(record: Mapping[str, Any], domains: DomainList) -> list[dict[s
     return documents
 
 
-def enrich(document: dict[str, Any], source: DataSource, row: SigmaRow, domains: DomainList) -> None:
+def enrich(
+    document: dict[str, Any], source: DataSource, row: SigmaRow, domains: DomainList
+) -> None:
     """The simulated ingest-time enrichment: the listed domain each address field matched."""
     for field in source.fields:
         if field.address_key is None:

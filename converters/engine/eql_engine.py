@@ -12,7 +12,9 @@ What the library needs, and where it differs from Elasticsearch:
 - Dotted field names walk nested objects, as ECS documents are indexed.
 - Strings compare case-insensitively, even ``==`` and ``sequence by`` joins (Elasticsearch
   compares keyword fields case-sensitively; only ``:`` and ``like~`` ignore case there).
-- A sequence consumes its events: six matches in one window give one sequence, not two.
+- Each new matching event also starts a new partial sequence while older ones advance, so six
+  matches within maxspan give two sequences (events 1-5 and 2-6), like the SQLite backend's
+  two qualifying windows.
 - ``with runs=`` is refused unless ``allow_runs`` is set; the backend writes the repeated
   sequence out instead, which the library runs.
 """
@@ -28,6 +30,7 @@ import eql
 from converters.domains import DomainList
 from converters.engine.ecs import DOCUMENT_ID, ECS_TIMESTAMP, ecs_documents, get_path
 from converters.engine.sqlite_engine import Alert, EngineError, iso_from_millis
+from converters.sources import SOURCES
 
 TIME_UNIT = 1000  # ticks per second: event times are epoch milliseconds
 
@@ -90,13 +93,25 @@ def _alert(events: list[Any], join_fields: list[str]) -> Alert:
     for name in join_fields:
         value = get_path(first.data, name)
         # The library folds case to join; report the key as it compared it.
-        group[name] = str(value).lower() if value is not None else ""
+        group[_sigma_name(first.data, name)] = str(value).lower() if value is not None else ""
     return Alert(
         group=group,
         window_start=iso_from_millis(int(first.time)),
         window_end=iso_from_millis(int(events[-1].time)),
         event_ids=tuple(str(event.data.get(DOCUMENT_ID)) for event in events),
     )
+
+
+def _sigma_name(document: Mapping[str, Any], ecs_name: str) -> str:
+    """The rule's field behind an ECS field, so that alerts of both engines carry the same
+    group keys (ECS names are shared between sources, hence the lookup by dataset)."""
+    dataset = get_path(document, "event.dataset")
+    for source in SOURCES:
+        if source.elastic_dataset == dataset:
+            for field in source.fields:
+                if field.elastic == ecs_name:
+                    return field.sigma
+    return ecs_name
 
 
 def _millis(document: Mapping[str, Any]) -> int:

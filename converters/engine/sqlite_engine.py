@@ -117,18 +117,22 @@ class SqliteEngine:
             group={str(k): str(v) for k, v in group.items()},
             window_start=_iso(result["window_start"]),
             window_end=_iso(result["window_end"]),
-            event_ids=tuple(self._native_id(e) for e in evidence),
+            event_ids=self._native_ids(evidence),
         )
 
-    def _native_id(self, evidence_id: str) -> str:
-        # The backend names evidence "<source table index>:<rowid>"; there is one table.
-        _table, rowid = evidence_id.split(":", 1)
+    def _native_ids(self, evidence: list[str]) -> tuple[str, ...]:
+        """The backend names evidence "<source table index>:<rowid>" (one table here) and
+        sorts it as text; the alert lists native ids in time order, like a sequence."""
+        rowids = [int(e.split(":", 1)[1]) for e in evidence]
         found = self.connection.execute(
-            f"SELECT {_quote(EVENT_ID)} FROM {TABLE} WHERE rowid = ?", (int(rowid),)
-        ).fetchone()
-        if found is None:
-            raise EngineError(f"evidence {evidence_id!r} names no row")
-        return str(found[0])
+            f"SELECT rowid, {_quote(EVENT_ID)} FROM {TABLE} "
+            "WHERE rowid IN (SELECT value FROM json_each(?)) "
+            f"ORDER BY {_quote(TIMESTAMP)}, rowid",
+            (json.dumps(rowids),),
+        ).fetchall()
+        if len(found) != len(set(rowids)):
+            raise EngineError(f"evidence {evidence!r} names rows that do not exist")
+        return tuple(str(event_id) for _rowid, event_id in found)
 
     def _disposable_domain(self, value: object) -> str | None:
         if not isinstance(value, str):

@@ -62,7 +62,7 @@ def saved_search(
     group_fields = [e.field for e in context.entities if e.field != "event_count"]
     user_fields = group_fields[:1]
     settings: list[tuple[str, str]] = [
-        ("description", description),
+        ("description", " ".join(str(doc.document["description"]).split())),
         ("search", query),
         ("enableSched", "1"),
         ("cron_schedule", schedule.splunk_cron),

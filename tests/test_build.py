@@ -1,0 +1,321 @@
+"""`dac build` output: what Splunk and Kibana import, with the playbook in every alert."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import addonfactory_splunk_conf_parser_lib as conf_parser
+import eql
+import pytest
+
+from converters.alerts import alert_context
+from converters.build import Project, build
+from converters.loading.rules import load_rules
+from converters.playbook.model import load_playbook
+from converters.playbook.render import render_splunk
+from converters.writers.conf import conf_decode
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = "dac_t1585"
+
+# Kibana's EQL rule create/import contract (RuleCreateProps, EQL branch) as far as we use it.
+KIBANA_REQUIRED = {"name", "description", "risk_score", "severity", "type", "query", "language"}
+KIBANA_KNOWN = KIBANA_REQUIRED | {
+    "rule_id", "note", "setup", "index", "threat", "required_fields", "related_integrations",
+    "interval", "from", "max_signals", "version", "tags", "author", "references",
+    "false_positives", "license", "enabled", "meta",
+}  # fmt: skip
+
+
+def copy_project(target: Path) -> Path:
+    for name in ("sigma_rules", "playbooks", "lists"):
+        shutil.copytree(ROOT / name, target / name)
+    shutil.copy(ROOT / "versions.lock.json", target / "versions.lock.json")
+    return target
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(Project.at(ROOT), tmp_path_factory.mktemp("build") / "dist")
+
+
+def read_conf(path: Path) -> dict[str, dict[str, str]]:
+    parser = conf_parser.TABConfigParser()
+    parser.read_string(path.read_text(encoding="utf-8"))
+    return {
+        section: {k: v for k, v in parser.items(section) if k != "__name__"}
+        for section in parser.sections()
+    }
+
+
+def kibana_rules(dist: Path) -> list[dict[str, Any]]:
+    lines = (dist / "elastic" / "rules.ndjson").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_layout(dist: Path) -> None:
+    for relative in (
+        f"splunk/{APP}/default/app.conf",
+        f"splunk/{APP}/default/savedsearches.conf",
+        f"splunk/{APP}/default/macros.conf",
+        f"splunk/{APP}/default/transforms.conf",
+        f"splunk/{APP}/metadata/default.meta",
+        f"splunk/{APP}/lookups/dac_disposable_email_domains.csv",
+        f"splunk/{APP}-0.1.0.tgz",
+        "elastic/rules.ndjson",
+        "elastic/enrichment/ingest_pipeline.json",
+        "elastic/enrichment/enrich_policy.json",
+        "elastic/enrichment/disposable_domains.ndjson",
+        "playbooks/T1585.002.md",
+        "playbooks/T1585.002.html",
+        "manifest.json",
+    ):
+        assert (dist / relative).is_file(), relative
+
+
+def test_every_conf_file_parses_with_splunks_parser(dist: Path) -> None:
+    for path in sorted((dist / "splunk" / APP).rglob("*.conf")):
+        sections = read_conf(path)
+        assert sections, f"{path.name} has no stanza"
+
+
+def test_saved_searches_are_scheduled_es_correlation_searches(dist: Path) -> None:
+    ruleset = load_rules(ROOT / "sigma_rules")
+    searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")
+    assert set(searches) == {doc.title for doc in ruleset.docs}
+    for doc in ruleset.docs:
+        search = searches[doc.title]
+        assert search["enableSched"] == "1"
+        assert search["cron_schedule"] == "*/15 * * * *"
+        earliest = int(search["dispatch.earliest_time"].removeprefix("-").removesuffix("m@m"))
+        window = 60 if doc.is_correlation else 0  # minutes: the rules' 1h timespan
+        assert earliest >= window + 15, f"{doc.name}: look-back {earliest}m misses the window"
+        assert search["dispatch.latest_time"] == "-5m@m"
+        assert search["action.notable"] == "1"
+        assert search["action.correlationsearch.enabled"] == "1"
+        assert search["action.notable.param.security_domain"] == "identity"
+        assert search["action.notable.param.severity"] == doc.level
+        assert f"`{doc.name}_filter`" in conf_decode(search["search"])
+        annotations = json.loads(search["action.correlationsearch.annotations"])
+        assert annotations["mitre_attack"] == ["T1585.002"] or "T1585.002" in annotations["mitre_attack"]
+        assert annotations["dac_indicator"] == [doc.indicator]
+        risk = json.loads(search["action.risk.param._risk"])
+        assert risk and risk[0]["risk_score"] > 0
+        drilldowns = json.loads(search["action.notable.param.drilldown_searches"])
+        assert drilldowns[0]["search"].startswith("`dac_")
+
+
+def test_notables_carry_the_playbook(dist: Path) -> None:
+    playbook = load_playbook(ROOT / "playbooks" / "T1585.002.yml")
+    searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")
+    for title, search in searches.items():
+        description = conf_decode(search["action.notable.param.rule_description"])
+        next_steps = json.loads(conf_decode(search["action.notable.param.next_steps"]))
+        assert next_steps["version"] == 1
+        for text in (description, next_steps["data"]):
+            assert playbook.escalation.summary in text, title
+            for step in playbook.l1_steps:
+                assert step in text, (title, step)
+        assert "$result." in description, f"{title}: no alert entity token"
+
+
+def test_notable_text_round_trips_through_the_conf_parser(dist: Path) -> None:
+    ruleset = load_rules(ROOT / "sigma_rules")
+    playbook = load_playbook(ROOT / "playbooks" / "T1585.002.yml")
+    searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")
+    for doc in ruleset.docs:
+        expected = render_splunk(playbook, alert_context(ruleset, doc, "splunk"))
+        search = searches[doc.title]
+        assert conf_decode(search["action.notable.param.rule_description"]) == expected.description
+        stored = json.loads(conf_decode(search["action.notable.param.next_steps"]))
+        assert stored["data"] == expected.next_steps
+
+
+def test_dollar_bracket_and_newlines_survive(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "repo")
+    rule = project / "sigma_rules" / "google_workspace" / "gws_user_created.yml"
+    text = rule.read_text(encoding="utf-8")
+    tricky = "  Costs $100 [per] day; see [docs](x) and $result.fake$.\n  Second line [here].\n"
+    rule.write_text(text.replace("description: |\n", "description: |\n" + tricky, 1), encoding="utf-8")
+    dist = build(Project.at(project), tmp_path / "dist")
+    searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")
+    description = conf_decode(
+        searches["Google Workspace User Account Created"]["action.notable.param.rule_description"]
+    )
+    # Literal dollars are doubled so Splunk does not read them as tokens; brackets and the
+    # line break come back as written.
+    assert "Costs $$100 [per] day; see [docs](x) and $$result.fake$$." in description
+    assert "Second line [here]." in description
+    macros = read_conf(dist / "splunk" / APP / "default" / "macros.conf")
+    assert macros["gws_user_created_filter"]["definition"] == "search *"
+
+
+def test_macros_and_lookup(dist: Path) -> None:
+    ruleset = load_rules(ROOT / "sigma_rules")
+    macros = read_conf(dist / "splunk" / APP / "default" / "macros.conf")
+    assert macros["dac_gws_admin"]["definition"] == 'sourcetype="gws:reports:admin"'
+    assert macros["dac_o365_management_activity"]["definition"] == 'sourcetype="o365:management:activity"'
+    for doc in ruleset.docs:
+        assert macros[f"{doc.name}_filter"]["definition"] == "search *"
+    transforms = read_conf(dist / "splunk" / APP / "default" / "transforms.conf")
+    lookup = transforms["dac_disposable_email_domains"]
+    assert lookup["match_type"] == "WILDCARD(domain)"
+    assert lookup["case_sensitive_match"] == "false"
+    path = dist / "splunk" / APP / "lookups" / lookup["filename"]
+    with path.open(encoding="utf-8") as handle:
+        rows = {row["domain"]: row["disposable_domain"] for row in csv.DictReader(handle)}
+    assert rows["mailinator.com"] == "mailinator.com"
+    assert rows["*.mailinator.com"] == "mailinator.com"
+    assert len(rows) > 20000
+
+
+@pytest.mark.skipif(shutil.which("splunk-appinspect") is None and not (Path(sys.executable).parent / "splunk-appinspect").exists(), reason="splunk-appinspect not installed")
+def test_app_passes_appinspect(dist: Path, tmp_path: Path) -> None:
+    tool = Path(sys.executable).parent / "splunk-appinspect"
+    report = tmp_path / "appinspect.json"
+    subprocess.run(
+        [str(tool), "inspect", str(dist / "splunk" / f"{APP}-0.1.0.tgz"), "--mode", "test",
+         "--output-file", str(report), "--data-format", "json"],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
+    assert summary["failure"] == 0, summary
+    assert summary["error"] == 0, summary
+    assert summary["success"] > 50, summary
+
+
+def test_kibana_rules_follow_the_import_contract(dist: Path) -> None:
+    ruleset = load_rules(ROOT / "sigma_rules")
+    rules = kibana_rules(dist)
+    assert {r["rule_id"] for r in rules} == {d.id for d in ruleset.docs}
+    for rule in rules:
+        assert KIBANA_REQUIRED <= set(rule), rule["name"]
+        assert set(rule) <= KIBANA_KNOWN, set(rule) - KIBANA_KNOWN
+        assert rule["type"] == "eql" and rule["language"] == "eql"
+        assert rule["severity"] in {"low", "medium", "high", "critical"}
+        assert 0 <= rule["risk_score"] <= 100
+        assert rule["index"] and all(i.startswith("logs-") for i in rule["index"])
+        assert rule["interval"] == "15m" and rule["from"].startswith("now-")
+        assert isinstance(rule["version"], int) and rule["version"] >= 1
+        assert rule["max_signals"] >= 1
+        doc = ruleset.by_id(rule["rule_id"])
+        assert f"Indicator: {doc.indicator}" in rule["tags"]
+        for field in rule["required_fields"]:
+            assert set(field) == {"name", "type"}
+        for integration in rule["related_integrations"]:
+            assert set(integration) == {"package", "version"}
+
+
+def test_every_eql_query_parses(dist: Path) -> None:
+    for rule in kibana_rules(dist):
+        with eql.parser.elasticsearch_syntax:
+            eql.parse_query(rule["query"])
+
+
+def test_look_back_covers_correlation_window(dist: Path) -> None:
+    ruleset = load_rules(ROOT / "sigma_rules")
+    for rule in kibana_rules(dist):
+        minutes = int(rule["from"].removeprefix("now-").removesuffix("m"))
+        doc = ruleset.by_id(rule["rule_id"])
+        if doc.is_correlation:
+            assert "with maxspan=1h" in rule["query"]
+            assert minutes >= 60 + 15
+
+
+def test_threat_comes_from_attack_tags_offline(dist: Path) -> None:
+    for rule in kibana_rules(dist):
+        resource = [t for t in rule["threat"] if t["tactic"]["id"] == "TA0042"]
+        assert resource, rule["name"]
+        assert resource[0]["tactic"]["name"] == "Resource Development"
+        technique = resource[0]["technique"][0]
+        assert (technique["id"], technique["name"]) == ("T1585", "Establish Accounts")
+        sub = technique["subtechnique"][0]
+        assert (sub["id"], sub["name"]) == ("T1585.002", "Email Accounts")
+        assert sub["reference"] == "https://attack.mitre.org/techniques/T1585/002/"
+
+
+def test_kibana_notes_carry_the_playbook(dist: Path) -> None:
+    playbook = load_playbook(ROOT / "playbooks" / "T1585.002.yml")
+    for rule in kibana_rules(dist):
+        note = rule["note"]
+        assert playbook.escalation.summary in note
+        for step in (*playbook.l1_steps, *playbook.t2_actions, *playbook.containment):
+            assert step in note, (rule["name"], step)
+
+
+def test_disposable_rules_need_the_enrichment(dist: Path) -> None:
+    pipeline = json.loads((dist / "elastic" / "enrichment" / "ingest_pipeline.json").read_text())
+    keys = {p["enrich"]["field"].rsplit(".", 1)[1] for p in pipeline["processors"] if "enrich" in p}
+    for rule in kibana_rules(dist):
+        used = {f["name"] for f in rule["required_fields"] if f["name"].startswith("dac.")}
+        for name in used:
+            assert name.rsplit(".", 1)[1] in keys
+            assert name in rule["query"]
+        assert bool(used) == ("disposable" in rule["query"]), rule["name"]
+        if used:
+            assert "dac-disposable-email" in rule["setup"]
+
+
+def test_manifest_lists_rules_versions_and_hashes(dist: Path) -> None:
+    ruleset = load_rules(ROOT / "sigma_rules")
+    manifest = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / "versions.lock.json").read_text(encoding="utf-8"))
+    assert [r["id"] for r in manifest["rules"]] == sorted(d.id for d in ruleset.docs)
+    for entry in manifest["rules"]:
+        doc = ruleset.by_id(entry["id"])
+        assert entry["hash"] == doc.content_hash
+        assert entry["version"] == lock[doc.id]["version"]
+        assert entry["targets"] == ["splunk", "elastic"]
+        assert entry["indicator"] == doc.indicator
+    versions = {r["rule_id"]: r["version"] for r in kibana_rules(dist)}
+    assert versions == {e["id"]: e["version"] for e in manifest["rules"]}
+
+
+def test_version_lock_is_current() -> None:
+    ruleset = load_rules(ROOT / "sigma_rules")
+    lock = json.loads((ROOT / "versions.lock.json").read_text(encoding="utf-8"))
+    stale = [d.name for d in ruleset.docs if lock.get(d.id, {}).get("hash") != d.content_hash]
+    assert not stale, f"rules changed since versions.lock.json, run `dac lock`: {stale}"
+
+
+def test_changed_rule_gets_next_version(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "repo")
+    rule = project / "sigma_rules" / "m365" / "m365_user_added.yml"
+    rule.write_text(rule.read_text().replace("level: informational", "level: low"))
+    dist = build(Project.at(project), tmp_path / "dist")
+    manifest = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / "versions.lock.json").read_text(encoding="utf-8"))
+    by_name = {r["name"]: r["version"] for r in manifest["rules"]}
+    changed_id = load_rules(project / "sigma_rules").by_name("m365_user_added").id
+    assert by_name["m365_user_added"] == lock[changed_id]["version"] + 1
+    assert by_name["gws_user_created"] == 1
+
+
+def test_two_builds_are_byte_identical_but_the_timestamp(tmp_path: Path) -> None:
+    first = build(Project.at(ROOT), tmp_path / "one")
+    second = build(Project.at(ROOT), tmp_path / "two")
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for relative in files:
+        a, b = (first / relative).read_bytes(), (second / relative).read_bytes()
+        if relative == Path("manifest.json"):
+            left, right = json.loads(a), json.loads(b)
+            left.pop("built_at"), right.pop("built_at")
+            assert left == right
+        else:
+            assert a == b, f"{relative} differs between two builds"
+
+
+def test_playbook_pages(dist: Path) -> None:
+    html = (dist / "playbooks" / "T1585.002.html").read_text(encoding="utf-8")
+    markdown = (dist / "playbooks" / "T1585.002.md").read_text(encoding="utf-8")
+    for doc in load_rules(ROOT / "sigma_rules").docs:
+        assert doc.title in markdown and doc.title in html
+    assert "<script" not in html.lower()
+    assert "Decision for escalation" in markdown or "Decision for Escalation" in markdown
