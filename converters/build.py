@@ -41,10 +41,13 @@ class Project:
     root: Path
     rules: Path
     playbook: Path
+    templates: Path
 
     @classmethod
     def at(cls, root: Path, rules: Path | None = None) -> Project:
-        return cls(root, rules or root / "sigma_rules", root / PLAYBOOK_FILE)
+        return cls(
+            root, rules or root / "sigma_rules", root / PLAYBOOK_FILE, root / "playbooks" / "templates"
+        )
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ def _write_all(
 
     def splunk_text(doc: RuleDoc) -> tuple[AlertContext, str, str]:
         context = alert_context(ruleset, doc, "splunk")
-        text = render_splunk(playbook, context)
+        text = render_splunk(playbook, context, templates=project.templates)
         return context, text.description, text.next_steps
 
     try:
@@ -139,7 +142,9 @@ def _write_all(
 
     kibana_rules = []
     for doc in ruleset.docs:
-        text = render_elastic(playbook, alert_context(ruleset, doc, "elastic"))
+        text = render_elastic(
+            playbook, alert_context(ruleset, doc, "elastic"), templates=project.templates
+        )
         kibana_rules.append(
             kibana_rule(
                 ruleset,
@@ -154,7 +159,7 @@ def _write_all(
     write_enrichment(make_enrichment(inputs.domains), inputs.domains, staging / "elastic" / "enrichment")
 
     contexts = [alert_context(ruleset, d, "page") for d in sorted(ruleset.docs, key=lambda d: d.title)]
-    pages = render_pages(playbook, contexts)
+    pages = render_pages(playbook, contexts, templates=project.templates)
     (staging / "playbooks").mkdir()
     technique = playbook.technique.id
     (staging / "playbooks" / f"{technique}.md").write_text(pages.markdown, encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from importlib.metadata import version as package_version
 from pathlib import Path
 
@@ -37,7 +38,8 @@ def _fail(exc: DacError) -> None:
     count = len(exc.problems)
     _err.print(f"[bold red]error:[/] {count} problem{'s' if count != 1 else ''} found")
     for problem in exc.problems:
-        _err.print(f"  {problem}", markup=False)
+        # One line per problem, never wrapped: editors and CI logs jump to "file:line".
+        _err.print(f"  {problem}", markup=False, soft_wrap=True)
     sys.exit(1)
 
 
@@ -64,16 +66,19 @@ def main() -> None:
 @_ROOT
 @_RULES
 def validate(root: Path, rules: Path | None) -> None:
-    """Check every rule, the playbook and the domain lists, and compile each rule for Splunk
-    and Elastic, without writing anything."""
+    """Check every rule, the playbook and the domain lists: compile and render everything for
+    Splunk and Elastic, as `dac build` does, but keep nothing."""
+    project = Project.at(root, rules)
     try:
-        inputs = load_inputs(Project.at(root, rules))
+        inputs = load_inputs(project)
+        with tempfile.TemporaryDirectory(prefix="dac-validate-") as scratch:
+            build(project, Path(scratch) / "dist")
     except DacError as exc:
         _fail(exc)
         return
     table = Table(title="Rules", show_lines=False)
     for column in ("rule", "indicator", "level", "kind"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for doc in sorted(inputs.ruleset.docs, key=lambda d: d.name):
         table.add_row(doc.name, doc.indicator, doc.level, "correlation" if doc.is_correlation else "event")
     _out.print(table)

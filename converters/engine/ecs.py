@@ -59,19 +59,19 @@ def ecs_documents(record: Mapping[str, Any], domains: DomainList) -> list[dict[s
         document = _map_fields(source, row)
         if source is M365_AUDIT:
             _add_ual_extras(document, record)
-        enrich(document, source, row, domains)
+        enrich(document, source, domains)
         documents.append(document)
     return documents
 
 
-def enrich(
-    document: dict[str, Any], source: DataSource, row: SigmaRow, domains: DomainList
-) -> None:
-    """The simulated ingest-time enrichment: the listed domain each address field matched."""
+def enrich(document: dict[str, Any], source: DataSource, domains: DomainList) -> None:
+    """The simulated ingest-time enrichment (converters.targets.enrichment builds the real
+    pipeline): it reads each address field where the document holds it, as the pipeline's
+    script does, and writes the listed domain that field matched."""
     for field in source.fields:
         if field.address_key is None:
             continue
-        found = domains.match_addresses(row.get(field.sigma))
+        found = domains.match_addresses(get_path(document, field.elastic))
         if found is not None:
             set_path(document, f"{ENRICHMENT_ROOT}.{field.address_key}", found)
 

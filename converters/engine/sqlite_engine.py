@@ -28,9 +28,12 @@ TABLE = "logs"
 class Alert:
     """One alert, whatever the rule and the engine.
 
-    ``group``: the correlation's group-by values (empty for a single-event rule), case-folded
-    as the engines compared them. ``window_start``/``window_end``: ISO-8601 UTC; for a single
-    event both are its time. ``event_ids``: the evidence's native ids (``dac_event_id``).
+    ``group``: the correlation's group-by values by Sigma field name (empty for a single-event
+    rule), lower-cased as both engines compare them. ``window_start``/``window_end``: ISO-8601
+    UTC (the rows' format); a single event's own time for both; for a correlation, SQLite
+    reports the backend's sliding window (end = the event that completed it, start = end minus
+    the timespan) and EQL the sequence's first and last event. ``event_ids``: the evidence's
+    native ids (``dac_event_id``), in time order.
     """
 
     group: dict[str, str] = field(default_factory=dict)

@@ -58,10 +58,10 @@ def check_document(
     required = (*_COMMON_REQUIRED, "correlation") if is_correlation else (
         *_COMMON_REQUIRED, "logsource", "detection",
     )  # fmt: skip
-    for key in required:
-        if key not in doc:
-            problem(f"missing required key {key!r}")
-    if problems:
+    missing = [key for key in required if key not in doc]
+    for key in missing:
+        problem(f"missing required key {key!r}")
+    if missing:
         return problems
 
     try:
@@ -86,7 +86,7 @@ def check_document(
             problem(f"{key} must be a non-empty list of strings", key)
     if not isinstance(doc["description"], str) or not doc["description"].strip():
         problem("description must be a non-empty string", "description")
-    if problems:
+    if not isinstance(doc["tags"], list) or not all(isinstance(t, str) for t in doc["tags"]):
         return problems
 
     tactics, techniques = split_tags(doc["tags"])
