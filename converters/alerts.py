@@ -10,7 +10,13 @@ from converters.pipelines.placeholders import DISPOSABLE_PLACEHOLDER
 from converters.playbook.model import AlertContext, Entity
 from converters.sources import DataSource
 
-_OPERATORS = {"gte": "at least", "gt": "more than", "lte": "at most", "lt": "fewer than", "eq": "exactly"}
+_OPERATORS = {
+    "gte": "at least",
+    "gt": "more than",
+    "lte": "at most",
+    "lt": "fewer than",
+    "eq": "exactly",
+}
 
 
 def detection_fields(doc: RuleDoc) -> list[str]:
@@ -92,7 +98,7 @@ def logic_text(ruleset: RuleSet, doc: RuleDoc) -> str:
     if not doc.is_correlation:
         return describe_detection(doc)
     corr = doc.document["correlation"]
-    (op, count), = corr["condition"].items()
+    ((op, count),) = corr["condition"].items()
     refs = ", ".join(ruleset._ref(r).title for r in corr["rules"])
     group = ", ".join(corr.get("group-by", [])) or "everything"
     return (
@@ -115,10 +121,10 @@ def entities_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Entity, .
     source = sources[0]
     # Several rule fields can share one target field (event parameters are one multivalue
     # field in the Splunk add-ons): show that field once, under all its labels.
-    labels: dict[str, list[str]] = {}
+    by_field: dict[str, list[str]] = {}
     for label, name in source.entities:
-        labels.setdefault(target_field(source, name, target), []).append(label)
-    return tuple(Entity(label=" / ".join(names), field=field) for field, names in labels.items())
+        by_field.setdefault(target_field(source, name, target), []).append(label)
+    return tuple(Entity(label=" / ".join(names), field=field) for field, names in by_field.items())
 
 
 def alert_context(ruleset: RuleSet, doc: RuleDoc, target: str) -> AlertContext:

@@ -62,7 +62,9 @@ def load() -> Attack:
         if obj["type"] == "x-mitre-collection":
             version = str(obj["x_mitre_version"])
         elif obj["type"] == "x-mitre-tactic" and ref:
-            tactics[obj["x_mitre_shortname"]] = Tactic(ref[0], obj["name"], obj["x_mitre_shortname"], ref[1])
+            tactics[obj["x_mitre_shortname"]] = Tactic(
+                ref[0], obj["name"], obj["x_mitre_shortname"], ref[1]
+            )
         elif obj["type"] == "attack-pattern" and ref:
             phases = tuple(p["phase_name"] for p in obj.get("kill_chain_phases", []))
             techniques[ref[0].upper()] = Technique(ref[0], obj["name"], phases, ref[1])

@@ -46,7 +46,10 @@ class Project:
     @classmethod
     def at(cls, root: Path, rules: Path | None = None) -> Project:
         return cls(
-            root, rules or root / "sigma_rules", root / PLAYBOOK_FILE, root / "playbooks" / "templates"
+            root,
+            rules or root / "sigma_rules",
+            root / PLAYBOOK_FILE,
+            root / "playbooks" / "templates",
         )
 
 
@@ -156,9 +159,13 @@ def _write_all(
             )
         )
     write_rules(kibana_rules, staging / "elastic" / "rules.ndjson")
-    write_enrichment(make_enrichment(inputs.domains), inputs.domains, staging / "elastic" / "enrichment")
+    write_enrichment(
+        make_enrichment(inputs.domains), inputs.domains, staging / "elastic" / "enrichment"
+    )
 
-    contexts = [alert_context(ruleset, d, "page") for d in sorted(ruleset.docs, key=lambda d: d.title)]
+    contexts = [
+        alert_context(ruleset, d, "page") for d in sorted(ruleset.docs, key=lambda d: d.title)
+    ]
     pages = render_pages(playbook, contexts, templates=project.templates)
     (staging / "playbooks").mkdir()
     technique = playbook.technique.id
@@ -177,9 +184,15 @@ def _write_all(
             "allowlisted": len(inputs.domains.allowlisted),
         },
         "targets": {
-            "splunk": {"app": f"splunk/{app.app_id}", "package": f"splunk/{app.app_id}-{app.version}.tgz"},
+            "splunk": {
+                "app": f"splunk/{app.app_id}",
+                "package": f"splunk/{app.app_id}-{app.version}.tgz",
+            },
             "elastic": {"rules": "elastic/rules.ndjson", "enrichment": "elastic/enrichment/"},
-            "playbooks": {"markdown": f"playbooks/{technique}.md", "html": f"playbooks/{technique}.html"},
+            "playbooks": {
+                "markdown": f"playbooks/{technique}.md",
+                "html": f"playbooks/{technique}.html",
+            },
         },
         "rules": [
             {
@@ -190,13 +203,17 @@ def _write_all(
                 "level": doc.level,
                 "version": rule_versions[doc.id],
                 "hash": doc.content_hash,
-                "source": str(doc.path.relative_to(project.root)) if doc.path.is_relative_to(project.root) else str(doc.path),
+                "source": str(doc.path.relative_to(project.root))
+                if doc.path.is_relative_to(project.root)
+                else str(doc.path),
                 "targets": ["splunk", "elastic"],
             }
             for doc in sorted(ruleset.docs, key=lambda d: d.id)
         ],
     }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (staging / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
 
 
 def _built_at(moment: datetime) -> str:

@@ -80,12 +80,16 @@ def validate(root: Path, rules: Path | None) -> None:
     for column in ("rule", "indicator", "level", "kind"):
         table.add_column(column, overflow="fold")
     for doc in sorted(inputs.ruleset.docs, key=lambda d: d.name):
-        table.add_row(doc.name, doc.indicator, doc.level, "correlation" if doc.is_correlation else "event")
+        table.add_row(
+            doc.name, doc.indicator, doc.level, "correlation" if doc.is_correlation else "event"
+        )
     _out.print(table)
     lock = read_lock(root / LOCK_FILE)
     outdated = stale(inputs.ruleset, lock)
     if outdated:
-        _out.print(f"[yellow]note:[/] {len(outdated)} rule(s) changed since {LOCK_FILE}; run `dac lock`.")
+        _out.print(
+            f"[yellow]note:[/] {len(outdated)} rule(s) changed since {LOCK_FILE}; run `dac lock`."
+        )
     _out.print(f"[green]ok:[/] {len(inputs.ruleset.docs)} rules valid for splunk and elastic")
 
 
@@ -109,7 +113,10 @@ def build_command(root: Path, rules: Path | None, out: Path) -> None:
         return
     _out.print(f"[green]built:[/] {written}")
     for path in sorted(p for p in written.rglob("*") if p.is_file() and p.parent.name != "lookups"):
-        if path.suffix in {".tgz", ".ndjson", ".json", ".md", ".html"} and "enrichment" not in path.parts:
+        if (
+            path.suffix in {".tgz", ".ndjson", ".json", ".md", ".html"}
+            and "enrichment" not in path.parts
+        ):
             _out.print(f"  {path.relative_to(written.parent)}")
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
-from sigma.collection import SigmaCollection
 from sigma.conversion.base import TextQueryBackend
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
+from sigma.rule import SigmaRule
 
 from converters.backends.eql import DacEqlBackend
 from converters.backends.splunk import DacSplunkBackend
@@ -48,45 +49,43 @@ def dependency_order(ruleset: RuleSet) -> list[RuleDoc]:
 def compile_target(ruleset: RuleSet, target: str) -> Queries:
     """Compile every rule for ``target``; raise DacError naming each rule that fails."""
     problems: list[Problem] = []
-    result: dict[str, str] = {}
     # Rules referenced by a correlation come out of pySigma unfinished, so single-event rules
     # are compiled from a collection of their own, and correlations from the full one.
-    standalone = RuleSet(ruleset.root, tuple(d for d in ruleset.docs if not d.is_correlation))
-    for docs, collection in (
-        ([d for d in standalone.docs], standalone.fresh_collection()),
-        ([d for d in dependency_order(ruleset) if d.is_correlation], ruleset.fresh_collection()),
-    ):
-        if not docs:
-            continue
-        backend = _BACKENDS[target](pipeline_for(target))
-        by_id = {str(rule.id): rule for rule in collection}
-        wanted = {doc.id for doc in docs}
-        for doc in dependency_order(RuleSet(ruleset.root, tuple(docs_in(collection, ruleset)))):
-            rule = by_id[doc.id]
-            try:
-                if isinstance(rule, SigmaCorrelationRule):
-                    queries = backend.convert_correlation_rule(rule)
-                else:
-                    queries = backend.convert_rule(rule)
-            except SigmaError as exc:
-                if doc.id in wanted:
-                    problems.append(_problem(doc, target, exc))
-                continue
-            if doc.id not in wanted:
-                continue
-            if len(queries) != 1 or not isinstance(queries[0], str):
-                problems.append(
-                    Problem(doc.path, f"{target}: expected one query, got {len(queries)}", rule=doc.id)
-                )
-                continue
-            result[doc.id] = queries[0]
+    events = RuleSet(ruleset.root, tuple(d for d in ruleset.docs if not d.is_correlation))
+    result = _convert(events, {d.id for d in events.docs}, target, problems)
+    correlations = {d.id for d in ruleset.docs if d.is_correlation}
+    if correlations:
+        result.update(_convert(ruleset, correlations, target, problems))
     if problems:
         raise DacError(problems)
     return Queries(target, result)
 
 
-def docs_in(collection: SigmaCollection, ruleset: RuleSet) -> list[RuleDoc]:
-    return [ruleset.by_id(str(rule.id)) for rule in collection]
+def _convert(
+    ruleset: RuleSet, wanted: set[str], target: str, problems: list[Problem]
+) -> dict[str, str]:
+    backend = _BACKENDS[target](pipeline_for(target))
+    by_id = {str(rule.id): rule for rule in ruleset.fresh_collection()}
+    result: dict[str, str] = {}
+    for doc in dependency_order(ruleset):
+        rule = by_id[doc.id]
+        try:
+            if isinstance(rule, SigmaCorrelationRule):
+                queries = backend.convert_correlation_rule(rule)
+            else:
+                queries = backend.convert_rule(cast(SigmaRule, rule))
+        except SigmaError as exc:
+            if doc.id in wanted:
+                problems.append(_problem(doc, target, exc))
+            continue
+        if doc.id not in wanted:
+            continue
+        if len(queries) != 1 or not isinstance(queries[0], str):
+            reason = f"{target}: expected one query, got {len(queries)}"
+            problems.append(Problem(doc.path, reason, rule=doc.id))
+            continue
+        result[doc.id] = queries[0]
+    return result
 
 
 def _problem(doc: RuleDoc, target: str, exc: SigmaError) -> Problem:

@@ -18,7 +18,9 @@ from converters.errors import DacError, Problem
 
 ALLOWLIST = Path("lists/disposable_allowlist.txt")
 EXTRA = Path("lists/disposable_extra.txt")
-_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+_DOMAIN_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$"
+)
 # What follows "@" in an address, up to the first character a domain cannot hold.
 _ADDRESS_DOMAIN_RE = re.compile(r"@([A-Za-z0-9.-]+)")
 

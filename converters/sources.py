@@ -7,9 +7,9 @@ flattened with dots; event parameters become ``parameters.<NAME>`` / ``Parameter
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,9 @@ def _ual_param(name: str, address_key: str | None = None) -> Field:
         sigma=f"Parameters.{name}",
         splunk="Parameters{}.Value",
         elastic=f"o365.audit.Parameters.{name}",
-        splunk_exact=f"mvindex('Parameters{{}}.Value', mvfind('Parameters{{}}.Name', \"^{name}$\"))",
+        splunk_exact=(
+            f"mvindex('Parameters{{}}.Value', mvfind('Parameters{{}}.Name', \"^{name}$\"))"
+        ),
         address_key=address_key,
         description=f"Value of the cmdlet parameter {name}.",
     )

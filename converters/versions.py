@@ -43,7 +43,9 @@ def stale(ruleset: RuleSet, lock: dict[str, dict[str, object]]) -> list[str]:
     return [d.id for d in ruleset.docs if lock.get(d.id, {}).get("hash") != d.content_hash]
 
 
-def updated_lock(ruleset: RuleSet, lock: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+def updated_lock(
+    ruleset: RuleSet, lock: dict[str, dict[str, object]]
+) -> dict[str, dict[str, object]]:
     current = versions(ruleset, lock)
     return {
         doc.id: {"name": doc.name, "hash": doc.content_hash, "version": current[doc.id]}

@@ -11,8 +11,6 @@ from converters.domains import DomainList, load_domains
 from converters.loading.rules import RuleSet, load_rules
 
 REPO = Path(__file__).resolve().parent.parent
-EVENTS = REPO / "tests" / "events"
-CASES = REPO / "tests" / "cases"
 
 
 @pytest.fixture(scope="session")

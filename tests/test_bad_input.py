@@ -61,7 +61,11 @@ def test_good_project_validates_and_builds(project: Path) -> None:
 
 
 def test_malformed_yaml(project: Path) -> None:
-    path = edit_rule(project, "  selection:\n    event.name: CREATE_USER", "  selection:\n    event.name: [CREATE_USER")
+    path = edit_rule(
+        project,
+        "  selection:\n    event.name: CREATE_USER",
+        "  selection:\n    event.name: [CREATE_USER",
+    )
     assert_fails(project, f"{path}:", "malformed YAML")
 
 
@@ -92,20 +96,26 @@ def test_unknown_modifier(project: Path) -> None:
 
 def test_unsupported_placeholder(project: Path) -> None:
     path = edit_rule(
-        project, "event.name: CREATE_USER", "event.name: CREATE_USER\n    actor.email|expand: '%admins%'"
+        project,
+        "event.name: CREATE_USER",
+        "event.name: CREATE_USER\n    actor.email|expand: '%admins%'",
     )
     assert_fails(project, str(path), RULE_ID, "unsupported placeholder", "actor.email")
 
 
 def test_field_without_mapping(project: Path) -> None:
     path = edit_rule(
-        project, "event.name: CREATE_USER", "event.name: CREATE_USER\n    parameters.ORG_UNIT_NAME: /Sales"
+        project,
+        "event.name: CREATE_USER",
+        "event.name: CREATE_USER\n    parameters.ORG_UNIT_NAME: /Sales",
     )
     assert_fails(project, str(path), RULE_ID, "parameters.ORG_UNIT_NAME", "no splunk mapping")
 
 
 def test_unknown_key_and_indicator(project: Path) -> None:
-    path = edit_rule(project, "indicator: bulk-account-creation", "indicator: bulk-creation\nseverity: high")
+    path = edit_rule(
+        project, "indicator: bulk-account-creation", "indicator: bulk-creation\nseverity: high"
+    )
     assert_fails(project, str(path), RULE_ID, "unknown key 'severity'", "indicator 'bulk-creation'")
 
 

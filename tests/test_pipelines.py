@@ -60,14 +60,16 @@ def test_splunk_mapping_uses_the_add_on_fields() -> None:
 @pytest.mark.parametrize("target", ["splunk", "elastic", "sqlite"])
 def test_unmapped_field_is_an_error_naming_it(target: str) -> None:
     backend = SplunkBackend if target == "splunk" else EqlBackend
-    with pytest.raises(SigmaTransformationError, match="'Parameters.NotAField'"):
+    with pytest.raises(SigmaTransformationError, match=r"'Parameters\.NotAField'"):
         rules = SigmaCollection.from_yaml(RULE.format(field="Parameters.NotAField", value="x"))
         backend(source_pipeline(M365_AUDIT, target)).convert(rules)
 
 
 def test_pipelines_apply_only_to_their_logsource() -> None:
-    rule = RULE.format(field="Operation", value="Add user.").replace("m365", "gcp").replace(
-        "audit", "google_workspace.admin"
+    rule = (
+        RULE.format(field="Operation", value="Add user.")
+        .replace("m365", "gcp")
+        .replace("audit", "google_workspace.admin")
     )
     with pytest.raises(SigmaTransformationError, match="'Operation'"):
         EqlBackend(source_pipeline(GWS_ADMIN, "elastic")).convert(SigmaCollection.from_yaml(rule))

@@ -19,8 +19,9 @@ from converters.domains import DomainList
 from converters.engine import Alert, EqlEngine, SqliteEngine, load_records, sigma_rows
 from converters.loading.rules import RuleSet
 
-from .conftest import CASES, EVENTS
-
+TESTS = Path(__file__).resolve().parent
+CASES = TESTS / "cases"
+EVENTS = TESTS / "events"
 CASE_KEYS = {"name", "events", "expect", "why", "group"}
 
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sigma.conditions import ConditionNOT, ParentChainMixin
-from sigma.correlations import SigmaCorrelationConditionOperator, SigmaCorrelationRule
+from sigma.correlations import (
+    SigmaCorrelationCondition,
+    SigmaCorrelationConditionOperator,
+    SigmaCorrelationRule,
+)
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
 from converters.sources import DataSource, Field, source_by_name
@@ -18,7 +25,7 @@ def under_not(node: ParentChainMixin) -> bool:
     return False
 
 
-def state_source(processing_state: dict[str, object]) -> DataSource:
+def state_source(processing_state: Mapping[str, Any]) -> DataSource:
     name = processing_state.get("dac_source")
     if not isinstance(name, str):
         raise SigmaFeatureNotSupportedByBackendError(
@@ -39,6 +46,10 @@ def source_field(source: DataSource, sigma_field: str) -> Field:
 def minimum_count(rule: SigmaCorrelationRule, target: str) -> int:
     """The least number of events that satisfies an event_count condition."""
     condition = rule.condition
+    if not isinstance(condition, SigmaCorrelationCondition):
+        raise SigmaFeatureNotSupportedByBackendError(
+            f"{target} cannot express an extended correlation condition"
+        )
     op = condition.op
     count = int(condition.count)
     if op == SigmaCorrelationConditionOperator.GTE:

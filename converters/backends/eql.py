@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sigma.backends.elasticsearch import EqlBackend
+from sigma.backends.elasticsearch.elasticsearch_eql import EqlBackend
 from sigma.conditions import ConditionFieldEqualsValueExpression
 from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule
@@ -17,7 +17,7 @@ from converters.pipelines.placeholders import marked_field
 ENRICHMENT_ROOT = "dac.disposable_email"
 
 
-class DacEqlBackend(EqlBackend):  # type: ignore[misc]
+class DacEqlBackend(EqlBackend):
     name: ClassVar[str] = "dac-t1585 EQL backend"
 
     def convert_condition_field_eq_val_str(

@@ -3,9 +3,9 @@ disposable-domain lookup."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from sigma.backends.splunk import SplunkBackend
+from sigma.backends.splunk.splunk import SplunkBackend
 from sigma.conditions import ConditionFieldEqualsValueExpression
 from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule
@@ -32,7 +32,7 @@ def disposable_output(index: int) -> str:
     return f"dac_disposable_domain_{index}"
 
 
-class DacSplunkBackend(SplunkBackend):  # type: ignore[misc]
+class DacSplunkBackend(SplunkBackend):
     name: ClassVar[str] = "dac-t1585 Splunk backend"
 
     def convert_condition_field_eq_val_str(
@@ -47,7 +47,9 @@ class DacSplunkBackend(SplunkBackend):  # type: ignore[misc]
                 "Splunk: a disposable-domain test under 'not' is not supported; "
                 "write the rule without negating it"
             )
-        marks: list[str] = state.processing_state.setdefault(_MARKS, [])
+        # The state is a plain dict per condition; pySigma types it read-only.
+        processing_state = cast(dict[str, Any], state.processing_state)
+        marks: list[str] = processing_state.setdefault(_MARKS, [])
         marks.append(sigma_field)
         return _token(len(marks) - 1)
 
@@ -66,20 +68,21 @@ class DacSplunkBackend(SplunkBackend):  # type: ignore[misc]
             postfilter = postfilter.replace(_token(index), f"{disposable_output(index)}=*")
             lookups += [
                 f"| eval dac_address_{index}={exact}",
-                f'| rex field=dac_address_{index} max_match=0 "@(?<dac_domain_{index}>[A-Za-z0-9.-]+)"',
+                f"| rex field=dac_address_{index} max_match=0 "
+                f'"@(?<dac_domain_{index}>[A-Za-z0-9.-]+)"',
                 f"| lookup {DISPOSABLE_LOOKUP} domain AS dac_domain_{index} "
                 f"OUTPUT disposable_domain AS {disposable_output(index)}",
             ]
         lines = [f"`{source.splunk_macro}` ({prefilter})", *lookups]
         if marks:
             lines.append(f"| search ({postfilter})")
-        lines.append(f"| `{filter_macro(rule.name)}`")
+        lines.append(f"| `{filter_macro(str(rule.name))}`")
         return "\n".join(lines)
 
     def finalize_query_default(
         self, rule: Any, query: str, index: int, state: ConversionState
     ) -> str:
         if isinstance(rule, SigmaCorrelationRule):
-            return f"{query}\n| `{filter_macro(rule.name)}`"
+            return f"{query}\n| `{filter_macro(str(rule.name))}`"
         # Rule fields become the alert's columns; pySigma's plain "| table" is replaced by ours.
         return query

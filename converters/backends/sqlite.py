@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sigma.backends.sqlite import sqliteBackend
+from sigma.backends.sqlite.sqlite import sqliteBackend
 from sigma.conditions import ConditionFieldEqualsValueExpression
 from sigma.conversion.state import ConversionState
 
@@ -14,7 +14,7 @@ from converters.pipelines.placeholders import marked_field
 DISPOSABLE_FUNCTION = "dac_disposable_domain"
 
 
-class DacSqliteBackend(sqliteBackend):  # type: ignore[misc]
+class DacSqliteBackend(sqliteBackend):
     name: ClassVar[str] = "dac-t1585 SQLite reference backend"
 
     def convert_condition_field_eq_val_str(
@@ -23,4 +23,5 @@ class DacSqliteBackend(sqliteBackend):  # type: ignore[misc]
         sigma_field = marked_field(cond.field)
         if sigma_field is None:
             return super().convert_condition_field_eq_val_str(cond, state)
-        return f"{DISPOSABLE_FUNCTION}({self.escape_and_quote_field(sigma_field)}) IS NOT NULL"
+        quoted = self.escape_and_quote_field(sigma_field)  # type: ignore[no-untyped-call]
+        return f"{DISPOSABLE_FUNCTION}({quoted}) IS NOT NULL"

@@ -260,7 +260,9 @@ def _check_pysigma(docs: list[RuleDoc]) -> list[Problem]:
                 for condition in rule.detection.parsed_condition:
                     _ = condition.parsed
         except SigmaError as exc:
-            problems.append(Problem(doc.path, _sigma_reason(exc), rule=doc.id, line=_line_of(exc, doc)))
+            problems.append(
+                Problem(doc.path, _sigma_reason(exc), rule=doc.id, line=_line_of(exc, doc))
+            )
     return problems
 
 

@@ -69,7 +69,9 @@ def check_document(
     except ValueError:
         problem(f"id {doc['id']!r} is not a UUID", "id")
     if not _NAME_RE.match(str(doc["name"])):
-        problem("name must be lower_snake_case, 3 to 63 characters (it names Splunk macros)", "name")
+        problem(
+            "name must be lower_snake_case, 3 to 63 characters (it names Splunk macros)", "name"
+        )
     if doc["indicator"] not in INDICATORS:
         problem(
             f"indicator {doc['indicator']!r} is not a playbook indicator; use one of "

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sigma.processing.conditions import IncludeFieldCondition, LogsourceCondition
+from sigma.processing.conditions import (
+    IncludeFieldCondition,
+    LogsourceCondition,
+    RuleProcessingCondition,
+)
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import (
     AddConditionTransformation,
@@ -33,7 +37,7 @@ def source_pipeline(source: DataSource, target: str) -> ProcessingPipeline:
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; known: {', '.join(TARGETS)}")
 
-    def scope() -> list[LogsourceCondition]:
+    def scope() -> list[RuleProcessingCondition]:
         # pySigma binds each condition object to one processing item: a new one per item.
         return [LogsourceCondition(product=source.product, service=source.service)]
 

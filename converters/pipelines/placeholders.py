@@ -27,7 +27,7 @@ def marked_field(name: str) -> str | None:
 
 
 @dataclass
-class DisposableDomainPlaceholderTransformation(DetectionItemTransformation):  # type: ignore[misc]
+class DisposableDomainPlaceholderTransformation(DetectionItemTransformation):
     """Marks items whose value is the disposable-domain placeholder; refuses any other."""
 
     address_fields: frozenset[str] = frozenset()

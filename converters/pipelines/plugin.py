@@ -6,10 +6,11 @@ backend does not know our macros; ``dac build`` uses its own backend instead."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
+from sigma.processing.conditions import LogsourceCondition
 from sigma.processing.pipeline import ProcessingPipeline, QueryPostprocessingItem
 from sigma.processing.postprocessing import QuerySimpleTemplateTransformation
-from sigma.processing.conditions import LogsourceCondition
 
 from converters.pipelines.build import pipeline_for, source_pipeline
 from converters.sources import SOURCES, DataSource
@@ -37,10 +38,15 @@ def _factory(build: Callable[[], ProcessingPipeline]) -> Callable[[], Processing
     return make
 
 
-pipelines: dict[str, Callable[[], ProcessingPipeline]] = {}
-for _source in SOURCES:
-    pipelines[f"dac_splunk_{_source.name}"] = _factory(lambda s=_source: _splunk_for_cli(s))
-    pipelines[f"dac_elastic_{_source.name}"] = _factory(lambda s=_source: source_pipeline(s, "elastic"))
-pipelines["dac_elastic"] = _factory(lambda: pipeline_for("elastic"))
+def _register() -> dict[str, Callable[[], ProcessingPipeline]]:
+    found: dict[str, Callable[[], ProcessingPipeline]] = {}
+    for source in SOURCES:
+        found[f"dac_splunk_{source.name}"] = _factory(partial(_splunk_for_cli, source))
+        found[f"dac_elastic_{source.name}"] = _factory(partial(source_pipeline, source, "elastic"))
+    found["dac_elastic"] = _factory(partial(pipeline_for, "elastic"))
+    return found
+
+
+pipelines = _register()
 
 __all__ = ["pipelines"]

@@ -20,9 +20,12 @@ def detection_fields(rule: SigmaRule) -> list[str]:
         for item in detection.detection_items:
             if isinstance(item, SigmaDetection):
                 walk(item)
-            elif isinstance(item, SigmaDetectionItem) and item.field is not None:
-                if item.field not in found:
-                    found.append(item.field)
+            elif (
+                isinstance(item, SigmaDetectionItem)
+                and item.field is not None
+                and item.field not in found
+            ):
+                found.append(item.field)
 
     for detection in rule.detection.detections.values():
         walk(detection)
@@ -30,7 +33,7 @@ def detection_fields(rule: SigmaRule) -> list[str]:
 
 
 @dataclass
-class StrictFieldsTransformation(PreprocessingTransformation):  # type: ignore[misc]
+class StrictFieldsTransformation(PreprocessingTransformation):
     """Fails the rule when it uses a field the data source does not define for the target."""
 
     source: DataSource | None = None

@@ -29,7 +29,8 @@ Map out = new HashMap();
 for (entry in params.fields.entrySet()) {
   def value = ctx;
   for (part in entry.getKey().splitOnToken('.')) {
-    if (value instanceof Map && value.containsKey(part)) { value = value[part]; } else { value = null; break; }
+    if (value instanceof Map && value.containsKey(part)) { value = value[part]; }
+    else { value = null; break; }
   }
   if (value == null) { continue; }
   List values = value instanceof List ? value : [value];
@@ -65,7 +66,10 @@ if (ctx.dac != null && ctx.dac._disposable_matches != null) {
   }
   if (!result.isEmpty()) { ctx.dac.disposable_email = result; }
 }
-if (ctx.dac != null) { ctx.dac.remove('_disposable_candidates'); ctx.dac.remove('_disposable_matches'); }
+if (ctx.dac != null) {
+  ctx.dac.remove('_disposable_candidates');
+  ctx.dac.remove('_disposable_matches');
+}
 """.strip()
 
 

@@ -23,7 +23,11 @@ RISK_SCORE = {"informational": 10, "low": 25, "medium": 50, "high": 75, "critica
 
 def _risk(doc: RuleDoc, entity_fields: list[str]) -> str:
     objects = [
-        {"risk_object_field": field, "risk_object_type": "user", "risk_score": RISK_SCORE[doc.level]}
+        {
+            "risk_object_field": field,
+            "risk_object_type": "user",
+            "risk_score": RISK_SCORE[doc.level],
+        }
         for field in entity_fields
     ]
     return json.dumps(objects, separators=(",", ":"))
@@ -143,7 +147,9 @@ def disposable_lookup(domains: DomainList) -> Lookup:
             ("max_matches", "1"),
         ),
     )
-    return Lookup(DISPOSABLE_LOOKUP, filename, ("domain", "disposable_domain"), tuple(rows), transform)
+    return Lookup(
+        DISPOSABLE_LOOKUP, filename, ("domain", "disposable_domain"), tuple(rows), transform
+    )
 
 
 def make_app(
@@ -157,12 +163,16 @@ def make_app(
     searches = []
     for doc in sorted(ruleset.docs, key=lambda d: d.title):
         context, description, next_steps = render(doc)
-        searches.append(saved_search(ruleset, doc, queries[doc.id], context, description, next_steps))
+        searches.append(
+            saved_search(ruleset, doc, queries[doc.id], context, description, next_steps)
+        )
     return SplunkApp(
         app_id=APP_ID,
         label=APP_LABEL,
         version=version,
-        description="Detections for MITRE ATT&CK T1585.002 with the analyst playbook in each notable.",
+        description=(
+            "Detections for MITRE ATT&CK T1585.002 with the analyst playbook in each notable."
+        ),
         author="dac-t1585",
         build=build,
         saved_searches=tuple(searches),

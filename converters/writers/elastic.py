@@ -30,8 +30,13 @@ def write_enrichment(enrichment: Enrichment, domains: DomainList, folder: Path) 
     folder.mkdir(parents=True, exist_ok=True)
     docs = "\n".join(_dump(d) for d in enrichment.documents) + "\n"
     (folder / "disposable_domains.ndjson").write_text(docs, encoding="utf-8")
-    for name, data in (("enrich_policy.json", enrichment.policy), ("ingest_pipeline.json", enrichment.pipeline)):
-        (folder / name).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    for name, data in (
+        ("enrich_policy.json", enrichment.policy),
+        ("ingest_pipeline.json", enrichment.pipeline),
+    ):
+        (folder / name).write_text(
+            json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
     root = Path(str(resources.files("converters") / "templates" / "elastic"))
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root)),

@@ -51,11 +51,12 @@ def _tar(folder: Path, archive: Path, mtime: int) -> None:
             info.mtime = mtime
             info.mode = 0o755 if path.is_dir() else 0o644
             if path.is_file():
-                with path.open("rb") as handle:
-                    tar.addfile(info, handle)
+                with path.open("rb") as content:
+                    tar.addfile(info, content)
             else:
                 tar.addfile(info)
-    with archive.open("wb") as handle, gzip.GzipFile(
-        filename="", mode="wb", fileobj=handle, mtime=0
-    ) as gz:
+    with (
+        archive.open("wb") as handle,
+        gzip.GzipFile(filename="", mode="wb", fileobj=handle, mtime=0) as gz,
+    ):
         gz.write(raw.getvalue())
