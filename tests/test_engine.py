@@ -344,7 +344,8 @@ def test_columns_are_case_insensitive_text(domains: DomainList) -> None:
     engine = SqliteEngine(domains)
     engine.load(sigma_rows(_ual()))
     found = engine.connection.execute(
-        "SELECT COUNT(*) FROM logs WHERE Operation = 'ADD USER.' AND Workload = 'azureactivedirectory'"
+        "SELECT COUNT(*) FROM logs "
+        "WHERE Operation = 'ADD USER.' AND Workload = 'azureactivedirectory'"
     ).fetchone()
     assert found == (1,)
 

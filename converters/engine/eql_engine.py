@@ -15,8 +15,8 @@ What the library needs, and where it differs from Elasticsearch:
 - Each new matching event also starts a new partial sequence while older ones advance, so six
   matches within maxspan give two sequences (events 1-5 and 2-6), like the SQLite backend's
   two qualifying windows.
-- ``with runs=`` is refused unless ``allow_runs`` is set; the backend writes the repeated
-  sequence out instead, which the library runs.
+- ``with runs=`` is refused by default (the parser's ``allow_runs`` setting would expand it);
+  the backend writes the repeated sequence out instead, which the library runs as is.
 """
 
 from __future__ import annotations

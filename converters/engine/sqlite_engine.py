@@ -57,11 +57,10 @@ class SqliteEngine:
         )
         self.connection.create_function("REGEXP", 2, _regexp, deterministic=True)
         # Every known field exists from the start, so a rule's column is never missing.
-        self._columns: list[str] = []
         known = [*ENGINE_COLUMNS, *(name for s in SOURCES for name in s.field_names())]
-        columns = ", ".join(f"{_quote(c)} TEXT COLLATE NOCASE" for c in dict.fromkeys(known))
+        self._columns: list[str] = list(dict.fromkeys(known))
+        columns = ", ".join(f"{_quote(c)} TEXT COLLATE NOCASE" for c in self._columns)
         self.connection.execute(f"CREATE TABLE {TABLE} ({columns})")
-        self._columns = list(dict.fromkeys(known))
         self._rows: dict[str, SigmaRow] = {}
 
     def load(self, rows: Iterable[SigmaRow]) -> None:
