@@ -21,8 +21,12 @@ EXTRA = Path("lists/disposable_extra.txt")
 _DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$"
 )
-# What follows "@" in an address, up to the first character a domain cannot hold.
-_ADDRESS_DOMAIN_RE = re.compile(r"@([A-Za-z0-9.-]+)")
+# The domain of each address in a field. The local part must start the value or follow a
+# separator (space ; , : [ <), so a quoted display name such as
+# '"x@mailinator.com" [SMTP:y@partner.example]' is not read as an address. Written once, in a
+# syntax Python, PCRE (Splunk rex) and Java (painless) read alike, and used by every target.
+ADDRESS_DOMAIN_PATTERN = r'(?<![^\s;,:\[<])[^\s@"<>\[\];,:]+@([A-Za-z0-9.-]+)'
+_ADDRESS_DOMAIN_RE = re.compile(ADDRESS_DOMAIN_PATTERN)
 
 
 @dataclass(frozen=True)

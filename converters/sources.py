@@ -147,6 +147,7 @@ M365_AUDIT = DataSource(
         Field("ResultStatus", "ResultStatus", "o365.audit.ResultStatus"),
         _ual_param("Identity"),
         _ual_param("ForwardingSmtpAddress", address_key="ual_forwarding_smtp_address"),
+        _ual_param("ForwardingAddress", address_key="ual_forwarding_address"),
         _ual_param("ForwardTo", address_key="ual_forward_to"),
         _ual_param("RedirectTo", address_key="ual_redirect_to"),
         _ual_param("ForwardAsAttachmentTo", address_key="ual_forward_as_attachment_to"),

@@ -331,3 +331,28 @@ def test_playbook_pages(dist: Path) -> None:
         assert doc.title in markdown and doc.title in html
     assert "<script" not in html.lower()
     assert "Decision for escalation" in markdown or "Decision for Escalation" in markdown
+
+
+def test_build_needs_no_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"the build tried to open a network connection: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    dist = build(Project.at(ROOT), tmp_path / "dist")
+    assert (dist / "manifest.json").is_file()
+
+
+def test_every_target_reads_addresses_with_the_same_pattern(dist: Path) -> None:
+    from converters.domains import ADDRESS_DOMAIN_PATTERN
+
+    pipeline = json.loads((dist / "elastic" / "enrichment" / "ingest_pipeline.json").read_text())
+    script = pipeline["processors"][0]["script"]["source"]
+    assert "/" + ADDRESS_DOMAIN_PATTERN.replace("/", "\\/") + "/" in script
+    spl = (
+        ROOT / "tests" / "golden" / "splunk" / "m365_forwarding_disposable_domain.spl"
+    ).read_text()
+    named = ADDRESS_DOMAIN_PATTERN.replace("@(", "@(?<dac_domain_0>", 1)
+    assert named.replace("\\", "\\\\").replace('"', '\\"') in spl

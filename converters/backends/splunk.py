@@ -13,6 +13,7 @@ from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.rule import SigmaRule
 
 from converters.backends.common import source_field, state_source, under_not
+from converters.domains import ADDRESS_DOMAIN_PATTERN
 from converters.pipelines.placeholders import marked_field
 
 DISPOSABLE_LOOKUP = "dac_disposable_email_domains"
@@ -25,6 +26,12 @@ def filter_macro(rule_name: str) -> str:
 
 def _token(index: int) -> str:
     return f"__dac_disposable_{index}__"
+
+
+def _named_domain_pattern(index: int) -> str:
+    """The shared address pattern with its group named for rex, quoted for SPL."""
+    pattern = ADDRESS_DOMAIN_PATTERN.replace("@(", f"@(?<dac_domain_{index}>", 1)
+    return pattern.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def disposable_output(index: int) -> str:
@@ -68,8 +75,7 @@ class DacSplunkBackend(SplunkBackend):
             postfilter = postfilter.replace(_token(index), f"{disposable_output(index)}=*")
             lookups += [
                 f"| eval dac_address_{index}={exact}",
-                f"| rex field=dac_address_{index} max_match=0 "
-                f'"@(?<dac_domain_{index}>[A-Za-z0-9.-]+)"',
+                f'| rex field=dac_address_{index} max_match=0 "{_named_domain_pattern(index)}"',
                 f"| lookup {DISPOSABLE_LOOKUP} domain AS dac_domain_{index} "
                 f"OUTPUT disposable_domain AS {disposable_output(index)}",
             ]

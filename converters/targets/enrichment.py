@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from converters.backends.eql import ENRICHMENT_ROOT
-from converters.domains import DomainList
+from converters.domains import ADDRESS_DOMAIN_PATTERN, DomainList
 from converters.sources import address_fields
 
 INDEX = "dac-disposable-email-domains"
@@ -37,7 +37,7 @@ for (entry in params.fields.entrySet()) {
   List candidates = new ArrayList();
   for (v in values) {
     if (!(v instanceof String)) { continue; }
-    def m = /@([A-Za-z0-9.-]+)/.matcher(v);
+    def m = /ADDRESS_PATTERN/.matcher(v);
     while (m.find()) {
       String[] labels = m.group(1).toLowerCase().splitOnToken('.');
       List parts = new ArrayList();
@@ -94,7 +94,9 @@ def make_enrichment(domains: DomainList) -> Enrichment:
             "script": {
                 "tag": "dac_disposable_candidates",
                 "lang": "painless",
-                "source": _CANDIDATES_SCRIPT,
+                "source": _CANDIDATES_SCRIPT.replace(
+                    "ADDRESS_PATTERN", ADDRESS_DOMAIN_PATTERN.replace("/", "\\/")
+                ),
                 "params": {
                     "fields": dict(fields),
                     "allowlist": sorted(domains.allowlisted),
