@@ -99,7 +99,7 @@ def logic_text(ruleset: RuleSet, doc: RuleDoc) -> str:
         return describe_detection(doc)
     corr = doc.document["correlation"]
     ((op, count),) = corr["condition"].items()
-    refs = ", ".join(ruleset._ref(r).title for r in corr["rules"])
+    refs = ", ".join(ruleset.ref(r).title for r in corr["rules"])
     group = ", ".join(corr.get("group-by", [])) or "everything"
     return (
         f"Fires when {_OPERATORS.get(op, op)} {count} events of '{refs}' fall within "

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from converters.build import Project, build, load_inputs
+from converters.build import Project, build
 from converters.errors import DacError
 from converters.loading.rules import load_rules
 from converters.versions import LOCK_FILE, read_lock, stale, updated_lock, write_lock
@@ -70,27 +70,27 @@ def validate(root: Path, rules: Path | None) -> None:
     Splunk and Elastic, as `dac build` does, but keep nothing."""
     project = Project.at(root, rules)
     try:
-        inputs = load_inputs(project)
         with tempfile.TemporaryDirectory(prefix="dac-validate-") as scratch:
             build(project, Path(scratch) / "dist")
+        ruleset = load_rules(project.rules)
     except DacError as exc:
         _fail(exc)
         return
     table = Table(title="Rules", show_lines=False)
     for column in ("rule", "indicator", "level", "kind"):
         table.add_column(column, overflow="fold")
-    for doc in sorted(inputs.ruleset.docs, key=lambda d: d.name):
+    for doc in sorted(ruleset.docs, key=lambda d: d.name):
         table.add_row(
             doc.name, doc.indicator, doc.level, "correlation" if doc.is_correlation else "event"
         )
     _out.print(table)
     lock = read_lock(root / LOCK_FILE)
-    outdated = stale(inputs.ruleset, lock)
+    outdated = stale(ruleset, lock)
     if outdated:
         _out.print(
             f"[yellow]note:[/] {len(outdated)} rule(s) changed since {LOCK_FILE}; run `dac lock`."
         )
-    _out.print(f"[green]ok:[/] {len(inputs.ruleset.docs)} rules valid for splunk and elastic")
+    _out.print(f"[green]ok:[/] {len(ruleset.docs)} rules valid for splunk and elastic")
 
 
 @main.command(name="build")

@@ -41,7 +41,7 @@ def dependency_order(ruleset: RuleSet) -> list[RuleDoc]:
         if not doc.is_correlation:
             return 0
         refs = doc.document["correlation"]["rules"]
-        return 1 + max(depth(ruleset._ref(ref)) for ref in refs)
+        return 1 + max(depth(ruleset.ref(ref)) for ref in refs)
 
     return sorted(ruleset.docs, key=lambda d: (depth(d), str(d.path), d.name))
 

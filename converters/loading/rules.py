@@ -105,7 +105,7 @@ class RuleSet:
             return [source] if source else []
         found: list[DataSource] = []
         for ref in doc.document["correlation"]["rules"]:
-            for source in self.sources_of(self._ref(ref)):
+            for source in self.sources_of(self.ref(ref)):
                 if source not in found:
                     found.append(source)
         return found
@@ -115,10 +115,10 @@ class RuleSet:
             return [doc]
         result: list[RuleDoc] = []
         for ref in doc.document["correlation"]["rules"]:
-            result.extend(self.base_rules_of(self._ref(ref)))
+            result.extend(self.base_rules_of(self.ref(ref)))
         return result
 
-    def _ref(self, ref: str) -> RuleDoc:
+    def ref(self, ref: str) -> RuleDoc:
         for doc in self.docs:
             if ref in (doc.name, doc.id):
                 return doc
