@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
-
 import jinja2
+
+from converters.writers.templates import artifact_environment
 
 
 class ConfValueError(ValueError):
@@ -43,15 +42,7 @@ def conf_stanza(name: object) -> str:
 
 
 def conf_environment() -> jinja2.Environment:
-    root = Path(str(resources.files("converters") / "templates" / "splunk"))
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
+    env = artifact_environment("splunk")
     env.filters["conf_value"] = conf_value
     env.filters["conf_stanza"] = conf_stanza
     return env

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import jinja2
 
 from converters.artifacts.kibana import KibanaRule
 from converters.backends.eql import ENRICHMENT_ROOT
 from converters.domains import DomainList
 from converters.targets.enrichment import INDEX, PIPELINE, POLICY, Enrichment
+from converters.writers.templates import artifact_environment
 
 
 def _dump(data: Any) -> str:
@@ -37,21 +35,17 @@ def write_enrichment(enrichment: Enrichment, domains: DomainList, folder: Path) 
         (folder / name).write_text(
             json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
-    root = Path(str(resources.files("converters") / "templates" / "elastic"))
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(root)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    readme = env.get_template("enrichment_README.md.j2").render(
-        fields=enrichment.fields,
-        domain_count=len(domains.domains),
-        package_version=domains.package_version,
-        root=ENRICHMENT_ROOT,
-        index=INDEX,
-        policy=POLICY,
-        pipeline=PIPELINE,
+    readme = (
+        artifact_environment("elastic")
+        .get_template("enrichment_README.md.j2")
+        .render(
+            fields=enrichment.fields,
+            domain_count=len(domains.domains),
+            package_version=domains.package_version,
+            root=ENRICHMENT_ROOT,
+            index=INDEX,
+            policy=POLICY,
+            pipeline=PIPELINE,
+        )
     )
     (folder / "README.md").write_text(readme, encoding="utf-8")
