@@ -136,3 +136,6 @@ def lock(root: Path, rules: Path | None) -> None:
         _fail(exc)
         return
     _out.print(f"[green]locked:[/] {len(ruleset.docs)} rules, {len(changed)} changed -> {path}")
+
+
+# Commands defined in their own modules register here, one line each.
