@@ -98,13 +98,28 @@ def logic_text(ruleset: RuleSet, doc: RuleDoc) -> str:
     if not doc.is_correlation:
         return describe_detection(doc)
     corr = doc.document["correlation"]
-    ((op, count),) = corr["condition"].items()
-    refs = ", ".join(ruleset.ref(r).title for r in corr["rules"])
+    condition = dict(corr["condition"])
+    field = condition.pop("field", None)
+    ((op, count),) = condition.items()
+    bound = f"{_OPERATORS.get(op, op)} {count}"
+    titles = [f"'{ruleset.ref(r).title}'" for r in corr["rules"]]
     group = ", ".join(corr.get("group-by", [])) or "everything"
-    return (
-        f"Fires when {_OPERATORS.get(op, op)} {count} events of '{refs}' fall within "
-        f"{corr['timespan']}, counted per {group}."
-    )
+    span = corr["timespan"]
+    kind = corr["type"]
+    if kind == "event_count":
+        return (
+            f"Fires when {bound} events of {' or '.join(titles)} fall within {span}, per {group}."
+        )
+    if kind == "value_count":
+        return (
+            f"Fires when {bound} distinct values of {field} appear in events of "
+            f"{' or '.join(titles)} within {span}, per {group}."
+        )
+    if kind == "temporal_ordered":
+        return (
+            f"Fires when {', then '.join(titles)} occur in this order within {span}, per {group}."
+        )
+    return f"Fires when {bound} of {', '.join(titles)} occur within {span}, per {group}."
 
 
 def entities_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Entity, ...]:

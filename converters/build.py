@@ -17,7 +17,7 @@ from pathlib import Path
 
 from converters import attack
 from converters.alerts import alert_context
-from converters.compile import compile_target
+from converters.compile import Queries, compile_target
 from converters.domains import DomainList, load_domains
 from converters.errors import DacError, Problem
 from converters.loading.rules import RuleDoc, RuleSet, load_rules
@@ -58,7 +58,7 @@ class Inputs:
     ruleset: RuleSet
     playbook: Playbook
     domains: DomainList
-    queries: dict[str, dict[str, str]]  # target -> rule id -> query
+    queries: dict[str, Queries]  # by target
 
 
 def load_inputs(project: Project, targets: tuple[str, ...] = ("splunk", "elastic")) -> Inputs:
@@ -68,10 +68,10 @@ def load_inputs(project: Project, targets: tuple[str, ...] = ("splunk", "elastic
     ruleset = load_rules(project.rules)
     playbook = load_playbook(project.playbook)
     domains = load_domains(project.root)
-    queries: dict[str, dict[str, str]] = {}
+    queries: dict[str, Queries] = {}
     for target in targets:
         try:
-            queries[target] = compile_target(ruleset, target).by_rule
+            queries[target] = compile_target(ruleset, target)
         except DacError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -133,7 +133,7 @@ def _write_all(
     try:
         app = make_app(
             ruleset,
-            inputs.queries["splunk"],
+            inputs.queries["splunk"].by_rule,
             splunk_text,
             inputs.domains,
             app_version,
@@ -144,7 +144,8 @@ def _write_all(
         raise DacError([Problem(project.playbook, f"splunk: {exc}")]) from exc
 
     kibana_rules = []
-    for doc in ruleset.docs:
+    elastic = inputs.queries["elastic"]
+    for doc in (d for d in ruleset.docs if d.id in elastic.by_rule):
         text = render_elastic(
             playbook, alert_context(ruleset, doc, "elastic"), templates=project.templates
         )
@@ -152,7 +153,8 @@ def _write_all(
             kibana_rule(
                 ruleset,
                 doc,
-                inputs.queries["elastic"][doc.id],
+                elastic.by_rule[doc.id],
+                elastic.languages[doc.id],
                 text.description,
                 text.note,
                 rule_versions[doc.id],
@@ -206,7 +208,14 @@ def _write_all(
                 "source": str(doc.path.relative_to(project.root))
                 if doc.path.is_relative_to(project.root)
                 else str(doc.path),
-                "targets": ["splunk", "elastic"],
+                "targets": [
+                    t for t in ("splunk", "elastic") if doc.id in inputs.queries[t].by_rule
+                ],
+                "skipped_targets": {
+                    t: q.skipped[doc.id]
+                    for t, q in sorted(inputs.queries.items())
+                    if doc.id in q.skipped
+                },
             }
             for doc in sorted(ruleset.docs, key=lambda d: d.id)
         ],

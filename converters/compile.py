@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from sigma.conversion.base import TextQueryBackend
@@ -11,27 +11,33 @@ from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from converters.backends.eql import DacEqlBackend
+from converters.backends.eql import DacEqlBackend, NeedsEsql
+from converters.backends.esql import DacEsqlBackend
 from converters.backends.splunk import DacSplunkBackend
 from converters.backends.sqlite import DacSqliteBackend
 from converters.errors import DacError, Problem
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.pipelines import pipeline_for
 
-_BACKENDS: dict[str, Callable[..., TextQueryBackend]] = {
-    "splunk": DacSplunkBackend,
-    "elastic": DacEqlBackend,
-    "sqlite": DacSqliteBackend,
+_Backend = Callable[..., TextQueryBackend]
+# Per target: the main backend and its language, then the fallback for rules it cannot mean.
+_BACKENDS: dict[str, tuple[tuple[_Backend, str], ...]] = {
+    "splunk": ((DacSplunkBackend, "spl"),),
+    "elastic": ((DacEqlBackend, "eql"), (DacEsqlBackend, "esql")),
+    "sqlite": ((DacSqliteBackend, "sql"),),
 }
-TARGET_LANGUAGE = {"splunk": "SPL", "elastic": "EQL", "sqlite": "SQL"}
+SKIP_KEY = "skip_targets"
 
 
 @dataclass(frozen=True)
 class Queries:
-    """Each rule's query, by rule id, for one target."""
+    """Each rule's query and language, by rule id, for one target; and the rules that opted
+    out of the target, with their reason."""
 
     target: str
     by_rule: dict[str, str]
+    languages: dict[str, str]
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 def dependency_order(ruleset: RuleSet) -> list[RuleDoc]:
@@ -46,27 +52,61 @@ def dependency_order(ruleset: RuleSet) -> list[RuleDoc]:
     return sorted(ruleset.docs, key=lambda d: (depth(d), str(d.path), d.name))
 
 
+def skipped_targets(doc: RuleDoc) -> dict[str, str]:
+    value = doc.document.get(SKIP_KEY) or {}
+    return {str(k): str(v) for k, v in value.items()}
+
+
 def compile_target(ruleset: RuleSet, target: str) -> Queries:
     """Compile every rule for ``target``; raise DacError naming each rule that fails."""
+    skipped = {d.id: r for d in ruleset.docs if (r := skipped_targets(d).get(target))}
+    wanted = {d.id for d in ruleset.docs} - set(skipped)
     problems: list[Problem] = []
+    result: dict[str, str] = {}
+    languages: dict[str, str] = {}
+    for backend, language in _BACKENDS[target]:
+        converted, retry = _compile_with(ruleset, wanted, target, backend, problems)
+        result.update(converted)
+        languages.update(dict.fromkeys(converted, language))
+        wanted = retry
+        if not wanted:
+            break
+    for rule_id in sorted(wanted):  # no backend of the target could mean them
+        doc = ruleset.by_id(rule_id)
+        problems.append(
+            Problem(doc.path, f"{target}: no construct expresses this correlation", rule=doc.id)
+        )
+    if problems:
+        raise DacError(problems)
+    return Queries(target, result, languages, skipped)
+
+
+def _compile_with(
+    ruleset: RuleSet, wanted: set[str], target: str, backend: _Backend, problems: list[Problem]
+) -> tuple[dict[str, str], set[str]]:
     # Rules referenced by a correlation come out of pySigma unfinished, so single-event rules
     # are compiled from a collection of their own, and correlations from the full one.
     events = RuleSet(ruleset.root, tuple(d for d in ruleset.docs if not d.is_correlation))
-    result = _convert(events, {d.id for d in events.docs}, target, problems)
-    correlations = {d.id for d in ruleset.docs if d.is_correlation}
+    result, retry = _convert(events, wanted, target, backend, problems)
+    correlations = {d.id for d in ruleset.docs if d.is_correlation} & wanted
     if correlations:
-        result.update(_convert(ruleset, correlations, target, problems))
-    if problems:
-        raise DacError(problems)
-    return Queries(target, result)
+        more, more_retry = _convert(ruleset, correlations, target, backend, problems)
+        result.update(more)
+        retry |= more_retry
+    return result, retry
 
 
 def _convert(
-    ruleset: RuleSet, wanted: set[str], target: str, problems: list[Problem]
-) -> dict[str, str]:
-    backend = _BACKENDS[target](pipeline_for(target))
+    ruleset: RuleSet,
+    wanted: set[str],
+    target: str,
+    backend_class: _Backend,
+    problems: list[Problem],
+) -> tuple[dict[str, str], set[str]]:
+    backend = backend_class(pipeline_for(target))
     by_id = {str(rule.id): rule for rule in ruleset.fresh_collection()}
     result: dict[str, str] = {}
+    retry: set[str] = set()
     for doc in dependency_order(ruleset):
         rule = by_id[doc.id]
         try:
@@ -74,18 +114,24 @@ def _convert(
                 queries = backend.convert_correlation_rule(rule)
             else:
                 queries = backend.convert_rule(cast(SigmaRule, rule))
+        except NeedsEsql:
+            if doc.id in wanted:
+                retry.add(doc.id)
+            continue
         except SigmaError as exc:
             if doc.id in wanted:
                 problems.append(_problem(doc, target, exc))
             continue
         if doc.id not in wanted:
             continue
+        if not queries:  # a correlation that another one reads keeps its query on the rule
+            queries = rule.get_conversion_result()
         if len(queries) != 1 or not isinstance(queries[0], str):
             reason = f"{target}: expected one query, got {len(queries)}"
             problems.append(Problem(doc.path, reason, rule=doc.id))
             continue
         result[doc.id] = queries[0]
-    return result
+    return result, retry
 
 
 def _problem(doc: RuleDoc, target: str, exc: SigmaError) -> Problem:

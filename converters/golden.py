@@ -12,16 +12,17 @@ from converters.errors import DacError
 from converters.loading.rules import RuleSet, load_rules
 
 GOLDEN_DIR = Path("tests/golden")
-SUFFIX = {"splunk": ".spl", "elastic": ".eql"}
+TARGETS = ("splunk", "elastic")
 
 
 def expected_files(ruleset: RuleSet) -> dict[Path, str]:
     """Relative path -> content, for every rule and target."""
     files: dict[Path, str] = {}
-    for target, suffix in SUFFIX.items():
-        queries = compile_target(ruleset, target).by_rule
-        for rule_id, query in queries.items():
-            files[Path(target) / f"{ruleset.by_id(rule_id).name}{suffix}"] = query + "\n"
+    for target in TARGETS:
+        compiled = compile_target(ruleset, target)
+        for rule_id, query in compiled.by_rule.items():
+            name = f"{ruleset.by_id(rule_id).name}.{compiled.languages[rule_id]}"
+            files[Path(target) / name] = query + "\n"
     return files
 
 

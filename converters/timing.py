@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from converters.loading.rules import RuleDoc
+from converters.loading.rules import RuleDoc, RuleSet
 
 INTERVAL_MINUTES = 15
 INGEST_DELAY_MINUTES = 5
@@ -55,8 +55,15 @@ class Schedule:
         return f"now-{self.lookback_minutes}m"
 
 
-def schedule_for(doc: RuleDoc) -> Schedule:
-    window = 0
-    if doc.is_correlation:
-        window = timespan_seconds(str(doc.document["correlation"]["timespan"]))
-    return Schedule(INTERVAL_MINUTES, window)
+def window_seconds(doc: RuleDoc, ruleset: RuleSet) -> int:
+    """How far back a rule's evidence can lie: its timespan plus, for a correlation of
+    correlations, the longest window of the correlations it reads."""
+    if not doc.is_correlation:
+        return 0
+    correlation = doc.document["correlation"]
+    inner = max(window_seconds(ruleset.ref(r), ruleset) for r in correlation["rules"])
+    return timespan_seconds(str(correlation["timespan"])) + inner
+
+
+def schedule_for(doc: RuleDoc, ruleset: RuleSet) -> Schedule:
+    return Schedule(INTERVAL_MINUTES, window_seconds(doc, ruleset))

@@ -30,7 +30,7 @@ class KibanaRule:
     type: str
     language: str
     query: str
-    index: tuple[str, ...]
+    index: tuple[str, ...] | None
     severity: str
     risk_score: int
     threat: tuple[dict[str, Any], ...]
@@ -51,6 +51,7 @@ class KibanaRule:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["from"] = data.pop("from_")
+        data = {k: v for k, v in data.items() if v is not None}
         for key, value in data.items():
             if isinstance(value, tuple):
                 data[key] = list(value)

@@ -1,6 +1,9 @@
-"""Elastic EQL: pySigma's EQL backend with event_count written out as a repeated sequence
-(Elasticsearch and the ``eql`` library accept it; ``with runs=`` is refused by the library)
-and the disposable-domain test read from the ingest-time enrichment."""
+"""Elastic EQL: pySigma's EQL backend with our own correlation conversion.
+
+Sequences are written out item by item (Elasticsearch and the ``eql`` library accept that;
+the library refuses ``with runs=``), per-item join keys carry field aliases, and the
+disposable-domain test reads the ingest-time enrichment. What a sequence cannot mean (distinct
+counts, unordered co-occurrence) raises NeedsEsql, and the compiler turns to ES|QL."""
 
 from __future__ import annotations
 
@@ -9,12 +12,18 @@ from typing import Any, ClassVar
 from sigma.backends.elasticsearch.elasticsearch_eql import EqlBackend
 from sigma.conditions import ConditionFieldEqualsValueExpression
 from sigma.conversion.state import ConversionState
-from sigma.correlations import SigmaCorrelationRule
+from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
+from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
-from converters.backends.common import minimum_count, source_field, state_source
+from converters.backends.common import source_field, state_source
+from converters.backends.correlation import Correlation, describe, minimum_count
 from converters.pipelines.placeholders import marked_field
 
 ENRICHMENT_ROOT = "dac.disposable_email"
+
+
+class NeedsEsql(SigmaFeatureNotSupportedByBackendError):
+    """The correlation has no EQL form; ES|QL expresses it."""
 
 
 class DacEqlBackend(EqlBackend):
@@ -29,13 +38,67 @@ class DacEqlBackend(EqlBackend):
         field = source_field(state_source(state.processing_state), sigma_field)
         return f"{ENRICHMENT_ROOT}.{field.address_key} != null"
 
-    def convert_correlation_event_count_rule(
-        self, rule: SigmaCorrelationRule, output_format: str | None = None, method: str = "sequence"
-    ) -> list[str]:
-        count = minimum_count(rule, "EQL")
-        item = self.convert_correlation_search(rule)
-        group = ", ".join(rule.group_by or [])
-        by = f" by {group}" if group else ""
-        timespan = self.convert_timespan(rule.timespan, output_format, method)
-        items = "\n  ".join([item] * count)
-        return [f"sequence{by} with maxspan={timespan}\n  {items}"]
+    def convert_correlation_rule(
+        self,
+        rule: SigmaCorrelationRule,
+        output_format: str | None = None,
+        method: str | None = None,
+        callback: Any = None,
+    ) -> list[Any]:
+        if getattr(self, "last_processing_pipeline", None) is None:
+            self.init_processing_pipeline(output_format)
+        self.last_processing_pipeline.apply(rule)
+        corr = describe(rule, "EQL")
+        if any(isinstance(b.rule, SigmaCorrelationRule) for b in corr.branches):
+            raise SigmaFeatureNotSupportedByBackendError(
+                "Elastic: a correlation of correlations has no EQL or ES|QL form"
+            )
+        if corr.kind in (SigmaCorrelationType.VALUE_COUNT, SigmaCorrelationType.TEMPORAL):
+            raise NeedsEsql(f"EQL cannot express {corr.kind.name.lower()}")
+        if corr.kind == SigmaCorrelationType.EVENT_COUNT:
+            query = _event_count(corr)
+        elif corr.kind == SigmaCorrelationType.TEMPORAL_ORDERED:
+            query = _temporal_ordered(corr)
+        else:
+            raise SigmaFeatureNotSupportedByBackendError(
+                f"Elastic: correlation type {corr.kind.name.lower()} is not supported"
+            )
+        rule.set_conversion_result([query])
+        return [query]
+
+
+def _header(corr: Correlation, shared: bool) -> str:
+    by = f" by {', '.join(corr.branches[0].group_fields)}" if shared and corr.group_names else ""
+    return f"sequence{by} with maxspan={corr.timespan_text}"
+
+
+def _shared_keys(corr: Correlation) -> bool:
+    return len({b.group_fields for b in corr.branches}) == 1
+
+
+def _item(query: str, corr: Correlation, fields: tuple[str, ...], shared: bool) -> str:
+    by = f" by {', '.join(fields)}" if fields and not shared else ""
+    return f"[any where {query}]{by}"
+
+
+def _event_count(corr: Correlation) -> str:
+    if not _shared_keys(corr):
+        raise SigmaFeatureNotSupportedByBackendError(
+            "Elastic: event_count over rules with different group fields (aliases) is not supported"
+        )
+    count = minimum_count(corr, "EQL")
+    query = " or ".join(f"({b.query})" for b in corr.branches)
+    if len(corr.branches) == 1:
+        query = corr.branches[0].query
+    item = _item(query, corr, corr.branches[0].group_fields, True)
+    return _header(corr, True) + "\n  " + "\n  ".join([item] * count)
+
+
+def _temporal_ordered(corr: Correlation) -> str:
+    if minimum_count(corr, "EQL") != len(corr.branches):
+        raise SigmaFeatureNotSupportedByBackendError(
+            f"Elastic: temporal_ordered needs all {len(corr.branches)} referenced rules in order"
+        )
+    shared = _shared_keys(corr)
+    items = [_item(b.query, corr, b.group_fields, shared) for b in corr.branches]
+    return _header(corr, shared) + "\n  " + "\n  ".join(items)

@@ -13,6 +13,8 @@ from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.rule import SigmaRule
 
 from converters.backends.common import source_field, state_source, under_not
+from converters.backends.correlation import describe
+from converters.backends.splunk_correlation import correlation_spl
 from converters.domains import ADDRESS_DOMAIN_PATTERN
 from converters.pipelines.placeholders import marked_field
 
@@ -88,7 +90,20 @@ class DacSplunkBackend(SplunkBackend):
     def finalize_query_default(
         self, rule: Any, query: str, index: int, state: ConversionState
     ) -> str:
-        if isinstance(rule, SigmaCorrelationRule):
-            return f"{query}\n| `{filter_macro(str(rule.name))}`"
-        # Rule fields become the alert's columns; pySigma's plain "| table" is replaced by ours.
+        # pySigma appends "| table <fields>", which would drop the fields the notable's tokens
+        # and drilldowns use; the full event stays.
         return query
+
+    def convert_correlation_rule(
+        self,
+        rule: SigmaCorrelationRule,
+        output_format: str | None = None,
+        method: str | None = None,
+        callback: Any = None,
+    ) -> list[Any]:
+        if getattr(self, "last_processing_pipeline", None) is None:
+            self.init_processing_pipeline(output_format)
+        self.last_processing_pipeline.apply(rule)
+        query = correlation_spl(describe(rule, "Splunk"), filter_macro(str(rule.name)))
+        rule.set_conversion_result([query])
+        return [query]

@@ -34,7 +34,8 @@ _COMMON_REQUIRED = (
     "title", "id", "name", "status", "description", "references", "author", "date",
     "tags", "indicator", "falsepositives", "level",
 )  # fmt: skip
-_COMMON_OPTIONAL = ("modified", "license", "related", "taxonomy", "scope")
+_COMMON_OPTIONAL = ("modified", "license", "related", "taxonomy", "scope", "skip_targets")
+SKIPPABLE_TARGETS = ("splunk", "elastic")
 _RULE_KEYS = (*_COMMON_REQUIRED, *_COMMON_OPTIONAL, "logsource", "detection", "fields")
 _CORRELATION_KEYS = (*_COMMON_REQUIRED, *_COMMON_OPTIONAL, "correlation", "generate")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{2,62}$")
@@ -103,6 +104,18 @@ def check_document(
         problem(
             f"tags must include attack.{REQUIRED_TACTIC} and attack.{REQUIRED_TECHNIQUE.lower()}",
             "tags",
+        )
+    skips = doc.get("skip_targets")
+    if skips is not None and (
+        not isinstance(skips, dict)
+        or not all(
+            k in SKIPPABLE_TARGETS and isinstance(v, str) and v.strip() for k, v in skips.items()
+        )
+    ):
+        problem(
+            "skip_targets maps a target (" + ", ".join(SKIPPABLE_TARGETS) + ") to the reason "
+            "it cannot express the rule",
+            "skip_targets",
         )
     if not is_correlation and "fields" in doc:
         fields = doc["fields"]

@@ -89,10 +89,16 @@ def setup_text(ruleset: RuleSet, doc: RuleDoc) -> str:
 
 
 def kibana_rule(
-    ruleset: RuleSet, doc: RuleDoc, query: str, description: str, note: str, version: int
+    ruleset: RuleSet,
+    doc: RuleDoc,
+    query: str,
+    language: str,
+    description: str,
+    note: str,
+    version: int,
 ) -> KibanaRule:
     severity, risk = SEVERITY[doc.level]
-    schedule = schedule_for(doc)
+    schedule = schedule_for(doc, ruleset)
     sources = ruleset.sources_of(doc)
     _, techniques = attack.split_tags(doc.tags)
     return KibanaRule(
@@ -101,10 +107,11 @@ def kibana_rule(
         description=description,
         note=note,
         setup=setup_text(ruleset, doc),
-        type="eql",
-        language="eql",
+        type=language,
+        language=language,
         query=query,
-        index=tuple(i for s in sources for i in s.elastic_indices),
+        # An ES|QL query names its indices in FROM; Kibana refuses `index` beside it.
+        index=None if language == "esql" else tuple(i for s in sources for i in s.elastic_indices),
         severity=severity,
         risk_score=risk,
         threat=threat(doc),

@@ -9,10 +9,12 @@ from converters import attack
 from converters.artifacts.splunk import Lookup, SplunkApp, Stanza
 from converters.backends.splunk import DISPOSABLE_LOOKUP, filter_macro
 from converters.domains import DomainList
+from converters.errors import DacError, Problem
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.playbook.model import AlertContext
 from converters.sources import SOURCES
 from converters.timing import schedule_for
+from converters.writers.conf import ConfValueError, conf_value
 
 APP_ID = "dac_t1585"
 APP_LABEL = "T1585.002 Email Account Detections"
@@ -62,7 +64,7 @@ def saved_search(
     description: str,
     next_steps: str,
 ) -> Stanza:
-    schedule = schedule_for(doc)
+    schedule = schedule_for(doc, ruleset)
     group_fields = [e.field for e in context.entities if e.field != "event_count"]
     user_fields = group_fields[:1]
     settings: list[tuple[str, str]] = [
@@ -161,11 +163,19 @@ def make_app(
     build: int,
 ) -> SplunkApp:
     searches = []
-    for doc in sorted(ruleset.docs, key=lambda d: d.title):
+    problems: list[Problem] = []
+    for doc in sorted((d for d in ruleset.docs if d.id in queries), key=lambda d: d.title):
         context, description, next_steps = render(doc)
-        searches.append(
-            saved_search(ruleset, doc, queries[doc.id], context, description, next_steps)
-        )
+        stanza = saved_search(ruleset, doc, queries[doc.id], context, description, next_steps)
+        for key, value in stanza.settings:
+            try:
+                conf_value(value)
+            except ConfValueError as exc:
+                reason = f"splunk: {key} cannot be stored in savedsearches.conf: {exc}"
+                problems.append(Problem(doc.path, reason, rule=doc.id))
+        searches.append(stanza)
+    if problems:
+        raise DacError(problems)
     return SplunkApp(
         app_id=APP_ID,
         label=APP_LABEL,

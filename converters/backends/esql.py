@@ -1,0 +1,122 @@
+"""Elastic ES|QL, for the correlations EQL cannot mean: distinct counts (value_count) and
+unordered co-occurrence (temporal).
+
+ES|QL has no sliding window: the Kibana rule aggregates over its look-back, which the build
+sets to the timespan plus the schedule interval. Every window of ``timespan`` is therefore
+inside some run (nothing is missed), but a run may also count events up to
+``timespan + interval`` apart: an over-approximation, stated in the README's target matrix.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sigma.backends.elasticsearch.elasticsearch_esql import ESQLBackend
+from sigma.conditions import ConditionFieldEqualsValueExpression
+from sigma.conversion.state import ConversionState
+from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
+from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
+
+from converters.backends.common import source_field, state_source
+from converters.backends.correlation import Correlation, describe
+from converters.backends.eql import ENRICHMENT_ROOT
+from converters.sources import source_by_name
+
+
+def _quote_field(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class DacEsqlBackend(ESQLBackend):
+    name: ClassVar[str] = "dac-t1585 ES|QL backend"
+
+    def convert_condition_field_eq_val_str(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
+        from converters.pipelines.placeholders import marked_field
+
+        sigma_field = marked_field(cond.field)
+        if sigma_field is None:
+            return super().convert_condition_field_eq_val_str(cond, state)
+        field = source_field(state_source(state.processing_state), sigma_field)
+        return f"{_quote_field(f'{ENRICHMENT_ROOT}.{field.address_key}')} is not null"
+
+    def convert_correlation_rule(
+        self,
+        rule: SigmaCorrelationRule,
+        output_format: str | None = None,
+        method: str | None = None,
+        callback: Any = None,
+    ) -> list[Any]:
+        if getattr(self, "last_processing_pipeline", None) is None:
+            self.init_processing_pipeline(output_format)
+        self.last_processing_pipeline.apply(rule)
+        corr = describe(rule, "ES|QL")
+        if any(isinstance(b.rule, SigmaCorrelationRule) for b in corr.branches):
+            raise SigmaFeatureNotSupportedByBackendError(
+                "Elastic: a correlation of correlations has no EQL or ES|QL form"
+            )
+        query = esql_correlation(corr, _indices(rule))
+        rule.set_conversion_result([query])
+        return [query]
+
+
+def _indices(rule: SigmaCorrelationRule) -> list[str]:
+    found: list[str] = []
+    for ref in rule.referenced_rules:
+        for state in ref.rule.get_conversion_states():
+            source = source_by_name(str(state.processing_state["dac_source"]))
+            found += [i for i in source.elastic_indices if i not in found]
+    return found
+
+
+def esql_correlation(corr: Correlation, indices: list[str]) -> str:
+    conditions = [f"({b.query})" for b in corr.branches]
+    lines = [f"FROM {', '.join(indices)}", "| WHERE " + " OR ".join(conditions)]
+    evals: list[str] = []
+    if corr.kind == SigmaCorrelationType.TEMPORAL:
+        cases = ", ".join(
+            f"{c}, {_string(b.name)}" for c, b in zip(conditions, corr.branches, strict=True)
+        )
+        evals.append(f"dac_rule = CASE({cases})")
+        metric, aggregate = "rule_count", "COUNT_DISTINCT(dac_rule)"
+    elif corr.kind == SigmaCorrelationType.VALUE_COUNT:
+        assert corr.value_field is not None
+        evals.append("dac_value = " + _per_branch(conditions, corr.value_field))
+        metric, aggregate = "value_count", "COUNT_DISTINCT(dac_value)"
+    else:
+        raise SigmaFeatureNotSupportedByBackendError(
+            f"ES|QL: correlation type {corr.kind.name.lower()} is not supported"
+        )
+    columns = [f"dac_g{i}" for i in range(len(corr.group_names))]
+    for i, column in enumerate(columns):
+        fields = tuple(b.group_fields[i] for b in corr.branches)
+        # Group values are identities (email addresses): compared without case.
+        evals.append(f"{column} = TO_LOWER({_per_branch(conditions, fields)})")
+    lines.append("| EVAL " + ", ".join(evals))
+    if columns:
+        lines.append("| WHERE " + " AND ".join(f"{c} IS NOT NULL" for c in columns))
+    by = f" BY {', '.join(columns)}" if columns else ""
+    lines.append(
+        f"| STATS {metric} = {aggregate}, window_start = MIN(@timestamp), "
+        f"window_end = MAX(@timestamp){by}"
+    )
+    lines.append(f"| WHERE {metric} {corr.operator} {corr.count}")
+    if columns:
+        renames = ", ".join(
+            f"{c} AS {_quote_field(n)}" for c, n in zip(columns, corr.group_names, strict=True)
+        )
+        lines.append(f"| RENAME {renames}")
+    return "\n".join(lines)
+
+
+def _per_branch(conditions: list[str], fields: tuple[str, ...]) -> str:
+    """The field of whichever referenced rule the event matched (aliases differ by rule)."""
+    if len(set(fields)) == 1:
+        return _quote_field(fields[0])
+    cases = ", ".join(f"{c}, {_quote_field(f)}" for c, f in zip(conditions, fields, strict=True))
+    return f"CASE({cases})"

@@ -1,0 +1,102 @@
+"""Timelines of raw UAL records for the correlation tests, and the two engines run on them."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from converters.domains import DomainList
+from converters.engine import EqlEngine, SqliteEngine, sigma_rows
+
+REPO = Path(__file__).resolve().parent.parent
+BASE = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+Alerts = set[tuple[tuple[tuple[str, str], ...], str]]
+
+
+def correlation_rules_dir(target: Path) -> Path:
+    """The shipped rules plus the test-only correlations in tests/correlation_rules/."""
+    shutil.copytree(REPO / "sigma_rules", target)
+    for path in (REPO / "tests" / "correlation_rules").glob("*.yml"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def at(minutes: float) -> datetime:
+    return BASE + timedelta(minutes=minutes)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def add_user(minutes: float, actor: str, account: str | None = None) -> dict[str, Any]:
+    """A UAL "Add user." record, as the Management Activity API returns it."""
+    target = account or f"user-{uuid.uuid4().hex[:8]}@contoso.onmicrosoft.com"
+    return {
+        "CreationTime": _stamp(at(minutes)),
+        "Id": str(uuid.uuid4()),
+        "Operation": "Add user.",
+        "OrganizationId": "4b2a0c1e-7f3d-4c8a-9e61-0d5b3a2f1c47",
+        "RecordType": 8,
+        "ResultStatus": "Success",
+        "UserKey": "10032001A1B2C3D4@contoso.onmicrosoft.com",
+        "UserType": 0,
+        "Version": 1,
+        "Workload": "AzureActiveDirectory",
+        "ClientIP": "203.0.113.45",
+        "ObjectId": target,
+        "UserId": actor,
+        "AzureActiveDirectoryEventType": 1,
+        "ModifiedProperties": [{"Name": "AccountEnabled", "NewValue": "[true]", "OldValue": "[]"}],
+        "Actor": [{"ID": actor, "Type": 5}],
+        "Target": [{"ID": target, "Type": 5}],
+    }
+
+
+def forward(minutes: float, actor: str, address: str = "drop@mailinator.com") -> dict[str, Any]:
+    """A UAL Set-Mailbox record that forwards the mailbox to ``address``."""
+    return {
+        "CreationTime": _stamp(at(minutes)),
+        "Id": str(uuid.uuid4()),
+        "Operation": "Set-Mailbox",
+        "OrganizationId": "4b2a0c1e-7f3d-4c8a-9e61-0d5b3a2f1c47",
+        "RecordType": 1,
+        "ResultStatus": "True",
+        "UserKey": "10032001A1B2C3D4",
+        "UserType": 2,
+        "Version": 1,
+        "Workload": "Exchange",
+        "ClientIP": "203.0.113.45",
+        "ObjectId": "j.doe",
+        "UserId": actor,
+        "Parameters": [
+            {"Name": "Identity", "Value": "j.doe@contoso.onmicrosoft.com"},
+            {"Name": "ForwardingSmtpAddress", "Value": f"smtp:{address}"},
+            {"Name": "DeliverToMailboxAndForward", "Value": "False"},
+        ],
+    }
+
+
+def _key(group: dict[str, str], end: str | None) -> tuple[tuple[tuple[str, str], ...], str]:
+    return tuple(sorted(group.items())), (end or "")[:19]
+
+
+def run_sqlite(query: str, records: Iterable[dict[str, Any]], domains: DomainList) -> Alerts:
+    engine = SqliteEngine(domains)
+    engine.load(row for record in records for row in sigma_rows(record))
+    return {_key(a.group, a.window_end) for a in engine.run(query)}
+
+
+def run_eql(query: str, records: Sequence[dict[str, Any]], domains: DomainList) -> Alerts:
+    engine = EqlEngine(domains)
+    engine.load_records(records)
+    return {_key(a.group, a.window_end) for a in engine.run(query)}
+
+
+def expected(group: dict[str, str], *ends: float) -> Alerts:
+    return {_key(group, _stamp(at(m))) for m in ends}
