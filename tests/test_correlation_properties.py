@@ -1,6 +1,7 @@
-"""Property tests: on random timelines, the SQLite reference engine and the generated EQL on the
-`eql` engine both agree with a small, obviously correct model of Sigma's correlation semantics:
-a window of `timespan` ending at each event of a group (both ends inclusive)."""
+"""Property tests: on random timelines, the SQLite reference engine, the generated EQL on
+the `eql` engine and the generated SPL's correlation stages (simulated) agree with a small,
+obviously correct model of Sigma's correlation semantics: a window of `timespan` ending at
+each event of a group (both ends inclusive)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tests.timelines import (
     correlation_rules_dir,
     forward,
     run_eql,
+    run_spl,
     run_sqlite,
 )
 
@@ -45,7 +47,7 @@ timelines = st.lists(
 def queries(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
     rules: RuleSet = load_rules(correlation_rules_dir(tmp_path_factory.mktemp("p") / "rules"))
     result: dict[str, dict[str, str]] = {}
-    for target in ("sqlite", "elastic"):
+    for target in ("sqlite", "elastic", "splunk"):
         compiled = compile_target(rules, target)
         result[target] = {rules.by_id(i).name: q for i, q in compiled.by_rule.items()}
     return result
@@ -98,6 +100,10 @@ def test_event_count_matches_model(
     want = model_event_count(events)
     assert run_sqlite(queries["sqlite"]["m365_bulk_user_creation"], records, domains) == want
     assert run_eql(queries["elastic"]["m365_bulk_user_creation"], records, domains) == want
+    assert (
+        run_spl(queries["splunk"]["m365_bulk_user_creation"], queries["sqlite"], records, domains)
+        == want
+    )
 
 
 def _last_rule_only(alerts: Alerts, events: Sequence[tuple[int, str, str]]) -> Alerts:
@@ -117,6 +123,10 @@ def test_temporal_ordered_matches_model(
     want = model_ordered(events)
     sql = run_sqlite(queries["sqlite"]["t_account_then_forwarding"], records, domains)
     assert _last_rule_only(sql, events) == want
+    spl = run_spl(
+        queries["splunk"]["t_account_then_forwarding"], queries["sqlite"], records, domains
+    )
+    assert spl == want
     eql = run_eql(queries["elastic"]["t_account_then_forwarding"], records, domains)
     # An EQL sequence uses each event once: a second forwarding after the same addition is
     # not reported again. Every EQL alert is a model alert, and every model alert falls in

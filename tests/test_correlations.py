@@ -24,6 +24,7 @@ from tests.timelines import (
     expected,
     forward,
     run_eql,
+    run_spl,
     run_sqlite,
 )
 
@@ -56,6 +57,13 @@ def both(
     sql = run_sqlite(query(compiled, rules, "sqlite", name), records, domains)
     eql = run_eql(query(compiled, rules, "elastic", name), records, domains)
     return sql, eql
+
+
+def spl(
+    compiled: dict[str, Queries], rules: RuleSet, name: str, records: list, domains: DomainList
+) -> set:  # type: ignore[type-arg]
+    base = {d.name: compiled["sqlite"].by_rule[d.id] for d in rules.docs if not d.is_correlation}
+    return run_spl(query(compiled, rules, "splunk", name), base, records, domains)
 
 
 # The burst from 10:40 to 11:20: three creations in each clock hour, six within 40 minutes.
@@ -101,6 +109,7 @@ def test_event_count_engines_agree(
     sql, eql = both(compiled, rules, BULK, records, domains)
     assert sql == want
     assert eql == want
+    assert spl(compiled, rules, BULK, records, domains) == want
 
 
 ORDERED_TIMELINES = {
@@ -126,6 +135,7 @@ def test_temporal_ordered_engines_agree(
     sql, eql = both(compiled, rules, ORDERED, records, domains)
     assert sql == want
     assert eql == want
+    assert spl(compiled, rules, ORDERED, records, domains) == want
 
 
 def test_value_count_counts_distinct_values(
@@ -136,6 +146,8 @@ def test_value_count_counts_distinct_values(
     assert run_sqlite(sql, same, domains) == set()
     distinct = [add_user(m, ADMIN, f"u{m}@contoso.onmicrosoft.com") for m in (0, 10, 20)]
     assert run_sqlite(sql, distinct, domains) == expected({"UserId": ADMIN}, 20)
+    assert spl(compiled, rules, DISTINCT, same, domains) == set()
+    assert spl(compiled, rules, DISTINCT, distinct, domains) == expected({"UserId": ADMIN}, 20)
     # pySigma's EQL would require the *same* value N times; ours turns to ES|QL's distinct count.
     elastic = compiled["elastic"]
     assert elastic.languages[rules.by_name(DISTINCT).id] == "esql"

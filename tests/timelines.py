@@ -100,3 +100,35 @@ def run_eql(query: str, records: Sequence[dict[str, Any]], domains: DomainList) 
 
 def expected(group: dict[str, str], *ends: float) -> Alerts:
     return {_key(group, _stamp(at(m))) for m in ends}
+
+
+def run_spl(
+    spl: str,
+    base_sql: dict[str, str],
+    records: Iterable[dict[str, Any]],
+    domains: DomainList,
+) -> Alerts:
+    """The generated SPL's correlation stages, simulated (tests/spl_sim.py) over the events
+    each referenced rule matches in the reference engine."""
+    import re
+
+    from tests import spl_sim
+
+    engine = SqliteEngine(domains)
+    engine.load(row for record in records for row in sigma_rows(record))
+    matches: dict[str, list[dict[str, Any]]] = {}
+    for rule in spl_sim.branch_evals(spl):
+        events = []
+        for alert in engine.run(base_sql[rule]):
+            row = dict(engine.event(alert.event_ids[0]))
+            moment = datetime.fromisoformat(str(row["timestamp"])).replace(tzinfo=UTC)
+            row["_time"] = moment.timestamp()
+            events.append(row)
+        matches[rule] = events
+    names = dict(re.findall(r'(dac_g\d+) AS "([^"]+)"', spl))
+    alerts: Alerts = set()
+    for row in spl_sim.run(spl, matches):
+        group = {names[c]: str(row[c]) for c in sorted(names)}
+        end = datetime.fromtimestamp(row["_time"], UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        alerts.add(_key(group, end))
+    return alerts
