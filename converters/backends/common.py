@@ -6,11 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from sigma.conditions import ConditionNOT, ParentChainMixin
-from sigma.correlations import (
-    SigmaCorrelationCondition,
-    SigmaCorrelationConditionOperator,
-    SigmaCorrelationRule,
-)
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
 from converters.sources import DataSource, Field, source_by_name
@@ -41,22 +36,3 @@ def source_field(source: DataSource, sigma_field: str) -> Field:
             f"field {sigma_field!r} is not defined for data source {source.name!r}"
         )
     return found
-
-
-def minimum_count(rule: SigmaCorrelationRule, target: str) -> int:
-    """The least number of events that satisfies an event_count condition."""
-    condition = rule.condition
-    if not isinstance(condition, SigmaCorrelationCondition):
-        raise SigmaFeatureNotSupportedByBackendError(
-            f"{target} cannot express an extended correlation condition"
-        )
-    op = condition.op
-    count = int(condition.count)
-    if op == SigmaCorrelationConditionOperator.GTE:
-        return count
-    if op == SigmaCorrelationConditionOperator.GT:
-        return count + 1
-    raise SigmaFeatureNotSupportedByBackendError(
-        f"{target} cannot express the correlation condition {op.name.lower()} {count}: only "
-        "gte and gt (a minimum number of events) are supported"
-    )

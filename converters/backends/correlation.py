@@ -3,11 +3,13 @@ its referenced rules, each one's group-by fields (aliases resolved), the thresho
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sigma.correlations import (
     SigmaCorrelationCondition,
     SigmaCorrelationConditionOperator,
+    SigmaCorrelationFieldAlias,
     SigmaCorrelationRule,
     SigmaCorrelationType,
 )
@@ -103,7 +105,11 @@ def _same(reference: str, rule: SigmaRule | SigmaCorrelationRule) -> bool:
     return reference in (rule.name, str(rule.id))
 
 
-def _aliased(aliases: dict, name: str, rule: SigmaRule | SigmaCorrelationRule) -> str:  # type: ignore[type-arg]
+def _aliased(
+    aliases: Mapping[str, SigmaCorrelationFieldAlias],
+    name: str,
+    rule: SigmaRule | SigmaCorrelationRule,
+) -> str:
     alias = aliases.get(name)
     if alias is None:
         return name
