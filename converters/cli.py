@@ -139,3 +139,7 @@ def lock(root: Path, rules: Path | None) -> None:
 
 
 # Commands defined in their own modules register here, one line each.
+from converters.deploy.commands import deploy, verify  # noqa: E402
+
+main.add_command(deploy)
+main.add_command(verify)
