@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sigma.conditions import ConditionNOT, ParentChainMixin
+from sigma.conditions import ConditionFieldEqualsValueExpression, ConditionNOT, ParentChainMixin
+from sigma.conversion.base import TextQueryBackend
+from sigma.conversion.state import ConversionState
+from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
+from converters.pipelines.placeholders import marked_field
 from converters.sources import DataSource, Field, source_by_name
 
 
@@ -36,3 +40,30 @@ def source_field(source: DataSource, sigma_field: str) -> Field:
             f"field {sigma_field!r} is not defined for data source {source.name!r}"
         )
     return found
+
+
+class DacBackend(TextQueryBackend):
+    """What all our backends add to pySigma's: the disposable-domain test, each in its own
+    form, and our own correlation conversion (the pipeline is applied here, as pySigma's
+    base class would, before the subclass writes the query)."""
+
+    def convert_condition_field_eq_val_str(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
+        sigma_field = marked_field(cond.field)
+        if sigma_field is None:
+            return super().convert_condition_field_eq_val_str(cond, state)
+        return self.disposable_test(sigma_field, cond, state)
+
+    def disposable_test(
+        self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        raise NotImplementedError
+
+    def prepare_correlation(self, rule: SigmaCorrelationRule, output_format: str | None) -> None:
+        if getattr(self, "last_processing_pipeline", None) is None:
+            self.init_processing_pipeline(output_format)
+        self.last_processing_pipeline.apply(rule)
+
+    def disposable_field(self, sigma_field: str, state: ConversionState) -> Field:
+        return source_field(state_source(state.processing_state), sigma_field)

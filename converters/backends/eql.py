@@ -15,9 +15,8 @@ from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
-from converters.backends.common import source_field, state_source
+from converters.backends.common import DacBackend
 from converters.backends.correlation import Correlation, describe, minimum_count
-from converters.pipelines.placeholders import marked_field
 
 ENRICHMENT_ROOT = "dac.disposable_email"
 
@@ -26,17 +25,13 @@ class NeedsEsql(SigmaFeatureNotSupportedByBackendError):
     """The correlation has no EQL form; ES|QL expresses it."""
 
 
-class DacEqlBackend(EqlBackend):
+class DacEqlBackend(DacBackend, EqlBackend):
     name: ClassVar[str] = "dac-t1585 EQL backend"
 
-    def convert_condition_field_eq_val_str(
-        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
-    ) -> Any:
-        sigma_field = marked_field(cond.field)
-        if sigma_field is None:
-            return super().convert_condition_field_eq_val_str(cond, state)
-        field = source_field(state_source(state.processing_state), sigma_field)
-        return f"{ENRICHMENT_ROOT}.{field.address_key} != null"
+    def disposable_test(
+        self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        return f"{ENRICHMENT_ROOT}.{self.disposable_field(sigma_field, state).address_key} != null"
 
     def convert_correlation_rule(
         self,
@@ -45,9 +40,7 @@ class DacEqlBackend(EqlBackend):
         method: str | None = None,
         callback: Any = None,
     ) -> list[Any]:
-        if getattr(self, "last_processing_pipeline", None) is None:
-            self.init_processing_pipeline(output_format)
-        self.last_processing_pipeline.apply(rule)
+        self.prepare_correlation(rule, output_format)
         corr = describe(rule, "EQL")
         if any(isinstance(b.rule, SigmaCorrelationRule) for b in corr.branches):
             raise SigmaFeatureNotSupportedByBackendError(

@@ -17,7 +17,7 @@ from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
-from converters.backends.common import source_field, state_source
+from converters.backends.common import DacBackend
 from converters.backends.correlation import Correlation, describe
 from converters.backends.eql import ENRICHMENT_ROOT
 from converters.sources import source_by_name
@@ -31,19 +31,14 @@ def _string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class DacEsqlBackend(ESQLBackend):
+class DacEsqlBackend(DacBackend, ESQLBackend):
     name: ClassVar[str] = "dac-t1585 ES|QL backend"
 
-    def convert_condition_field_eq_val_str(
-        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
-    ) -> Any:
-        from converters.pipelines.placeholders import marked_field
-
-        sigma_field = marked_field(cond.field)
-        if sigma_field is None:
-            return super().convert_condition_field_eq_val_str(cond, state)
-        field = source_field(state_source(state.processing_state), sigma_field)
-        return f"{_quote_field(f'{ENRICHMENT_ROOT}.{field.address_key}')} is not null"
+    def disposable_test(
+        self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
+        key = self.disposable_field(sigma_field, state).address_key
+        return f"{_quote_field(f'{ENRICHMENT_ROOT}.{key}')} is not null"
 
     def convert_correlation_rule(
         self,
@@ -52,9 +47,7 @@ class DacEsqlBackend(ESQLBackend):
         method: str | None = None,
         callback: Any = None,
     ) -> list[Any]:
-        if getattr(self, "last_processing_pipeline", None) is None:
-            self.init_processing_pipeline(output_format)
-        self.last_processing_pipeline.apply(rule)
+        self.prepare_correlation(rule, output_format)
         corr = describe(rule, "ES|QL")
         if any(isinstance(b.rule, SigmaCorrelationRule) for b in corr.branches):
             raise SigmaFeatureNotSupportedByBackendError(

@@ -12,11 +12,10 @@ from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.rule import SigmaRule
 
-from converters.backends.common import source_field, state_source, under_not
+from converters.backends.common import DacBackend, source_field, state_source, under_not
 from converters.backends.correlation import describe
 from converters.backends.splunk_correlation import correlation_spl
 from converters.domains import ADDRESS_DOMAIN_PATTERN
-from converters.pipelines.placeholders import marked_field
 
 DISPOSABLE_LOOKUP = "dac_disposable_email_domains"
 _MARKS = "dac_disposable_marks"
@@ -41,15 +40,12 @@ def disposable_output(index: int) -> str:
     return f"dac_disposable_domain_{index}"
 
 
-class DacSplunkBackend(SplunkBackend):
+class DacSplunkBackend(DacBackend, SplunkBackend):
     name: ClassVar[str] = "dac-t1585 Splunk backend"
 
-    def convert_condition_field_eq_val_str(
-        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
-    ) -> Any:
-        sigma_field = marked_field(cond.field)
-        if sigma_field is None:
-            return super().convert_condition_field_eq_val_str(cond, state)
+    def disposable_test(
+        self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
         if under_not(cond):
             # The search prefilters on "field is present"; under NOT that would drop matches.
             raise SigmaFeatureNotSupportedByBackendError(
@@ -101,9 +97,7 @@ class DacSplunkBackend(SplunkBackend):
         method: str | None = None,
         callback: Any = None,
     ) -> list[Any]:
-        if getattr(self, "last_processing_pipeline", None) is None:
-            self.init_processing_pipeline(output_format)
-        self.last_processing_pipeline.apply(rule)
+        self.prepare_correlation(rule, output_format)
         query = correlation_spl(describe(rule, "Splunk"), filter_macro(str(rule.name)))
         rule.set_conversion_result([query])
         return [query]

@@ -3,25 +3,22 @@ SQL function that the engine registers (converters.engine)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from sigma.backends.sqlite.sqlite import sqliteBackend
 from sigma.conditions import ConditionFieldEqualsValueExpression
 from sigma.conversion.state import ConversionState
 
-from converters.pipelines.placeholders import marked_field
+from converters.backends.common import DacBackend
 
 DISPOSABLE_FUNCTION = "dac_disposable_domain"
 
 
-class DacSqliteBackend(sqliteBackend):
+class DacSqliteBackend(DacBackend, sqliteBackend):
     name: ClassVar[str] = "dac-t1585 SQLite reference backend"
 
-    def convert_condition_field_eq_val_str(
-        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
-    ) -> Any:
-        sigma_field = marked_field(cond.field)
-        if sigma_field is None:
-            return super().convert_condition_field_eq_val_str(cond, state)
+    def disposable_test(
+        self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> str:
         quoted = self.escape_and_quote_field(sigma_field)  # type: ignore[no-untyped-call]
         return f"{DISPOSABLE_FUNCTION}({quoted}) IS NOT NULL"
