@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DIST ?= dist
 
-.PHONY: build test lint validate golden clean venv
+.PHONY: build test lint validate golden bench clean venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -35,6 +35,10 @@ lint: $(STAMP)
 # Regenerate the golden SPL/EQL files after an intended query change; review the diff.
 golden: $(STAMP)
 	$(BIN)/python -m converters.golden
+
+# The dac hunt benchmark: 1M synthetic events, against the simple way; a few minutes.
+bench: $(STAMP)
+	$(BIN)/python bench/hunt_bench.py
 
 clean:
 	rm -rf $(DIST) .pytest_cache .mypy_cache .ruff_cache

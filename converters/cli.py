@@ -143,3 +143,6 @@ from converters.deploy.commands import deploy, verify  # noqa: E402
 
 main.add_command(deploy)
 main.add_command(verify)
+from converters.hunt.cli import hunt  # noqa: E402
+
+main.add_command(hunt)

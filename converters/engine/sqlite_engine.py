@@ -52,10 +52,7 @@ class SqliteEngine:
     def __init__(self, domains: DomainList) -> None:
         self.domains = domains
         self.connection = sqlite3.connect(":memory:")
-        self.connection.create_function(
-            DISPOSABLE_FUNCTION, 1, self._disposable_domain, deterministic=True
-        )
-        self.connection.create_function("REGEXP", 2, _regexp, deterministic=True)
+        register_functions(self.connection, domains)
         # Every known field exists from the start, so a rule's column is never missing.
         known = [*ENGINE_COLUMNS, *(name for s in SOURCES for name in s.field_names())]
         self._columns: list[str] = list(dict.fromkeys(known))
@@ -136,7 +133,11 @@ class SqliteEngine:
             raise EngineError(f"evidence {evidence!r} names rows that do not exist")
         return tuple(str(event_id) for _rowid, event_id in found)
 
-    def _disposable_domain(self, value: object) -> str | None:
+
+def register_functions(connection: sqlite3.Connection, domains: DomainList) -> None:
+    """The SQL functions the backend's queries call (shared with converters.engine.bulk)."""
+
+    def disposable_domain(value: object) -> str | None:
         if not isinstance(value, str):
             return None
         decoded: object = value
@@ -146,7 +147,10 @@ class SqliteEngine:
                 decoded = json.loads(value)
             except ValueError:
                 decoded = value
-        return self.domains.match_addresses(decoded)
+        return domains.match_addresses(decoded)
+
+    connection.create_function(DISPOSABLE_FUNCTION, 1, disposable_domain, deterministic=True)
+    connection.create_function("REGEXP", 2, _regexp, deterministic=True)
 
 
 def _cell(value: SigmaValue) -> str | None:

@@ -1,0 +1,188 @@
+"""The reference engine for large inputs: the same table, SQL functions and queries as
+``SqliteEngine``, loaded in bulk, with each row's file and line kept for the evidence.
+
+Differences from ``SqliteEngine`` that no query can see: the table holds only the columns of
+declared fields (rules can name no other, the strict pipeline refuses them), rows arrive as
+tuples through ``executemany``, the rows are not kept in Python, and an integer primary key
+``dac_row`` (SQLite's rowid, which the backend's correlation evidence names) comes back from
+``SELECT *`` so that single-event alerts name their row too.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from converters.domains import DomainList
+from converters.engine.adapters import ENGINE_COLUMNS, EVENT_ID, TIMESTAMP, SigmaRow, SigmaValue
+from converters.engine.sqlite_engine import (
+    TABLE,
+    EngineError,
+    _cell,
+    _iso,
+    _quote,
+    register_functions,
+)
+
+ROW_ID = "dac_row"
+FILE = "dac_file"
+LINE = "dac_line"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One alert as rows: the group-by values (correlations), the window, the evidence rows
+    (SQLite rowids) in time order."""
+
+    rowids: tuple[int, ...]
+    window_start: str | None
+    window_end: str | None
+    group: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    rowid: int
+    event_id: str | None
+    timestamp: str
+    file: int
+    line: int
+    values: dict[str, SigmaValue]
+
+
+class BulkEngine:
+    """``BulkEngine(domains, fields)``, ``.insert(columns, tuples)``, ``.run(query)``."""
+
+    def __init__(self, domains: DomainList, fields: Iterable[str]) -> None:
+        self.connection = sqlite3.connect(":memory:")
+        register_functions(self.connection, domains)
+        # Sorting correlation windows must not spill to a temporary file.
+        self.connection.execute("PRAGMA temp_store = MEMORY")
+        names = [*ENGINE_COLUMNS, *fields]
+        # SQLite column names ignore case: the first spelling names the column.
+        self._canonical: dict[str, str] = {}
+        for name in names:
+            self._canonical.setdefault(name.lower(), name)
+        self.columns = list(self._canonical.values())
+        text = ", ".join(f"{_quote(c)} TEXT COLLATE NOCASE" for c in self.columns)
+        self.connection.execute(
+            f"CREATE TABLE {TABLE} ({ROW_ID} INTEGER PRIMARY KEY, {text}, "
+            f"{FILE} INTEGER, {LINE} INTEGER)"
+        )
+        self._statements: dict[tuple[str, ...], str] = {}
+        self.rows = 0
+
+    def known(self, names: Iterable[str]) -> tuple[str, ...]:
+        """The table's columns among ``names``, as the table spells them."""
+        return tuple(dict.fromkeys(self._canonical[n.lower()] for n in names if self.has(n)))
+
+    def has(self, name: str) -> bool:
+        return name.lower() in self._canonical
+
+    def insert(self, columns: tuple[str, ...], values: Iterable[Sequence[object]]) -> None:
+        """Rows as tuples: the values of ``columns``, then file index and line."""
+        statement = self._statements.get(columns)
+        if statement is None:
+            names = ", ".join(map(_quote, (*columns, FILE, LINE)))
+            marks = ", ".join("?" * (len(columns) + 2))
+            statement = f"INSERT INTO {TABLE} ({names}) VALUES ({marks})"
+            self._statements[columns] = statement
+        before = self.connection.total_changes
+        self.connection.executemany(statement, values)
+        self.rows += self.connection.total_changes - before
+
+    @staticmethod
+    def cells(row: SigmaRow, columns: tuple[str, ...], file: int, line: int) -> tuple[object, ...]:
+        return (*(_cell(row.get(c)) for c in columns), file, line)
+
+    def observe_until(self, timestamp: str) -> None:
+        """A row of no data source at the latest time read: correlations that wait for a
+        window to close measure it against the newest row, which a prefiltered table might
+        not hold. No rule matches it (every query is scoped by data source)."""
+        self.insert((TIMESTAMP,), [(timestamp, -1, 0)])
+        self.rows -= 1  # not an event
+
+    def index(self, columns: Iterable[str]) -> None:
+        """Index the columns rules filter on (after loading: cheaper than during)."""
+        for n, name in enumerate(self.known(columns)):
+            self.connection.execute(
+                f"CREATE INDEX IF NOT EXISTS dac_i{n} ON {TABLE} ({_quote(name)})"
+            )
+        self.connection.commit()
+
+    def run(self, query: str) -> list[Hit]:
+        try:
+            cursor = self.connection.execute(query)
+            names = [d[0] for d in cursor.description]
+            results = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        except sqlite3.Error as exc:
+            raise EngineError(f"{exc}\nquery: {query}") from exc
+        if query.lstrip()[:4].upper() != "WITH":
+            if results and ROW_ID not in results[0]:
+                raise EngineError(f"a single-event query must select *: {query}")
+            return [
+                Hit((int(str(r[ROW_ID])),), str(r[TIMESTAMP]), str(r[TIMESTAMP])) for r in results
+            ]
+        return [self._correlation_hit(r) for r in results]
+
+    def _correlation_hit(self, result: Mapping[str, object]) -> Hit:
+        group = json.loads(str(result["group_keys"]))
+        # The backend names evidence "<source table index>:<rowid>"; one table here.
+        rowids = [int(e.split(":", 1)[1]) for e in json.loads(str(result["event_ids"]))]
+        ordered = self.connection.execute(
+            f"SELECT rowid FROM {TABLE} WHERE rowid IN (SELECT value FROM json_each(?)) "
+            f"ORDER BY {_quote(TIMESTAMP)}, rowid",
+            (json.dumps(rowids),),
+        ).fetchall()
+        if len(ordered) != len(set(rowids)):
+            raise EngineError(f"evidence {rowids!r} names rows that do not exist")
+        return Hit(
+            tuple(int(r[0]) for r in ordered),
+            _iso(result["window_start"]),
+            _iso(result["window_end"]),
+            {str(k): str(v) for k, v in group.items()},
+        )
+
+    def evidence(self, rowids: Sequence[int], fields: Iterable[str]) -> list[EvidenceRow]:
+        """The evidence rows with the values of ``fields``, in the order of ``rowids``."""
+        wanted = self.known(fields)
+        selected = ", ".join(map(_quote, (EVENT_ID, TIMESTAMP, FILE, LINE, *wanted)))
+        found = {
+            int(r[0]): r[1:]
+            for r in self.connection.execute(
+                f"SELECT rowid, {selected} FROM {TABLE} "
+                "WHERE rowid IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(rowids)),),
+            )
+        }
+        rows = []
+        for rowid in rowids:
+            event_id, timestamp, file, line, *values = found[rowid]
+            rows.append(
+                EvidenceRow(
+                    rowid,
+                    None if event_id is None else str(event_id),
+                    str(timestamp),
+                    int(file),
+                    int(line),
+                    {name: _value(v) for name, v in zip(wanted, values, strict=True)},
+                )
+            )
+        return rows
+
+
+def _value(cell: object) -> SigmaValue:
+    """A stored cell back as a Sigma value (multivalue fields are stored as JSON arrays)."""
+    if cell is None:
+        return None
+    text = str(cell)
+    if text.startswith("["):
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            return text
+        if isinstance(decoded, list):
+            return [str(v) for v in decoded]
+    return text

@@ -1,0 +1,194 @@
+"""`dac hunt LOG...`: the detections over exported logs, on the embedded reference engine."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from converters.build import Project
+from converters.domains import load_domains
+from converters.errors import DacError
+from converters.hunt.output import (
+    REPORT_SUFFIXES,
+    at_least,
+    reported_alerts,
+    source_notes,
+    write_jsonl,
+    write_report,
+)
+from converters.hunt.readers import FILE_FORMATS
+from converters.hunt.run import Hunter
+from converters.hunt.selection import SelectionError, file_formats, log_files, select_rules
+from converters.hunt.summary import print_summary
+from converters.loading.rules import load_rules
+from converters.loading.schema import INDICATORS, LEVELS
+from converters.playbook.model import load_playbook
+
+_err = Console(stderr=True, highlight=False)
+_out = Console(highlight=False)
+PROGRESS_BYTES = 16 << 20  # smaller inputs finish before a bar would be read
+
+EXIT_ALERT = 1
+EXIT_INPUT = 2
+
+
+@click.command()
+@click.argument(
+    "logs", nargs=-1, required=True, metavar="LOG...", type=click.Path(exists=True, path_type=Path)
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Repository root (holds playbooks/ and lists/).",
+)
+@click.option(
+    "--rules",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of Sigma rules.  [default: ROOT/sigma_rules]",
+)
+@click.option(
+    "--rule", "rule_refs", multiple=True, metavar="NAME|ID", help="Run this rule only (repeatable)."
+)
+@click.option(
+    "--indicator",
+    "indicators",
+    multiple=True,
+    type=click.Choice(INDICATORS),
+    help="Run the rules of this playbook indicator (repeatable).",
+)
+@click.option(
+    "--format",
+    "forced",
+    type=click.Choice(list(FILE_FORMATS)),
+    default=None,
+    help="Read every LOG in this format instead of detecting it per file.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the alerts here, one JSON object per line.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the analyst report here: .html or .md.",
+)
+@click.option(
+    "--fail-on-alert",
+    type=click.Choice(LEVELS),
+    default=None,
+    help="Exit 1 when an alert of this level or above fired (for CI).",
+)
+def hunt(
+    logs: tuple[Path, ...],
+    root: Path,
+    rules: Path | None,
+    rule_refs: tuple[str, ...],
+    indicators: tuple[str, ...],
+    forced: str | None,
+    out: Path | None,
+    report: Path | None,
+    fail_on_alert: str | None,
+) -> None:
+    """Run the detections over exported log files and report the alerts, each with its
+    evidence and its playbook.
+
+    \b
+    LOG: a file or a folder of files, plain or gzip, in one of these formats (detected):
+      gws            Google Workspace Reports API activities (a response page or NDJSON)
+      ual            Microsoft 365 Unified Audit Log records (JSON array or NDJSON)
+      ual-csv        Search-UnifiedAuditLog CSV export (the AuditData column)
+      entra          Microsoft Entra ID directoryAudits (Graph JSON)
+      message-trace  Microsoft 365 message trace CSV
+      zeek-dns       Zeek dns.log (JSON or TSV)
+      squid          Squid access.log
+
+    Exit status: 0 when the hunt ran (alerts or not), 1 with --fail-on-alert when an alert at
+    or above that level fired (or when the rules have a problem), 2 on unreadable input or a
+    usage error.
+    """
+    if report is not None and report.suffix.lower() not in REPORT_SUFFIXES:
+        raise click.BadParameter("the report must end in .html or .md", param_hint="--report")
+    project = Project.at(root, rules)
+    try:
+        ruleset = load_rules(project.rules)
+        playbook = load_playbook(project.playbook)
+        domains = load_domains(project.root)
+        selected = select_rules(ruleset, rule_refs, indicators)
+        hunter = Hunter(ruleset, domains, selected)
+    except SelectionError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except DacError as exc:
+        _err.print(f"[bold red]error:[/] {len(exc.problems)} problem(s) in the rules")
+        for problem in exc.problems:
+            _err.print(f"  {problem}", markup=False, soft_wrap=True)
+        sys.exit(1)
+    paths = log_files(logs)
+    if not paths:
+        raise click.UsageError("no log files found in the paths given")
+    files, problems = file_formats(paths, forced)
+    if problems:
+        for message in problems:
+            _err.print(f"error: {message}", soft_wrap=True, markup=False, style="red")
+        sys.exit(EXIT_INPUT)
+
+    sizes = [path.stat().st_size for path, _fmt in files]
+    with _progress(sizes) as update:
+        result = hunter.run(files, update)
+    alerts = reported_alerts(result, ruleset, playbook)
+    notes = source_notes(result, ruleset)
+    if out is not None:
+        write_jsonl(out, alerts)
+    if report is not None:
+        write_report(report, result, alerts, playbook, notes)
+    print_summary(_out, result, notes, alerts)
+    for path, what in ((out, "alerts"), (report, "report")):
+        if path is not None:
+            _out.print(f"{what}: {path}", highlight=False)
+    if any(f.error for f in result.files):
+        sys.exit(EXIT_INPUT)
+    if fail_on_alert is not None and at_least(alerts, fail_on_alert):
+        sys.exit(EXIT_ALERT)
+
+
+def _progress(sizes: list[int]) -> nullcontext[Callable[[int, int], None] | None] | _Bar:
+    if not _err.is_terminal or sum(sizes) < PROGRESS_BYTES:
+        return nullcontext(None)
+    return _Bar(sizes)
+
+
+class _Bar:
+    """A progress bar over the bytes of all files (compressed bytes for gzip files)."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        self.offsets = [sum(sizes[:n]) for n in range(len(sizes))]
+        self.progress = Progress(
+            TextColumn("reading"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=_err,
+            transient=True,
+        )
+        self.task = self.progress.add_task("logs", total=sum(sizes))
+
+    def __enter__(self) -> Callable[[int, int], None]:
+        self.progress.start()
+        return self.update
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def update(self, index: int, position: int) -> None:
+        self.progress.update(self.task, completed=self.offsets[index] + position)

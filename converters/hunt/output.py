@@ -1,0 +1,196 @@
+"""What a hunt writes: one JSON object per alert (``--out``), and the analyst report
+(``--report``, HTML or markdown) with the alerts grouped by the escalation decision."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from converters.hunt.playbook import RuleGuide, alert_playbook, entity_values, rule_guide
+from converters.hunt.run import HuntAlert, HuntResult
+from converters.loading.rules import RuleDoc, RuleSet
+from converters.loading.schema import LEVELS
+from converters.playbook.model import Playbook
+from converters.playbook.render import ESCALATION, md_text
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+REPORT_SUFFIXES = {".html": "report.html.j2", ".htm": "report.html.j2", ".md": "report.md.j2"}
+MAX_EVIDENCE_SHOWN = 25  # per alert in the report; the JSONL lists all of it
+
+
+@dataclass(frozen=True)
+class Decision:
+    key: str
+    title: str
+    text: str
+
+
+# The playbook's decision for escalation, as it applies to each alert: a rule implementing
+# the decision itself (indicator "escalation", which the renderer leads with Tier 2 work)
+# escalates; an informational rule is a building block, context for the others.
+DECISIONS = (
+    Decision(
+        "escalate",
+        "Escalate to Tier 2",
+        "These alerts meet the playbook's decision for escalation: start with the T2 actions "
+        "and containment.",
+    ),
+    Decision(
+        "triage",
+        "Triage (L1), then apply the decision for escalation",
+        "Answer the questions and work through the L1 steps of each alert's playbook; "
+        "escalate when the decision for escalation is met.",
+    ),
+    Decision(
+        "context",
+        "Context: informational building blocks",
+        "Single events that correlations count (an account created, a user added). No action "
+        "on their own; read them with the alerts above.",
+    ),
+)
+
+
+def decision(alert: HuntAlert) -> Decision:
+    if alert.doc.indicator == ESCALATION:
+        return DECISIONS[0]
+    return DECISIONS[2] if alert.doc.level == "informational" else DECISIONS[1]
+
+
+@dataclass(frozen=True)
+class Reported:
+    """One alert as written: its JSON object, decision and entities for the report."""
+
+    alert: HuntAlert
+    record: dict[str, Any]
+    decision: Decision
+    # label, fields, values; key entities (the tested addresses) first
+    entities: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+
+
+def reported_alerts(result: HuntResult, ruleset: RuleSet, playbook: Playbook) -> list[Reported]:
+    guides: dict[str, RuleGuide] = {}
+    paths = [str(f.path) for f in result.files]
+    reported = []
+    for alert in result.alerts:
+        guide = guides.get(alert.doc.id)
+        if guide is None:
+            guide = guides[alert.doc.id] = rule_guide(ruleset, playbook, alert.doc)
+        record = {
+            "rule_id": alert.doc.id,
+            "rule_title": alert.doc.title,
+            "indicator": alert.doc.indicator,
+            "level": alert.doc.level,
+            "technique": playbook.technique.id,
+            "group": dict(alert.hit.group),
+            "window_start": _utc(alert.hit.window_start),
+            "window_end": _utc(alert.hit.window_end),
+            "event_count": len(alert.evidence),
+            "evidence": [
+                {"id": e.event_id, "file": paths[e.file], "line": e.line} for e in alert.evidence
+            ],
+            "playbook": alert_playbook(guide, alert.evidence),
+        }
+        ordered = sorted(guide.entities, key=lambda e: not e.key)
+        entities = tuple(
+            (e.label, e.fields, values)
+            for e in ordered
+            for values in [tuple(entity_values(e, alert.evidence))]
+            if values or not e.optional
+        )
+        reported.append(Reported(alert, record, decision(alert), entities))
+    return reported
+
+
+def _utc(timestamp: str | None) -> str | None:
+    return None if timestamp is None else timestamp + "Z"
+
+
+def write_jsonl(path: Path, alerts: Sequence[Reported]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for alert in alerts:
+            out.write(json.dumps(alert.record, ensure_ascii=False) + "\n")
+
+
+def at_least(alerts: Sequence[Reported], level: str) -> list[Reported]:
+    floor = LEVELS.index(level)
+    return [a for a in alerts if LEVELS.index(a.alert.doc.level) >= floor]
+
+
+def source_notes(result: HuntResult, ruleset: RuleSet) -> list[str]:
+    """One line per data source read that no (selected) rule reads: never silently unused."""
+    events: Counter[str] = Counter()
+    for report in result.files:
+        events.update(report.sources)
+    catalog = _sources(ruleset, ruleset.docs)
+    selected = _sources(ruleset, result.rules)
+    notes = []
+    for source, count in sorted(events.items()):
+        if source not in catalog:
+            notes.append(f"{source}: {count} events, no rule reads this source yet")
+        elif source not in selected:
+            notes.append(f"{source}: {count} events, no selected rule reads this source")
+    return notes
+
+
+def _sources(ruleset: RuleSet, docs: Sequence[RuleDoc]) -> set[str]:
+    return {s.name for doc in docs for s in ruleset.sources_of(doc)}
+
+
+@functools.cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    markdown = MarkdownIt("commonmark", {"html": False})
+    env.filters["md"] = md_text
+    # Raw HTML in the markdown is disabled, so its rendering is safe to embed as is.
+    env.filters["markdown"] = lambda text: Markup(markdown.render(str(text)))
+    env.filters["demote"] = lambda text: re.sub(r"^(#+) ", r"##\1 ", str(text), flags=re.M)
+    return env
+
+
+def render_report(
+    kind: str,
+    result: HuntResult,
+    alerts: Sequence[Reported],
+    playbook: Playbook,
+    notes: Sequence[str] = (),
+) -> str:
+    """``kind``: a key of REPORT_SUFFIXES."""
+    # Within a decision, the most severe first, then in time order.
+    ordered = sorted(alerts, key=lambda a: -LEVELS.index(a.alert.doc.level))
+    groups = [(d, [a for a in ordered if a.decision == d]) for d in DECISIONS]
+    view = {
+        "technique": playbook.technique,
+        "result": result,
+        "notes": notes,
+        "groups": groups,
+        "total": len(alerts),
+        "max_evidence": MAX_EVIDENCE_SHOWN,
+    }
+    return _environment().get_template(REPORT_SUFFIXES[kind]).render(view).rstrip() + "\n"
+
+
+def write_report(
+    path: Path,
+    result: HuntResult,
+    alerts: Sequence[Reported],
+    playbook: Playbook,
+    notes: Sequence[str] = (),
+) -> None:
+    text = render_report(path.suffix.lower(), result, alerts, playbook, notes)
+    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,199 @@
+"""Which records the hunt loads: those that can satisfy a selected rule, nothing else.
+
+A rule's detection usually pins a field to a few values (``event.name: CREATE_USER``,
+``Operation: Set-Mailbox``). From pySigma's parsed condition we take such a necessary
+condition ("the row matches only if ``field`` is one of these values") and load a record only
+when one of its rows meets it; the rule's own SQL then decides as before. A record that no
+rule's necessary condition admits cannot change any alert, so alerts are those of the full
+table, at a fraction of the cost. Where no necessary condition can be read (a regex, a NOT,
+a keyword), every record of the rule's data source is loaded. Correlations that look at
+events outside their rules' matches (an observed-scope CTE for negated conditions) load
+everything. ``observe_until`` keeps the newest time seen, which windowed queries measure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionOR,
+)
+from sigma.rule import SigmaRule
+from sigma.types import SigmaString
+
+from converters.engine.access import field_matcher
+from converters.loading.rules import RuleDoc, RuleSet
+
+# A clause: the row can match only if one of its fields holds one of its (lower-case) values.
+Clause = dict[str, set[str]]
+# A rule's necessary condition: every clause holds. None: nothing we can read.
+Conjunction = list[Clause]
+Test = Callable[[Mapping[str, Any]], bool]
+# The SQLite backend's name for a CTE of context events (extended correlation conditions).
+_CONTEXT_CTE = "_context AS"
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """Per data source read by a selected rule: the necessary conditions of its rules (a
+    record is loaded when one holds; None: load every record). ``everything``: load every
+    record of every source."""
+
+    sources: dict[str, list[Conjunction] | None]
+    everything: bool = False
+
+    def tests(self) -> dict[str, Test]:
+        return {name: _test(name, rules) for name, rules in self.sources.items()}
+
+    def filtered_fields(self) -> list[str]:
+        fields: set[str] = set()
+        for rules in self.sources.values():
+            for conjunction in rules or []:
+                for clause in conjunction:
+                    fields.update(clause)
+        return sorted(fields)
+
+
+def plan_loading(ruleset: RuleSet, selected: list[RuleDoc], queries: Mapping[str, str]) -> LoadPlan:
+    everything = any(_CONTEXT_CTE in queries[doc.id] for doc in selected)
+    by_source: dict[str, list[Conjunction] | None] = {}
+    parsed = {str(rule.id): rule for rule in ruleset.fresh_collection()}
+    for doc in selected:
+        sql = queries[doc.id].lower()
+        for base in ruleset.base_rules_of(doc):
+            found = None if everything else rule_necessary(cast(SigmaRule, parsed[base.id]))
+            # Keep what the compiled query also says: a pipeline that renamed a field or
+            # rewrote a value would make that clause wrong.
+            kept = [c for c in found or [] if _in_query(sql, c)]
+            for source in ruleset.sources_of(base):
+                rules = by_source.setdefault(source.name, [])
+                if rules is not None and kept:
+                    rules.append(kept)
+                else:
+                    by_source[source.name] = None
+    return LoadPlan({name: _merge(rules) for name, rules in by_source.items()}, everything)
+
+
+def rule_necessary(rule: SigmaRule) -> Conjunction | None:
+    """The rule's necessary condition, or None when it has none we can read."""
+    # Several conditions in one rule: any of them fires.
+    return _or([_necessary(condition.parsed) for condition in rule.detection.parsed_condition])
+
+
+def _necessary(node: object) -> Conjunction | None:
+    if isinstance(node, ConditionFieldEqualsValueExpression):
+        value = node.value
+        plain = (
+            isinstance(value, SigmaString)
+            and not value.contains_special()
+            and not value.contains_placeholder()
+        )
+        if plain and node.field:
+            return [{node.field: {cast(SigmaString, value).to_plain().lower()}}]
+        return None
+    if isinstance(node, ConditionOR):
+        return _or([_necessary(arg) for arg in node.args])
+    if isinstance(node, ConditionAND):
+        # Every operand is necessary; those we cannot read impose nothing we can test.
+        clauses = [c for arg in node.args for c in _necessary(arg) or []]
+        return clauses or None
+    # NOT, keywords and anything newer: no necessary condition.
+    return None
+
+
+def _or(options: list[Conjunction | None]) -> Conjunction | None:
+    """One clause implied by each option: the union of each option's narrowest clause."""
+    if not options or any(o is None for o in options):
+        return None
+    if len(options) == 1:
+        return options[0]
+    clause: Clause = {}
+    for option in options:
+        assert option is not None
+        narrowest = min(option, key=lambda c: sum(map(len, c.values())))
+        for field, values in narrowest.items():
+            clause.setdefault(field, set()).update(values)
+    return [clause]
+
+
+def _merge(rules: list[Conjunction] | None) -> list[Conjunction] | None:
+    """Rules of one clause merge into one clause (one pass over the record for all)."""
+    if rules is None:
+        return None
+    singles = [r[0] for r in rules if len(r) == 1]
+    merged: Clause = {}
+    for clause in singles:
+        for field, values in clause.items():
+            merged.setdefault(field, set()).update(values)
+    unique: dict[str, Conjunction] = {}
+    for rule in rules:
+        if len(rule) > 1:  # a rule and a correlation on it bring the same condition twice
+            key = repr([sorted((f, sorted(v)) for f, v in clause.items()) for clause in rule])
+            unique.setdefault(key, rule)
+    return ([[merged]] if merged else []) + list(unique.values())
+
+
+def _in_query(sql: str, clause: Clause) -> bool:
+    """Every field and value of the clause appears in the compiled SQL (as an ``=`` or an
+    escaped LIKE literal)."""
+    for field, values in clause.items():
+        if field.lower() not in sql:
+            return False
+        for value in values:
+            plain = "'" + value.replace("'", "''") + "'"
+            like = "'" + value.replace("'", "''").replace("_", "\\_").replace("%", "\\%") + "'"
+            if plain not in sql and like not in sql:
+                return False
+    return True
+
+
+def _test(source: str, rules: list[Conjunction] | None) -> Test:
+    """One function answering "may this record match?", composed without generators: it
+    runs on every record read."""
+    if rules is None:
+        return _always
+    conjunctions = []
+    for conjunction in rules:
+        clauses = []
+        for clause in conjunction:
+            matchers = [field_matcher(source, f, frozenset(v)) for f, v in clause.items()]
+            if any(m is None for m in matchers):
+                return _always  # no fast reader for this source: load all of it
+            clauses.append(_any(cast(list[Test], matchers)))
+        conjunctions.append(_all(clauses))
+    return _any(conjunctions)
+
+
+def _any(tests: list[Test]) -> Test:
+    if len(tests) == 1:
+        return tests[0]
+
+    def any_of(record: Mapping[str, Any]) -> bool:
+        # A loop, not any(): a generator costs more than the test on every record.
+        for test in tests:  # noqa: SIM110
+            if test(record):
+                return True
+        return False
+
+    return any_of
+
+
+def _all(tests: list[Test]) -> Test:
+    if len(tests) == 1:
+        return tests[0]
+
+    def all_of(record: Mapping[str, Any]) -> bool:
+        for test in tests:  # noqa: SIM110
+            if not test(record):
+                return False
+        return True
+
+    return all_of
+
+
+def _always(record: Mapping[str, Any]) -> bool:
+    return True

@@ -1,0 +1,214 @@
+"""The hunt: log files -> the reference engine -> every selected rule's alerts with evidence.
+
+The queries are the build's (``compile_target(ruleset, "sqlite")``), run by the SQLite
+reference engine; only which records reach its table is decided here (converters.hunt
+.prefilter). Every record is read, inspected and counted whether or not it is loaded.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+from converters.compile import compile_target
+from converters.domains import DomainList
+from converters.engine.adapters import ENGINE_COLUMNS
+from converters.engine.bulk import BulkEngine, EvidenceRow, Hit
+from converters.engine.formats import row_time
+from converters.hunt.playbook import hunt_entities
+from converters.hunt.prefilter import LoadPlan, plan_loading
+from converters.hunt.readers import FileFormat, InputError, open_log
+from converters.loading.rules import RuleDoc, RuleSet
+from converters.sources import SOURCES
+
+MAX_PROBLEMS = 5  # malformed records listed per file; all of them are counted
+_BATCH = 20_000
+_TICK = 4096
+
+
+@dataclass
+class FileReport:
+    path: Path
+    format: str
+    records: int = 0  # records read: parsed + skipped
+    parsed: int = 0
+    skipped: int = 0
+    events: int = 0  # rows: a Reports API activity can hold several events
+    loaded: int = 0  # rows put into the engine's table
+    sources: Counter[str] = field(default_factory=Counter)  # events per data source
+    problems: list[tuple[int, str]] = field(default_factory=list)  # the first malformed ones
+    error: str | None = None  # the file could not be read to its end
+
+
+@dataclass(frozen=True)
+class HuntAlert:
+    doc: RuleDoc
+    hit: Hit
+    evidence: tuple[EvidenceRow, ...]
+
+
+@dataclass
+class HuntResult:
+    files: list[FileReport]
+    alerts: list[HuntAlert]
+    rules: list[RuleDoc]  # the rules that ran
+    plan: LoadPlan
+    rows: int  # rows in the table
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def events(self) -> int:
+        return sum(f.events for f in self.files)
+
+
+class Hunter:
+    """Rules compiled once; ``run(files)`` hunts through one set of log files."""
+
+    def __init__(self, ruleset: RuleSet, domains: DomainList, selected: Sequence[RuleDoc]) -> None:
+        self.ruleset = ruleset
+        self.domains = domains
+        self.selected = list(selected)
+        self.queries = compile_target(ruleset, "sqlite").by_rule
+        self.plan = plan_loading(ruleset, self.selected, self.queries)
+
+    def entity_fields(self, doc: RuleDoc) -> list[str]:
+        """The Sigma fields whose values an alert of ``doc`` shows."""
+        fields = [f for entity in hunt_entities(self.ruleset, doc) for f in entity.fields]
+        return list(dict.fromkeys(fields))
+
+    def run(
+        self,
+        files: Sequence[tuple[Path, FileFormat]],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> HuntResult:
+        """``progress(file index, bytes of that file consumed)`` is called now and then."""
+        started = time.perf_counter()
+        engine = BulkEngine(self.domains, (f for s in SOURCES for f in s.field_names()))
+        loader = _Loader(engine, self.plan, progress)
+        reports = [loader.load(n, path, fmt) for n, (path, fmt) in enumerate(files)]
+        if loader.latest is not None:
+            engine.observe_until(row_time(loader.latest))
+        engine.index(["dac_source", *self.plan.filtered_fields()])
+        loaded = time.perf_counter()
+        alerts = []
+        for doc in self.selected:
+            fields = self.entity_fields(doc)
+            for hit in engine.run(self.queries[doc.id]):
+                alerts.append(HuntAlert(doc, hit, tuple(engine.evidence(hit.rowids, fields))))
+        alerts.sort(key=lambda a: (a.hit.window_end or "", a.doc.name, a.hit.rowids))
+        seconds = {"read": loaded - started, "rules": time.perf_counter() - loaded}
+        return HuntResult(reports, alerts, self.selected, self.plan, engine.rows, seconds)
+
+
+class _Loader:
+    """Reads files into the engine; the per-record loop is the hunt's hot path."""
+
+    def __init__(
+        self, engine: BulkEngine, plan: LoadPlan, progress: Callable[[int, int], None] | None
+    ) -> None:
+        self.engine = engine
+        self.plan = plan
+        self.tests = plan.tests()
+        self.progress = progress
+        self.latest: datetime | None = None
+        self._columns: dict[str, tuple[str, ...]] = {}
+
+    def columns(self, source: str) -> tuple[str, ...]:
+        found = self._columns.get(source)
+        if found is None:
+            declared = [f for s in SOURCES if s.name == source for f in s.field_names()]
+            found = self.engine.known([*ENGINE_COLUMNS, *declared])
+            self._columns[source] = found
+        return found
+
+    def load(self, index: int, path: Path, fmt: FileFormat) -> FileReport:
+        report = FileReport(path, fmt.name)
+        try:
+            stream, position = open_log(path)
+        except InputError as exc:
+            report.error = str(exc)
+            return report
+        enabled = gc.isenabled()
+        # Parsed records die young; the cyclic collector only slows the loop down.
+        gc.disable()
+        try:
+            with stream:
+                self._read(index, fmt, stream, position, report)
+        except (OSError, EOFError, ValueError) as exc:
+            report.error = f"stopped reading after record {report.records}: {exc}"
+        except InputError as exc:
+            report.error = str(exc)
+        finally:
+            if enabled:
+                gc.enable()
+        return report
+
+    def _read(
+        self,
+        index: int,
+        fmt: FileFormat,
+        stream: IO[bytes],
+        position: Callable[[], int],
+        report: FileReport,
+    ) -> None:
+        inspect, rows_of = fmt.record.inspect, fmt.record.rows
+        tests, everything, tick = self.tests, self.plan.everything, self.progress
+        batch: list[tuple[tuple[str, ...], tuple[object, ...]]] = []
+        events: Counter[str] = Counter()  # by source, counted per record; summed per file
+        latest = self.latest
+        records = parsed = 0
+        try:
+            for line, record in fmt.read(stream):
+                records += 1
+                if isinstance(record, str):
+                    self._skip(report, line, record)
+                    continue
+                try:
+                    source, count, when = inspect(record)
+                    test = tests.get(source)
+                    if everything or (test is not None and test(record)):
+                        columns = self.columns(source)
+                        for row in rows_of(record):
+                            batch.append((columns, BulkEngine.cells(row, columns, index, line)))
+                # Any failure inside one record (a wrong type deep in it) skips it only.
+                except Exception as exc:
+                    self._skip(report, line, str(exc) or type(exc).__name__)
+                    continue
+                parsed += 1
+                events[source] += count
+                if latest is None or when > latest:
+                    latest = when
+                if len(batch) >= _BATCH:
+                    report.loaded += self._flush(batch)
+                if tick is not None and not records % _TICK:
+                    tick(index, position())
+        finally:
+            # Also when reading stops half-way: what was read is counted.
+            report.records, report.parsed = records, parsed
+            report.sources.update(events)
+            report.events = sum(events.values())
+            self.latest = latest
+        report.loaded += self._flush(batch)
+        if tick is not None:
+            tick(index, position())
+
+    def _flush(self, batch: list[tuple[tuple[str, ...], tuple[object, ...]]]) -> int:
+        by_columns: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
+        for columns, cells in batch:
+            by_columns.setdefault(columns, []).append(cells)
+        for columns, values in by_columns.items():
+            self.engine.insert(columns, values)
+        batch.clear()
+        return sum(len(v) for v in by_columns.values())
+
+    @staticmethod
+    def _skip(report: FileReport, line: int, reason: str) -> None:
+        report.skipped += 1
+        if len(report.problems) < MAX_PROBLEMS:
+            report.problems.append((line, reason))

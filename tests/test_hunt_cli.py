@@ -1,0 +1,244 @@
+"""`dac hunt` end to end: the shipped examples give exactly the test suite's alerts; rule
+selection; the JSONL schema; the report's grouping and escaping; exit codes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from markdown_it import MarkdownIt
+
+from converters.cli import main
+from converters.loading.rules import RuleSet
+from tests.timelines import add_user, forward
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((REPO / "examples").iterdir())
+EVENTS = REPO / "tests" / "events"
+KEYS = [
+    "rule_id", "rule_title", "indicator", "level", "technique", "group", "window_start",
+    "window_end", "event_count", "evidence", "playbook",
+]  # fmt: skip
+
+
+def hunt(*args: str | Path) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["hunt", "--root", str(REPO), *map(str, args)])
+    return result.exit_code, result.output
+
+
+def alerts_of(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def ids(relative: str) -> list[str]:
+    data = json.loads((EVENTS / relative).read_text(encoding="utf-8"))
+    records = data["items"] if isinstance(data, dict) else data
+    return [str(r["id"]["uniqueQualifier"] if "kind" in r else r["Id"]) for r in records]
+
+
+def expected_alerts() -> set[tuple[str, tuple[str, ...]]]:
+    """What the test suite's cases say of the records the examples were made of."""
+    gws_burst, m365_burst = ids("gws/bulk_5_in_40min.json"), ids("m365/bulk_5_in_40min.json")
+    routing = ids("gws/mail_routing_guerrillamail_subdomain.json")
+    forwarding = ids("m365/set_mailbox_forward_smtp_prefix.json")
+    redirect = ids("m365/inbox_rule_redirect_disposable.json")
+    return {
+        ("gws_bulk_user_creation", tuple(sorted(gws_burst))),
+        *(("gws_user_created", (i,)) for i in gws_burst),
+        ("gws_mail_routing_disposable_domain", tuple(routing)),
+        ("m365_bulk_user_creation", tuple(sorted(m365_burst))),
+        *(("m365_user_added", (i,)) for i in m365_burst),
+        ("m365_forwarding_disposable_domain", tuple(forwarding)),
+        ("m365_forwarding_disposable_domain", tuple(redirect)),
+    }
+
+
+def keyed(alerts: list[dict[str, Any]], ruleset: RuleSet) -> set[tuple[str, tuple[str, ...]]]:
+    return {
+        (ruleset.by_id(a["rule_id"]).name, tuple(sorted(e["id"] for e in a["evidence"])))
+        for a in alerts
+    }
+
+
+def test_examples_give_exactly_the_test_suites_alerts(tmp_path: Path, ruleset: RuleSet) -> None:
+    out = tmp_path / "alerts.jsonl"
+    code, output = hunt(*EXAMPLES, "--out", out)
+    assert code == 0, output
+    alerts = alerts_of(out)
+    # Every planted attack alerts, the benign look-alikes beside them do not.
+    assert keyed(alerts, ruleset) == expected_alerts()
+    assert len(alerts) == len(expected_alerts())
+    for source in ("entra_audit", "gws_gmail", "gws_login", "m365_message_trace", "zeek_dns"):
+        assert f"{source}:" in output and "no rule reads this source yet" in output
+    assert "squid_access: 3 events, no rule reads this source yet" in output
+    assert "15 alerts (5 high, 10 informational)" in output
+
+
+def test_jsonl_schema_and_evidence_locations(tmp_path: Path) -> None:
+    out = tmp_path / "alerts.jsonl"
+    assert hunt(*EXAMPLES, "--out", out)[0] == 0
+    for alert in alerts_of(out):
+        assert list(alert) == KEYS
+        assert alert["technique"] == "T1585.002"
+        assert alert["event_count"] == len(alert["evidence"]) >= 1
+        assert alert["window_start"] <= alert["window_end"] and alert["window_end"].endswith("Z")
+        for evidence in alert["evidence"]:
+            assert set(evidence) == {"id", "file", "line"}
+            lines = Path(evidence["file"]).read_text().splitlines()
+            assert evidence["id"] in "\n".join(lines[evidence["line"] - 1 : evidence["line"] + 30])
+        assert alert["playbook"].startswith("## Triage and analysis")
+    bulk = [a for a in alerts_of(out) if a["group"]]
+    assert {json.dumps(a["group"]) for a in bulk} == {
+        '{"actor.email": "it-admin@example.com"}',
+        '{"UserId": "admin@contoso.onmicrosoft.com"}',
+    }
+    gws = next(a for a in bulk if "actor.email" in a["group"])
+    assert "- Acting admin: `actor.email` = `it-admin@example.com`" in gws["playbook"]
+    routing = next(a for a in alerts_of(out) if a["indicator"] == "disposable-email-domain")
+    assert "`parameters.NEW_VALUE` = `x@mx.guerrillamail.com`" in routing["playbook"]
+
+
+@pytest.mark.parametrize(
+    ("selection", "rules"),
+    [
+        (["--rule", "gws_user_created"], {"gws_user_created"}),
+        (["--rule", "fcdb0ff8-4fd2-4dc1-8154-f369b0506a4a"], {"m365_bulk_user_creation"}),
+        (
+            ["--indicator", "disposable-email-domain"],
+            {"gws_mail_routing_disposable_domain", "m365_forwarding_disposable_domain"},
+        ),
+        (
+            ["--rule", "m365_user_added", "--indicator", "disposable-email-domain"],
+            {
+                "m365_user_added",
+                "gws_mail_routing_disposable_domain",
+                "m365_forwarding_disposable_domain",
+            },
+        ),
+    ],
+)
+def test_rule_selection(
+    tmp_path: Path, ruleset: RuleSet, selection: list[str], rules: set[str]
+) -> None:
+    out = tmp_path / "alerts.jsonl"
+    code, output = hunt(*EXAMPLES, "--out", out, *selection)
+    assert code == 0, output
+    found = keyed(alerts_of(out), ruleset)
+    assert found == {key for key in expected_alerts() if key[0] in rules}
+
+
+def test_unknown_rule_or_indicator_is_a_usage_error() -> None:
+    code, output = hunt(*EXAMPLES, "--rule", "no_such_rule")
+    assert code == 2 and "no rule named 'no_such_rule'" in output and "gws_user_created" in output
+    code, output = hunt(*EXAMPLES, "--indicator", "untraceable-account")
+    assert code == 2 and "no rule implements indicator" in output
+
+
+ESCALATION_RULE = """
+title: Account Added Then Mail Forwarded to a Disposable Domain
+id: 5d2c8f0e-3b7a-4c1d-9e6f-2a4b8c0d1e3f
+name: hunt_test_account_then_forwarding
+status: experimental
+description: An actor adds an account, then forwards mail to a disposable domain.
+references:
+  - https://attack.mitre.org/techniques/T1585/002/
+author: dac-t1585 tests
+date: 2026-11-24
+tags:
+  - attack.resource-development
+  - attack.t1585.002
+falsepositives:
+  - Test rule.
+indicator: escalation
+correlation:
+  type: temporal_ordered
+  rules:
+    - m365_user_added
+    - m365_forwarding_disposable_domain
+  group-by:
+    - UserId
+  timespan: 1h
+  condition:
+    gte: 2
+level: high
+"""
+
+
+def test_report_groups_alerts_by_escalation_decision(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "sigma_rules", rules)
+    (rules / "escalation.yml").write_text(ESCALATION_RULE)
+    log = tmp_path / "ual.json"
+    actor = "admin@contoso.onmicrosoft.com"
+    log.write_text(json.dumps([add_user(0, actor), forward(20, actor)]))
+    for suffix in (".html", ".md"):
+        report = tmp_path / f"report{suffix}"
+        code, output = hunt(log, "--rules", rules, "--report", report)
+        assert code == 0, output
+        text = report.read_text()
+        escalate = text.index("Escalate to Tier 2 (1)")
+        triage = text.index("Triage (L1), then apply the decision for escalation (1)")
+        context = text.index("Context: informational building blocks (1)")
+        assert escalate < triage < context
+        # The escalation rule's alert is in its group, and its playbook leads with Tier 2 work.
+        title = "Account Added Then Mail Forwarded to a Disposable Domain"
+        assert escalate < text.index(title) < triage
+        assert "This alert meets the decision for escalation" in text
+
+
+def test_report_escapes_what_the_logs_say(tmp_path: Path) -> None:
+    evil = 'drop@mailinator.com <script>alert("x")</script>'
+    log = tmp_path / "ual.ndjson"
+    record = forward(0, "<img src=x onerror=alert(1)>", evil)
+    record["Parameters"][0]["Value"] = "`<b>bold</b>`"
+    log.write_text(json.dumps(record) + "\n")
+    html, md = tmp_path / "report.html", tmp_path / "report.md"
+    assert hunt(log, "--report", html)[0] == 0
+    assert hunt(log, "--report", md)[0] == 0
+    text = html.read_text()
+    assert "<script>" not in text and "<img" not in text and "<b>bold" not in text
+    assert "&lt;script&gt;" in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    # A markdown viewer that renders raw HTML finds none: values are escaped or code spans.
+    shown = MarkdownIt("commonmark").render(md.read_text())
+    assert "<script>" not in shown and "<img" not in shown and "&lt;script&gt;" in shown
+
+
+def test_exit_codes(tmp_path: Path) -> None:
+    assert hunt(*EXAMPLES, "--fail-on-alert", "high")[0] == 1
+    assert hunt(*EXAMPLES, "--fail-on-alert", "critical")[0] == 0
+    quiet = EVENTS / "m365" / "set_mailbox_forward_partner.json"
+    assert hunt(quiet, "--fail-on-alert", "informational")[0] == 0
+    assert hunt(*EXAMPLES, "--report", tmp_path / "report.txt")[0] == 2
+    assert hunt(tmp_path / "missing.json")[0] == 2
+    notes = tmp_path / "notes.txt"
+    notes.write_text("nothing to see\n")
+    code, output = hunt(notes, *EXAMPLES)
+    assert code == 2 and "notes.txt: unknown format" in output and "zeek-dns" in output
+    broken = tmp_path / "cut.json.gz"
+    broken.write_bytes(gzip.compress((EVENTS / "m365" / "bulk_5_in_40min.json").read_bytes())[:300])
+    code, output = hunt(broken)
+    assert code == 2 and "cut.json.gz" in output
+
+
+def test_malformed_records_are_counted_and_the_run_goes_on(tmp_path: Path) -> None:
+    good = [add_user(m, "admin@contoso.onmicrosoft.com") for m in (0, 5, 10, 15, 20)]
+    log = tmp_path / "ual.ndjson"
+    lines = [json.dumps(r) for r in good]
+    lines[1:1] = ["{oops", json.dumps({**good[0], "CreationTime": "yesterday"}), "[1]"]
+    log.write_text("\n".join(lines) + "\n")
+    out, report = tmp_path / "alerts.jsonl", tmp_path / "report.md"
+    code, output = hunt(log, "--format", "ual", "--out", out, "--report", report)
+    assert code == 0, output
+    assert f"skipped {log}:2: malformed JSON" in output.replace("\n", "")
+    assert f"skipped {log}:3: not an ISO-8601 timestamp: 'yesterday'" in output.replace("\n", "")
+    assert f"skipped {log}:4: a record must be a JSON object" in output.replace("\n", "")
+    assert f"| {log} | ual | 8 | 5 | 3 | 5 |" in report.read_text().replace("\\", "")
+    assert {a["rule_title"] for a in alerts_of(out)} == {
+        "Microsoft 365 User Account Added",
+        "Microsoft 365 Accounts Added in Bulk by One Actor",
+    }
