@@ -18,6 +18,7 @@ from converters.backends.sqlite import DacSqliteBackend
 from converters.errors import DacError, Problem
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.pipelines import pipeline_for
+from converters.valuelists import ValueList, load_value_lists
 
 _Backend = Callable[..., TextQueryBackend]
 # Per target: the main backend and its language, then the fallback for rules it cannot mean.
@@ -57,15 +58,20 @@ def skipped_targets(doc: RuleDoc) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
-def compile_target(ruleset: RuleSet, target: str) -> Queries:
-    """Compile every rule for ``target``; raise DacError naming each rule that fails."""
+def compile_target(
+    ruleset: RuleSet, target: str, lists: dict[str, ValueList] | None = None
+) -> Queries:
+    """Compile every rule for ``target``; raise DacError naming each rule that fails. The
+    value lists default to those of the repository holding the rules folder."""
+    if lists is None:
+        lists = load_value_lists(ruleset.root.parent)
     skipped = {d.id: r for d in ruleset.docs if (r := skipped_targets(d).get(target))}
     wanted = {d.id for d in ruleset.docs} - set(skipped)
     problems: list[Problem] = []
     result: dict[str, str] = {}
     languages: dict[str, str] = {}
     for backend, language in _BACKENDS[target]:
-        converted, retry = _compile_with(ruleset, wanted, target, backend, problems)
+        converted, retry = _compile_with(ruleset, wanted, target, backend, lists, problems)
         result.update(converted)
         languages.update(dict.fromkeys(converted, language))
         wanted = retry
@@ -82,15 +88,24 @@ def compile_target(ruleset: RuleSet, target: str) -> Queries:
 
 
 def _compile_with(
-    ruleset: RuleSet, wanted: set[str], target: str, backend: _Backend, problems: list[Problem]
+    ruleset: RuleSet,
+    wanted: set[str],
+    target: str,
+    backend: _Backend,
+    lists: dict[str, ValueList],
+    problems: list[Problem],
 ) -> tuple[dict[str, str], set[str]]:
     # Rules referenced by a correlation come out of pySigma unfinished, so single-event rules
     # are compiled from a collection of their own, and correlations from the full one.
-    events = RuleSet(ruleset.root, tuple(d for d in ruleset.docs if not d.is_correlation))
-    result, retry = _convert(events, wanted, target, backend, problems)
+    events = RuleSet(
+        ruleset.root, tuple(d for d in ruleset.docs if not d.is_correlation), ruleset.filters
+    )
+    pipeline = pipeline_for(target, lists)
+    result, retry = _convert(events, wanted, target, backend(pipeline), problems)
     correlations = {d.id for d in ruleset.docs if d.is_correlation} & wanted
     if correlations:
-        more, more_retry = _convert(ruleset, correlations, target, backend, problems)
+        pipeline = pipeline_for(target, lists)
+        more, more_retry = _convert(ruleset, correlations, target, backend(pipeline), problems)
         result.update(more)
         retry |= more_retry
     return result, retry
@@ -100,10 +115,9 @@ def _convert(
     ruleset: RuleSet,
     wanted: set[str],
     target: str,
-    backend_class: _Backend,
+    backend: TextQueryBackend,
     problems: list[Problem],
 ) -> tuple[dict[str, str], set[str]]:
-    backend = backend_class(pipeline_for(target))
     by_id = {str(rule.id): rule for rule in ruleset.fresh_collection()}
     result: dict[str, str] = {}
     retry: set[str] = set()

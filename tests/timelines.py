@@ -34,7 +34,9 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def add_user(minutes: float, actor: str, account: str | None = None) -> dict[str, Any]:
+def add_user(
+    minutes: float, actor: str, account: str | None = None, ip: str = "203.0.113.45"
+) -> dict[str, Any]:
     """A UAL "Add user." record, as the Management Activity API returns it."""
     target = account or f"user-{uuid.uuid4().hex[:8]}@contoso.onmicrosoft.com"
     return {
@@ -48,7 +50,7 @@ def add_user(minutes: float, actor: str, account: str | None = None) -> dict[str
         "UserType": 0,
         "Version": 1,
         "Workload": "AzureActiveDirectory",
-        "ClientIP": "203.0.113.45",
+        "ClientIP": ip,
         "ObjectId": target,
         "UserId": actor,
         "AzureActiveDirectoryEventType": 1,

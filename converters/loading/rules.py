@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
+from sigma.filters import SigmaFilter
 from sigma.rule import SigmaRule
 
 from converters import attack
@@ -33,6 +35,8 @@ class RuleDoc:
     path: Path
     document: dict[str, Any]
     lines: dict[str, int]  # top-level key -> line number (1-based)
+    # The Sigma filters that tune this rule: part of what it detects, so part of its hash.
+    tuning: tuple[dict[str, Any], ...] = ()
 
     @property
     def id(self) -> str:
@@ -59,13 +63,23 @@ class RuleDoc:
         return "correlation" in self.document
 
     @property
+    def is_filter(self) -> bool:
+        return "filter" in self.document
+
+    @property
     def tags(self) -> list[str]:
         return [str(t) for t in self.document.get("tags", [])]
 
     @property
     def content_hash(self) -> str:
-        canonical = json.dumps(self.document, sort_keys=True, separators=(",", ":"), default=str)
+        content: Any = self.document
+        if self.tuning:
+            content = {"rule": self.document, "tuning": list(self.tuning)}
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def tuned_by(self, filter_doc: RuleDoc) -> bool:
+        return any(r in (self.name, self.id) for r in filter_doc.document["filter"]["rules"])
 
     def line(self, key: str) -> int | None:
         return self.lines.get(key)
@@ -78,6 +92,7 @@ class RuleSet:
 
     root: Path
     docs: tuple[RuleDoc, ...]
+    filters: tuple[RuleDoc, ...] = ()
 
     def by_name(self, name: str) -> RuleDoc:
         for doc in self.docs:
@@ -92,8 +107,18 @@ class RuleSet:
         raise KeyError(rule_id)
 
     def fresh_collection(self) -> SigmaCollection:
-        rules: list[SigmaRule | SigmaCorrelationRule] = [_parse(doc) for doc in self.docs]
-        collection = SigmaCollection(rules)  # type: ignore[arg-type]
+        rules: list[SigmaRule | SigmaCorrelationRule | SigmaFilter] = [
+            _parse(doc) for doc in self.docs
+        ]
+        rules += [SigmaFilter.from_dict(doc.document) for doc in self.filters]
+        # pySigma names a filter's merged detections with random letters; a fixed seed keeps
+        # the converted queries (and the SQL plans hashed from them) the same on every build.
+        state = random.getstate()
+        random.seed(0)
+        try:
+            collection = SigmaCollection(rules)
+        finally:
+            random.setstate(state)
         collection.resolve_rule_references()
         return collection
 
@@ -192,7 +217,13 @@ def load_rules(root: Path) -> RuleSet:
         problems.extend(_check_pysigma(docs))
     if problems:
         raise DacError(problems)
-    return RuleSet(root, tuple(docs))
+    filters = tuple(d for d in docs if d.is_filter)
+    rules = tuple(
+        replace(d, tuning=tuple(f.document for f in filters if d.tuned_by(f)))
+        for d in docs
+        if not d.is_filter
+    )
+    return RuleSet(root, rules, filters)
 
 
 def _check_unique(docs: list[RuleDoc]) -> list[Problem]:
@@ -221,8 +252,31 @@ def _check_unique(docs: list[RuleDoc]) -> list[Problem]:
 
 def _check_references(docs: list[RuleDoc]) -> list[Problem]:
     problems: list[Problem] = []
-    names = {doc.name for doc in docs} | {doc.id for doc in docs}
+    rules = [d for d in docs if not d.is_filter]
+    names = {doc.name for doc in rules} | {doc.id for doc in rules}
     for doc in docs:
+        if doc.is_filter:
+            for ref in doc.document["filter"]["rules"]:
+                target = next((r for r in rules if ref in (r.name, r.id)), None)
+                if target is None or target.is_correlation:
+                    problems.append(
+                        Problem(
+                            doc.path,
+                            f"filter tunes {ref!r}, which is not a single-event rule",
+                            rule=doc.id,
+                            line=doc.line("filter"),
+                        )
+                    )
+                elif target.document["logsource"] != doc.document["logsource"]:
+                    problems.append(
+                        Problem(
+                            doc.path,
+                            f"filter logsource differs from that of {ref!r}: it would not apply",
+                            rule=doc.id,
+                            line=doc.line("logsource"),
+                        )
+                    )
+            continue
         if not doc.is_correlation:
             source = doc.document["logsource"]
             if find_source(source.get("product"), source.get("service")) is None:
@@ -254,6 +308,9 @@ def _check_pysigma(docs: list[RuleDoc]) -> list[Problem]:
     problems: list[Problem] = []
     for doc in docs:
         try:
+            if doc.is_filter:
+                SigmaFilter.from_dict(doc.document)
+                continue
             rule = _parse(doc)
             if isinstance(rule, SigmaRule):
                 # Parsing the condition is lazy in pySigma; force it so errors surface here.

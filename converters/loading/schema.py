@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,9 @@ _COMMON_OPTIONAL = ("modified", "license", "related", "taxonomy", "scope", "skip
 SKIPPABLE_TARGETS = ("splunk", "elastic")
 _RULE_KEYS = (*_COMMON_REQUIRED, *_COMMON_OPTIONAL, "logsource", "detection", "fields")
 _CORRELATION_KEYS = (*_COMMON_REQUIRED, *_COMMON_OPTIONAL, "correlation", "generate")
+# Sigma filters (tuning as code): they carry no detection of their own, no indicator, no tags.
+_FILTER_REQUIRED = ("title", "id", "name", "description", "author", "date", "logsource", "filter")
+_FILTER_KEYS = (*_FILTER_REQUIRED, "status", "modified", "references", "license", "related")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{2,62}$")
 
 
@@ -49,6 +53,10 @@ def check_document(
 
     def problem(reason: str, key: str | None = None) -> None:
         problems.append(Problem(path, reason, rule=rule, line=lines.get(key) if key else None))
+
+    if "filter" in doc:
+        _check_filter(doc, problem)
+        return problems
 
     is_correlation = "correlation" in doc
     allowed = _CORRELATION_KEYS if is_correlation else _RULE_KEYS
@@ -122,3 +130,26 @@ def check_document(
         if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
             problem("fields must be a list of field names", "fields")
     return problems
+
+
+def _check_filter(doc: dict[str, Any], problem: Callable[[str, str | None], None]) -> None:
+    """A Sigma filter: known keys only, the required ones present, rules named explicitly."""
+    for key in doc:
+        if key not in _FILTER_KEYS:
+            problem(f"unknown key {key!r} for a filter", key)
+    for key in _FILTER_REQUIRED:
+        if key not in doc:
+            problem(f"missing required key {key!r}", None)
+    body = doc.get("filter")
+    if isinstance(body, dict):
+        rules = body.get("rules")
+        if not isinstance(rules, list) or not rules or not all(isinstance(r, str) for r in rules):
+            # "any" would silently tune rules written later; name them.
+            problem("filter.rules must list the rules it tunes by name or id", "filter")
+    elif "filter" in doc:
+        problem("filter must be a mapping with rules, selections and a condition", "filter")
+    if "id" in doc:
+        try:
+            uuid.UUID(str(doc["id"]))
+        except ValueError:
+            problem(f"id {doc['id']!r} is not a UUID", "id")

@@ -17,7 +17,9 @@ from sigma.processing.transformations import (
 
 from converters.pipelines.placeholders import DisposableDomainPlaceholderTransformation
 from converters.pipelines.strict import StrictFieldsTransformation
+from converters.pipelines.valuelists import ValueListTransformation
 from converters.sources import SOURCES, DataSource
+from converters.valuelists import ValueList
 
 TARGETS = ("splunk", "elastic", "sqlite")
 
@@ -100,9 +102,17 @@ def source_pipeline(source: DataSource, target: str) -> ProcessingPipeline:
     )
 
 
-def pipeline_for(target: str) -> ProcessingPipeline:
-    """Every data source's pipeline for one target, each guarded by its logsource."""
+def pipeline_for(target: str, lists: dict[str, ValueList] | None = None) -> ProcessingPipeline:
+    """Every data source's pipeline for one target, each guarded by its logsource; the value
+    lists are expanded first, for every source."""
     pipeline = source_pipeline(SOURCES[0], target)
     for source in SOURCES[1:]:
         pipeline = pipeline + source_pipeline(source, target)
+    if lists is not None:
+        expand = ProcessingPipeline(
+            name="dac-t1585 value lists",
+            priority=10,
+            items=[ProcessingItem(ValueListTransformation(lists=lists), identifier="dac_lists")],
+        )
+        pipeline = expand + pipeline
     return pipeline

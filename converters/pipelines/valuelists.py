@@ -1,0 +1,56 @@
+"""``%<list>%`` placeholders: replaced by the list's values, as the field's own matches
+(equality for identities, CIDR for IP ranges), in every target alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sigma.exceptions import SigmaTransformationError
+from sigma.modifiers import SigmaExpandModifier
+from sigma.processing.transformations.base import DetectionItemTransformation
+from sigma.rule import SigmaDetection, SigmaDetectionItem
+from sigma.types import SigmaCIDRExpression, SigmaString
+
+from converters.valuelists import ValueList
+
+# What an empty list expands to: a value no log holds, so a filter built on an empty list
+# removes nothing (an empty OR would be invalid in every target).
+EMPTY_LIST_VALUE = "dac-empty-list"
+EMPTY_LIST_NETWORK = "255.255.255.255/32"
+
+
+def _list_name(value: object) -> str | None:
+    if not isinstance(value, SigmaString) or not value.contains_placeholder():
+        return None
+    parts = value.s
+    if len(parts) == 1 and hasattr(parts[0], "name"):
+        return str(parts[0].name)
+    return None
+
+
+@dataclass
+class ValueListTransformation(DetectionItemTransformation):
+    lists: dict[str, ValueList] = field(default_factory=dict)
+
+    def apply_detection_item(
+        self, detection_item: SigmaDetectionItem
+    ) -> SigmaDetection | SigmaDetectionItem | None:
+        known = [n for v in detection_item.value if (n := _list_name(v)) in self.lists]
+        if not known:
+            return None
+        if len(detection_item.value) != 1 or any(
+            m is not SigmaExpandModifier for m in detection_item.modifiers
+        ):
+            raise SigmaTransformationError(
+                f"field {detection_item.field!r}: a list placeholder must be the only value, "
+                "with no modifier but expand"
+            )
+        value_list = self.lists[known[0]]
+        if value_list.kind == "cidr":
+            networks = value_list.values or (EMPTY_LIST_NETWORK,)
+            detection_item.value = [SigmaCIDRExpression(v) for v in networks]
+        else:
+            identities = value_list.values or (EMPTY_LIST_VALUE,)
+            detection_item.value = [SigmaString(v) for v in identities]
+        self.processing_item_applied(detection_item)
+        return None

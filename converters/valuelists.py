@@ -1,0 +1,58 @@
+"""Named value lists for tuning (``lists/<name>.txt``), used in rules and filters as
+``field|expand: '%<name>%'``: the provisioning accounts whose planned onboarding is expected,
+the organisation's own IP ranges. Each target gets the values written into its query."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from converters.errors import DacError, Problem
+
+Kind = Literal["identity", "cidr"]
+# name -> (file under the repository, what its lines are)
+KNOWN: dict[str, tuple[str, Kind]] = {
+    "provisioning_accounts": ("lists/provisioning_accounts.txt", "identity"),
+    "corporate_ip_ranges": ("lists/corporate_ip_ranges.txt", "cidr"),
+}
+
+
+@dataclass(frozen=True)
+class ValueList:
+    name: str
+    kind: Kind
+    values: tuple[str, ...]
+
+
+def _parse_line(raw: str, kind: Kind) -> str:
+    value = raw.split("#", 1)[0].strip()
+    if not value or kind == "identity":
+        return value.lower() if kind == "identity" else value
+    return str(ipaddress.ip_network(value, strict=False))
+
+
+def load_value_lists(root: Path) -> dict[str, ValueList]:
+    """Every known list from ``root`` (the repository); a missing file is an empty list."""
+    lists: dict[str, ValueList] = {}
+    problems: list[Problem] = []
+    for name, (relative, kind) in KNOWN.items():
+        path = root / relative
+        values: list[str] = []
+        if path.exists():
+            for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                try:
+                    value = _parse_line(raw, kind)
+                except ValueError:
+                    reason = f"not an IP network: {raw.strip()!r}"
+                    problems.append(Problem(path, reason, line=number))
+                    continue
+                if value and any(c.isspace() for c in value):
+                    problems.append(Problem(path, f"not one value: {raw.strip()!r}", line=number))
+                elif value and value not in values:
+                    values.append(value)
+        lists[name] = ValueList(name, kind, tuple(values))
+    if problems:
+        raise DacError(problems)
+    return lists

@@ -1,0 +1,137 @@
+"""Tuning as code: Sigma filters with the repository's value lists compile into every target,
+and keep planned onboarding quiet without hiding the same account used from elsewhere."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from converters.compile import compile_target
+from converters.domains import DomainList
+from converters.errors import DacError
+from converters.loading.rules import RuleSet, load_rules
+from converters.valuelists import load_value_lists
+from tests.timelines import REPO, add_user, expected, run_eql, run_spl, run_sqlite
+
+SERVICE = "svc-onboarding@contoso.onmicrosoft.com"
+ADMIN = "admin@contoso.onmicrosoft.com"
+OFFICE = "198.51.100.10"
+ELSEWHERE = "203.0.113.45"
+BULK = "m365_bulk_user_creation"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tuning")
+    for name in ("sigma_rules", "lists"):
+        shutil.copytree(REPO / name, root / name)
+    with (root / "lists" / "provisioning_accounts.txt").open("a") as handle:
+        handle.write(f"{SERVICE.upper()}  # HR onboarding job\n")
+    with (root / "lists" / "corporate_ip_ranges.txt").open("a") as handle:
+        handle.write("198.51.100.0/24\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def rules(project: Path) -> RuleSet:
+    return load_rules(project / "sigma_rules")
+
+
+@pytest.fixture(scope="module")
+def queries(rules: RuleSet) -> dict[str, dict[str, str]]:
+    result = {}
+    for target in ("sqlite", "elastic", "splunk"):
+        compiled = compile_target(rules, target)
+        result[target] = {rules.by_id(i).name: q for i, q in compiled.by_rule.items()}
+    return result
+
+
+def alerts(queries: dict[str, dict[str, str]], records: list, domains: DomainList) -> list:  # type: ignore[type-arg]
+    return [
+        run_sqlite(queries["sqlite"][BULK], records, domains),
+        run_eql(queries["elastic"][BULK], records, domains),
+        run_spl(queries["splunk"][BULK], queries["sqlite"], records, domains),
+    ]
+
+
+def test_lists_are_read_and_normalised(project: Path) -> None:
+    lists = load_value_lists(project)
+    assert lists["provisioning_accounts"].values == (SERVICE,)
+    assert lists["corporate_ip_ranges"].values == ("198.51.100.0/24",)
+
+
+def test_planned_onboarding_from_the_office_is_quiet(
+    queries: dict[str, dict[str, str]], domains: DomainList
+) -> None:
+    records = [add_user(m, SERVICE, ip=OFFICE) for m in (0, 5, 10, 15, 20, 25)]
+    assert alerts(queries, records, domains) == [set(), set(), set()]
+
+
+def test_provisioning_account_used_from_elsewhere_still_alerts(
+    queries: dict[str, dict[str, str]], domains: DomainList
+) -> None:
+    records = [add_user(m, SERVICE, ip=ELSEWHERE) for m in (0, 5, 10, 15, 20)]
+    want = expected({"UserId": SERVICE}, 20)
+    assert alerts(queries, records, domains) == [want, want, want]
+
+
+def test_other_admin_from_the_office_still_alerts(
+    queries: dict[str, dict[str, str]], domains: DomainList
+) -> None:
+    records = [add_user(m, ADMIN, ip=OFFICE) for m in (0, 5, 10, 15, 20)]
+    want = expected({"UserId": ADMIN}, 20)
+    assert alerts(queries, records, domains) == [want, want, want]
+
+
+def test_filters_compile_into_every_target(queries: dict[str, dict[str, str]]) -> None:
+    assert f'UserId="{SERVICE}"' in queries["splunk"]["m365_user_added"]
+    assert "198.51.100.0/24" in queries["splunk"]["m365_user_added"]
+    assert f'user.id:"{SERVICE}"' in queries["elastic"]["m365_user_added"]
+    assert 'cidrMatch(source.ip, "198.51.100.0/24")' in queries["elastic"]["m365_user_added"]
+    assert SERVICE in queries["sqlite"]["m365_user_added"]
+
+
+def test_tuning_changes_the_rule_version(rules: RuleSet) -> None:
+    shipped = load_rules(REPO / "sigma_rules")
+    name = "m365_user_added"
+    assert rules.by_name(name).tuning  # the filter is part of the rule's content
+    assert rules.by_name(name).content_hash == shipped.by_name(name).content_hash
+    untuned = load_rules(_without_filters(REPO / "sigma_rules", Path(rules.root).parent / "bare"))
+    assert untuned.by_name(name).content_hash != shipped.by_name(name).content_hash
+
+
+def _without_filters(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("filters"))
+    return target
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ("    - m365_user_added", "    - no_such_rule", "not a single-event rule"),
+        ("  rules:\n    - m365_user_added", "  rules: any", "must list the rules"),
+        (
+            "  product: m365\n  service: audit",
+            "  product: gcp\n  service: google_workspace.admin",
+            "logsource differs",
+        ),
+    ],
+)
+def test_bad_filters_are_refused(tmp_path: Path, old: str, new: str, reason: str) -> None:
+    root = tmp_path / "rules"
+    shutil.copytree(REPO / "sigma_rules", root)
+    path = root / "filters" / "m365_planned_provisioning.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    with pytest.raises(DacError) as error:
+        load_rules(root)
+    assert str(path) in str(error.value) and reason in str(error.value)
+
+
+def test_bad_list_entry_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "corporate_ip_ranges.txt").write_text("# ours\n10.0.0.0/8\nnot-a-net\n")
+    with pytest.raises(DacError) as error:
+        load_value_lists(tmp_path)
+    assert "corporate_ip_ranges.txt:3" in str(error.value)
