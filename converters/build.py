@@ -18,6 +18,7 @@ from pathlib import Path
 from converters import attack
 from converters.alerts import alert_context
 from converters.compile import Queries, compile_target
+from converters.coverage import COVERAGE_FILE, make_coverage, navigator_layer
 from converters.domains import DomainList, load_domains
 from converters.errors import DacError, Problem
 from converters.loading.rules import RuleDoc, RuleSet, load_rules
@@ -28,6 +29,7 @@ from converters.targets.kibana import kibana_rule
 from converters.targets.splunk import make_app
 from converters.versions import LOCK_FILE, read_lock, versions
 from converters.writers.conf import ConfValueError
+from converters.writers.coverage import write_coverage
 from converters.writers.elastic import write_enrichment, write_rules
 from converters.writers.splunk import write_app
 
@@ -174,6 +176,10 @@ def _write_all(
     (staging / "playbooks" / f"{technique}.md").write_text(pages.markdown, encoding="utf-8")
     (staging / "playbooks" / f"{technique}.html").write_text(pages.html, encoding="utf-8")
 
+    compiled = {t: set(q.by_rule) for t, q in inputs.queries.items()}
+    coverage = make_coverage(project.root / COVERAGE_FILE, playbook, ruleset, compiled)
+    write_coverage(coverage, navigator_layer(ruleset), staging)
+
     built_at = (now or (lambda: datetime.now(UTC)))()
     manifest = {
         "generator": f"dac-t1585 {app_version}",
@@ -195,6 +201,7 @@ def _write_all(
                 "markdown": f"playbooks/{technique}.md",
                 "html": f"playbooks/{technique}.html",
             },
+            "coverage": {"table": "coverage.md", "navigator_layer": "attack-navigator-layer.json"},
         },
         "rules": [
             {

@@ -75,6 +75,8 @@ def test_layout(dist: Path) -> None:
         "playbooks/T1585.002.md",
         "playbooks/T1585.002.html",
         "manifest.json",
+        "coverage.md",
+        "attack-navigator-layer.json",
     ):
         assert (dist / relative).is_file(), relative
 
