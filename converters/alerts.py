@@ -3,11 +3,12 @@ target's field names. Feeds the playbook renderer."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.pipelines.placeholders import DISPOSABLE_PLACEHOLDER
-from converters.playbook.model import AlertContext, Entity
+from converters.playbook.model import AlertContext, Command, CommandPart, Entity
 from converters.sources import DataSource
 
 _OPERATORS = {
@@ -91,7 +92,7 @@ def target_field(source: DataSource, sigma_field: str, target: str) -> str:
     field = source.field(sigma_field)
     if field is None:
         return sigma_field
-    return field.splunk if target == "splunk" else field.elastic
+    return field.splunk_result if target == "splunk" else field.elastic
 
 
 def logic_text(ruleset: RuleSet, doc: RuleDoc) -> str:
@@ -142,6 +143,36 @@ def entities_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Entity, .
     return tuple(Entity(label=" / ".join(names), field=field) for field, names in by_field.items())
 
 
+_TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
+def commands_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Command, ...]:
+    """The sources' containment commands for the rule's indicator (every indicator, for an
+    escalation), kept only where the alert carries every field the command needs."""
+    if doc.is_correlation:
+        available = set(doc.document["correlation"].get("group-by", []))
+    else:
+        available = {name for s in ruleset.sources_of(doc) for name in s.field_names()}
+    commands: list[Command] = []
+    for source in ruleset.sources_of(doc):
+        for command in source.containment:
+            if doc.indicator != "escalation" and doc.indicator not in command.indicators:
+                continue
+            names = _TEMPLATE_FIELD.findall(command.template)
+            if not set(names) <= available:
+                continue
+            parts: list[CommandPart] = []
+            for index, piece in enumerate(_TEMPLATE_FIELD.split(command.template)):
+                if index % 2:
+                    # A correlation's alert names its group by the rule's own field names.
+                    field = piece if doc.is_correlation else target_field(source, piece, target)
+                    parts.append(CommandPart("", field))
+                elif piece:
+                    parts.append(CommandPart(piece))
+            commands.append(Command(command.action, tuple(parts)))
+    return tuple(commands)
+
+
 def alert_context(ruleset: RuleSet, doc: RuleDoc, target: str) -> AlertContext:
     return AlertContext(
         rule_id=doc.id,
@@ -155,4 +186,5 @@ def alert_context(ruleset: RuleSet, doc: RuleDoc, target: str) -> AlertContext:
         falsepositives=tuple(str(f) for f in doc.document["falsepositives"]),
         references=tuple(str(r) for r in doc.document["references"]),
         entities=entities_for(ruleset, doc, target),
+        commands=commands_for(ruleset, doc, target),
     )

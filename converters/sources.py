@@ -7,6 +7,7 @@ flattened with dots; event parameters become ``parameters.<NAME>`` / ``Parameter
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -25,6 +26,24 @@ class Field:
     # Key of the Elastic ingest-time disposable-domain enrichment for address fields.
     address_key: str | None = None
     description: str = ""
+
+    @property
+    def splunk_result(self) -> str:
+        """Where an alert's result holds the field's exact value: the add-on field itself,
+        or, for a multivalue stand-in, the field the search evaluates from splunk_exact."""
+        if self.splunk_exact is None:
+            return self.splunk
+        return "dac_" + re.sub(r"\W+", "_", self.sigma).lower()
+
+
+@dataclass(frozen=True)
+class ContainmentCommand:
+    """A command that contains what a rule of these indicators found. ``{field}`` names a rule
+    field whose value the alert fills in; the command is shown, never run."""
+
+    action: str
+    template: str
+    indicators: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -50,6 +69,7 @@ class DataSource:
     )
     # Fields that identify the alert's entities, in reading order: (label, sigma field).
     entities: tuple[tuple[str, str], ...] = ()
+    containment: tuple[ContainmentCommand, ...] = ()
 
     def field(self, sigma_name: str) -> Field | None:
         for f in self.fields:
@@ -123,6 +143,25 @@ GWS_ADMIN = DataSource(
         ("Account", "parameters.USER_EMAIL"),
         ("New value", "parameters.NEW_VALUE"),
     ),
+    # GAM (the Google Workspace admin CLI) commands.
+    containment=(
+        ContainmentCommand(
+            "Suspend the created account",
+            "gam update user {parameters.USER_EMAIL} suspended on",
+            ("bulk-account-creation",),
+        ),
+        ContainmentCommand(
+            "Sign the acting admin out everywhere and force a password change",
+            "gam user {actor.email} signout; gam update user {actor.email} changepassword on",
+            ("bulk-account-creation", "disposable-email-domain"),
+        ),
+        ContainmentCommand(
+            "List the routing settings, then delete the destination in the Admin console "
+            "(Apps > Gmail > Routing)",
+            "gam print routing",
+            ("disposable-email-domain",),
+        ),
+    ),
 )
 
 M365_AUDIT = DataSource(
@@ -169,6 +208,30 @@ M365_AUDIT = DataSource(
         ("Source IP", "ClientIP"),
         ("Target object", "ObjectId"),
         ("Mailbox", "Parameters.Identity"),
+    ),
+    # Microsoft Graph and Exchange Online PowerShell.
+    containment=(
+        ContainmentCommand(
+            "Block sign-in of the added account",
+            "Update-MgUser -UserId '{ObjectId}' -AccountEnabled:$false",
+            ("bulk-account-creation",),
+        ),
+        ContainmentCommand(
+            "Revoke the acting user's sessions",
+            "Revoke-MgUserSignInSession -UserId '{UserId}'",
+            ("bulk-account-creation", "disposable-email-domain"),
+        ),
+        ContainmentCommand(
+            "Remove the mailbox forwarding",
+            "Set-Mailbox -Identity '{Parameters.Identity}' -ForwardingSmtpAddress $null "
+            "-ForwardingAddress $null -DeliverToMailboxAndForward $false",
+            ("disposable-email-domain",),
+        ),
+        ContainmentCommand(
+            "Disable the forwarding inbox rule",
+            "Disable-InboxRule -Identity '{ObjectId}'",
+            ("disposable-email-domain",),
+        ),
     ),
 )
 

@@ -359,3 +359,38 @@ def test_every_target_reads_addresses_with_the_same_pattern(dist: Path) -> None:
     ).read_text()
     named = ADDRESS_DOMAIN_PATTERN.replace("@(", "@(?<dac_domain_0>", 1)
     assert named.replace("\\", "\\\\").replace('"', '\\"') in spl
+
+
+def test_containment_commands_carry_the_alerts_entities(dist: Path) -> None:
+    searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")
+    forwarding = json.loads(
+        conf_decode(
+            searches["Microsoft 365 Mail Forwarded to a Disposable Email Domain"][
+                "action.notable.param.next_steps"
+            ]
+        )
+    )["data"]
+    assert "COMMANDS FOR A HUMAN TO RUN AFTER REVIEW (nothing runs automatically)" in forwarding
+    # The mailbox's own value (not every parameter), and PowerShell's $null kept literal.
+    assert (
+        "Set-Mailbox -Identity '$result.dac_parameters_identity$' -ForwardingSmtpAddress $$null"
+        in forwarding
+    )
+    bulk = json.loads(
+        conf_decode(
+            searches["Microsoft 365 Accounts Added in Bulk by One Actor"][
+                "action.notable.param.next_steps"
+            ]
+        )
+    )["data"]
+    assert "Revoke-MgUserSignInSession -UserId '$result.UserId$'" in bulk
+    assert "Update-MgUser" not in bulk  # the correlation's alert has no added account field
+    notes = {r["meta"]["dac_sigma_name"]: r["note"] for r in kibana_rules(dist)}
+    assert (
+        "Set-Mailbox -Identity '<o365.audit.Parameters.Identity>'"
+        in notes["m365_forwarding_disposable_domain"]
+    )
+    assert (
+        "gam update user <google_workspace.admin.user.email> suspended on"
+        in notes["gws_user_created"]
+    )

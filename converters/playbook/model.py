@@ -83,6 +83,22 @@ class Entity:
 
 
 @dataclass(frozen=True)
+class CommandPart:
+    """Literal text, or (``field`` set) the alert's value of a field, as the target shows it."""
+
+    text: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Command:
+    """A containment command for a human to run, with the alert's entities filled in."""
+
+    action: str
+    parts: tuple[CommandPart, ...]
+
+
+@dataclass(frozen=True)
 class AlertContext:
     """What one compiled rule tells the playbook templates."""
 
@@ -97,6 +113,7 @@ class AlertContext:
     falsepositives: tuple[str, ...]
     references: tuple[str, ...]
     entities: tuple[Entity, ...]
+    commands: tuple[Command, ...] = ()
 
 
 class _Reader:

@@ -30,7 +30,7 @@ from jinja2 import (
 )
 
 from converters.errors import DacError, Problem
-from converters.playbook.model import AlertContext, Entity, Playbook
+from converters.playbook.model import AlertContext, Command, Entity, Playbook
 
 ESCALATION = "escalation"
 # Section order in every alert text; escalation rules lead with Tier 2 work.
@@ -92,6 +92,16 @@ def is_web_url(value: object) -> bool:
 
 
 @functools.cache
+def splunk_command(command: Command) -> str:
+    """A containment command in a notable: its text escaped, its fields as tokens."""
+    return "".join(splunk_token(p.field) if p.field else splunk_text(p.text) for p in command.parts)
+
+
+def code_command(command: Command) -> str:
+    """A containment command in a code block: ``<field>`` where the alert's value goes."""
+    return "".join(f"<{p.field}>" if p.field else p.text for p in command.parts)
+
+
 def _environment(folder: Path) -> Environment:
     if not folder.is_dir():
         raise DacError([Problem(folder, "the playbook templates folder does not exist")])
@@ -103,7 +113,14 @@ def _environment(folder: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters.update(splunk=splunk_text, token=splunk_token, md=md_text, md_url=md_url)
+    env.filters.update(
+        splunk=splunk_text,
+        token=splunk_token,
+        md=md_text,
+        md_url=md_url,
+        splunk_command=splunk_command,
+        code_command=code_command,
+    )
     env.tests["web_url"] = is_web_url
     return env
 

@@ -67,6 +67,8 @@ def saved_search(
     schedule = schedule_for(doc, ruleset)
     group_fields = [e.field for e in context.entities if e.field != "event_count"]
     user_fields = group_fields[:1]
+    # The drilldown narrows the raw events, which lack the fields the search evaluates.
+    raw_fields = [f for f in group_fields if not f.startswith("dac_")]
     settings: list[tuple[str, str]] = [
         ("description", " ".join(str(doc.document["description"]).split())),
         ("search", query),
@@ -92,7 +94,7 @@ def saved_search(
             "action.notable.param.next_steps",
             json.dumps({"version": 1, "data": next_steps}, ensure_ascii=False),
         ),
-        ("action.notable.param.drilldown_searches", _drilldown(doc, query, group_fields)),
+        ("action.notable.param.drilldown_searches", _drilldown(doc, query, raw_fields)),
         ("action.risk", "1"),
         ("action.risk.param._risk", _risk(doc, user_fields)),
         ("action.risk.param._risk_message", f"{doc.title}: $result.{group_fields[0]}$"),
