@@ -82,9 +82,9 @@ class DacSplunkBackend(DacBackend, SplunkBackend):
             lines.append(f"| search ({postfilter})")
         # Event parameters are one multivalue field in the add-ons: give the alert (its
         # tokens, its analyst) each parameter's own value.
-        exact = [f"{f.splunk_result}={f.splunk_exact}" for f in source.fields if f.splunk_exact]
-        if exact:
-            lines.append("| eval " + ", ".join(exact))
+        values = [f"{f.splunk_result}={f.splunk_exact}" for f in source.fields if f.splunk_exact]
+        if values:
+            lines.append("| eval " + ", ".join(values))
         lines.append(f"| `{filter_macro(str(rule.name))}`")
         return "\n".join(lines)
 
