@@ -175,8 +175,14 @@ def test_correlation_of_correlations(
     )
     spl = query(compiled, rules, "splunk", NESTED)
     assert spl.startswith("| union") and spl.count("streamstats") == 2
-    skipped = compiled["elastic"].skipped
-    assert rules.by_name(NESTED).id in skipped
+    # Elastic reads the inner rules' alerts (their Kibana rule_id is their Sigma id).
+    nested_id = rules.by_name(NESTED).id
+    assert compiled["elastic"].languages[nested_id] == "esql"
+    esql = compiled["elastic"].by_rule[nested_id]
+    assert esql.startswith("FROM .alerts-security.alerts-*")
+    for inner in ("m365_bulk_user_creation", "m365_forwarding_disposable_domain"):
+        assert f'"{rules.by_name(inner).id}"' in esql
+    assert "COUNT_DISTINCT(dac_rule)" in esql and "rule_count >= 2" in esql
 
 
 def test_opted_out_rules_are_listed_not_built(compiled: dict[str, Queries], rules: RuleSet) -> None:
@@ -265,11 +271,11 @@ def test_build_with_every_correlation_type(tmp_path: Path) -> None:
     assert "index" not in by_name[DISTINCT]
     assert by_name[DISTINCT]["query"].startswith("FROM logs-o365.audit-*")
     assert by_name[ORDERED]["type"] == "eql" and by_name[ORDERED]["index"]
-    assert NESTED not in by_name and "t_quiet_actor" not in by_name
+    assert by_name[NESTED]["type"] == "esql" and "t_quiet_actor" not in by_name
     manifest = json.loads((dist / "manifest.json").read_text())
     entries = {entry["name"]: entry for entry in manifest["rules"]}
-    assert entries[NESTED]["targets"] == ["splunk"]
-    assert "correlation of correlations" in entries[NESTED]["skipped_targets"]["elastic"]
+    assert entries["t_quiet_actor"]["targets"] == ["splunk"]
+    assert "maximum" in entries["t_quiet_actor"]["skipped_targets"]["elastic"]
     searches = (dist / "splunk" / "dac_t1585" / "default" / "savedsearches.conf").read_text()
     assert "Test Bulk Creation With Disposable Forwarding" in searches
     # The nested correlation looks back over both windows plus the schedule.

@@ -71,7 +71,8 @@ def test_navigator_layer(dist: Path) -> None:
     scores = {(t["techniqueID"], t["tactic"]): t["score"] for t in layer["techniques"]}
     ruleset = load_rules(ROOT / "sigma_rules")
     assert scores[("T1585.002", "resource-development")] == len(ruleset.docs)
-    assert scores[("T1114.003", "collection")] == 2
+    tagged = [d for d in ruleset.docs if "attack.t1114.003" in d.tags]
+    assert scores[("T1114.003", "collection")] == len(tagged) >= 2
     assert layer == navigator_layer(ruleset)
 
 

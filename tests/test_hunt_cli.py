@@ -55,6 +55,10 @@ def expected_alerts() -> set[tuple[str, tuple[str, ...]]]:
         *(("m365_user_added", (i,)) for i in m365_burst),
         ("m365_forwarding_disposable_domain", tuple(forwarding)),
         ("m365_forwarding_disposable_domain", tuple(redirect)),
+        # The same admin's burst and disposable routing within two hours: the escalation
+        # (tests/cases/gws_escalation_bulk_and_disposable.yml). The M365 forwarding comes too
+        # late after its burst to escalate.
+        ("gws_escalation_bulk_and_disposable", tuple(sorted([*gws_burst, *routing]))),
     }
 
 
@@ -76,7 +80,7 @@ def test_examples_give_exactly_the_test_suites_alerts(tmp_path: Path, ruleset: R
     for source in ("entra_audit", "gws_gmail", "gws_login", "m365_message_trace", "zeek_dns"):
         assert f"{source}:" in output and "no rule reads this source yet" in output
     assert "squid_access: 3 events, no rule reads this source yet" in output
-    assert "15 alerts (5 high, 10 informational)" in output
+    assert "16 alerts (1 critical, 5 high, 10 informational)" in output
 
 
 def test_jsonl_schema_and_evidence_locations(tmp_path: Path) -> None:
@@ -209,8 +213,10 @@ def test_report_escapes_what_the_logs_say(tmp_path: Path) -> None:
 
 
 def test_exit_codes(tmp_path: Path) -> None:
-    assert hunt(*EXAMPLES, "--fail-on-alert", "high")[0] == 1
-    assert hunt(*EXAMPLES, "--fail-on-alert", "critical")[0] == 0
+    assert hunt(*EXAMPLES, "--fail-on-alert", "critical")[0] == 1
+    m365_only = REPO / "examples" / "m365_management_activity.json"
+    assert hunt(m365_only, "--fail-on-alert", "high")[0] == 1
+    assert hunt(m365_only, "--fail-on-alert", "critical")[0] == 0
     quiet = EVENTS / "m365" / "set_mailbox_forward_partner.json"
     assert hunt(quiet, "--fail-on-alert", "informational")[0] == 0
     assert hunt(*EXAMPLES, "--report", tmp_path / "report.txt")[0] == 2

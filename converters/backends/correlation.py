@@ -13,7 +13,7 @@ from sigma.correlations import (
     SigmaCorrelationRule,
     SigmaCorrelationType,
 )
-from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
+from sigma.exceptions import SigmaError, SigmaFeatureNotSupportedByBackendError
 from sigma.rule import SigmaRule
 
 OPERATORS = {
@@ -59,11 +59,11 @@ def describe(rule: SigmaCorrelationRule, target: str) -> Correlation:
     branches = []
     for ref in rule.referenced_rules:
         referenced = ref.rule
-        results = referenced.get_conversion_result()
-        if len(results) != 1 or not isinstance(results[0], str):
-            raise SigmaFeatureNotSupportedByBackendError(
-                f"{target}: referenced rule {ref.reference!r} has no single query"
-            )
+        try:
+            results = referenced.get_conversion_result()
+        except SigmaError:  # a target may read a correlation's alerts instead of its query
+            results = []
+        query = results[0] if len(results) == 1 and isinstance(results[0], str) else ""
         fields = []
         for name in group_names:
             alias = aliases.get(name)
@@ -77,7 +77,7 @@ def describe(rule: SigmaCorrelationRule, target: str) -> Correlation:
                 )
             fields.append(mapped[0])
         branches.append(
-            Branch(str(referenced.name or referenced.id), referenced, results[0], tuple(fields))
+            Branch(str(referenced.name or referenced.id), referenced, query, tuple(fields))
         )
     value_field: tuple[str, ...] | None = None
     if rule.type == SigmaCorrelationType.VALUE_COUNT:
@@ -130,3 +130,11 @@ def minimum_count(corr: Correlation, target: str) -> int:
         f"{target} cannot express the correlation condition '{corr.operator} {corr.count}': "
         "only a minimum (gte, gt) is supported there"
     )
+
+
+def require_queries(corr: Correlation, target: str) -> None:
+    for branch in corr.branches:
+        if not branch.query:
+            raise SigmaFeatureNotSupportedByBackendError(
+                f"{target}: referenced rule {branch.name!r} has no query for this target"
+            )

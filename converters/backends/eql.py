@@ -16,7 +16,12 @@ from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
 from converters.backends.common import DacBackend
-from converters.backends.correlation import Correlation, describe, minimum_count
+from converters.backends.correlation import (
+    Correlation,
+    describe,
+    minimum_count,
+    require_queries,
+)
 
 ENRICHMENT_ROOT = "dac.disposable_email"
 
@@ -42,12 +47,10 @@ class DacEqlBackend(DacBackend, EqlBackend):
     ) -> list[Any]:
         self.prepare_correlation(rule, output_format)
         corr = describe(rule, "EQL")
-        if any(isinstance(b.rule, SigmaCorrelationRule) for b in corr.branches):
-            raise SigmaFeatureNotSupportedByBackendError(
-                "Elastic: a correlation of correlations has no EQL or ES|QL form"
-            )
-        if corr.kind in (SigmaCorrelationType.VALUE_COUNT, SigmaCorrelationType.TEMPORAL):
-            raise NeedsEsql(f"EQL cannot express {corr.kind.name.lower()}")
+        nested = any(isinstance(b.rule, SigmaCorrelationRule) for b in corr.branches)
+        if nested or corr.kind in (SigmaCorrelationType.VALUE_COUNT, SigmaCorrelationType.TEMPORAL):
+            raise NeedsEsql(f"EQL cannot express this {corr.kind.name.lower()} correlation")
+        require_queries(corr, "EQL")
         if corr.kind == SigmaCorrelationType.EVENT_COUNT:
             query = _event_count(corr)
         elif corr.kind == SigmaCorrelationType.TEMPORAL_ORDERED:

@@ -18,7 +18,7 @@ from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
 from converters.backends.common import DacBackend
-from converters.backends.correlation import Correlation, describe
+from converters.backends.correlation import Correlation, describe, require_queries
 from converters.backends.eql import ENRICHMENT_ROOT
 from converters.sources import source_by_name
 
@@ -50,10 +50,10 @@ class DacEsqlBackend(DacBackend, ESQLBackend):
         self.prepare_correlation(rule, output_format)
         corr = describe(rule, "ES|QL")
         if any(isinstance(b.rule, SigmaCorrelationRule) for b in corr.branches):
-            raise SigmaFeatureNotSupportedByBackendError(
-                "Elastic: a correlation of correlations has no EQL or ES|QL form"
-            )
-        query = esql_correlation(corr, _indices(rule))
+            query = esql_over_alerts(corr, [str(ref.rule.id) for ref in rule.referenced_rules])
+        else:
+            require_queries(corr, "ES|QL")
+            query = esql_correlation(corr, _indices(rule))
         rule.set_conversion_result([query])
         return [query]
 
@@ -99,6 +99,45 @@ def esql_correlation(corr: Correlation, indices: list[str]) -> str:
         f"window_end = MAX(@timestamp){by}"
     )
     lines.append(f"| WHERE {metric} {corr.operator} {corr.count}")
+    if columns:
+        renames = ", ".join(
+            f"{c} AS {_quote_field(n)}" for c, n in zip(columns, corr.group_names, strict=True)
+        )
+        lines.append(f"| RENAME {renames}")
+    return "\n".join(lines)
+
+
+# Kibana's alerts of every space; each alert keeps the fields of the events behind it.
+ALERTS_INDEX = ".alerts-security.alerts-*"
+_ALERT_RULE = "kibana.alert.rule.rule_id"
+
+
+def esql_over_alerts(corr: Correlation, rule_ids: list[str]) -> str:
+    """A correlation of correlations, read from the alerts the referenced rules wrote (their
+    Kibana rule_id is their Sigma id): the distinct rules alerting per group over the look-back."""
+    if corr.kind != SigmaCorrelationType.TEMPORAL:
+        raise SigmaFeatureNotSupportedByBackendError(
+            "Elastic: a correlation of correlations is supported for temporal only"
+        )
+    matches = [f"{_ALERT_RULE} == {_string(i)}" for i in rule_ids]
+    lines = [
+        f"FROM {ALERTS_INDEX}",
+        f"| WHERE {_ALERT_RULE} IN ({', '.join(_string(i) for i in rule_ids)})",
+    ]
+    evals = [f"dac_rule = {_ALERT_RULE}"]
+    columns = [f"dac_g{i}" for i in range(len(corr.group_names))]
+    for i, column in enumerate(columns):
+        fields = tuple(b.group_fields[i] for b in corr.branches)
+        evals.append(f"{column} = TO_LOWER({_per_branch(matches, fields)})")
+    lines.append("| EVAL " + ", ".join(evals))
+    if columns:
+        lines.append("| WHERE " + " AND ".join(f"{c} IS NOT NULL" for c in columns))
+    by = f" BY {', '.join(columns)}" if columns else ""
+    lines.append(
+        "| STATS rule_count = COUNT_DISTINCT(dac_rule), window_start = MIN(@timestamp), "
+        f"window_end = MAX(@timestamp){by}"
+    )
+    lines.append(f"| WHERE rule_count {corr.operator} {corr.count}")
     if columns:
         renames = ", ".join(
             f"{c} AS {_quote_field(n)}" for c, n in zip(columns, corr.group_names, strict=True)

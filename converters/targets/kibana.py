@@ -47,8 +47,22 @@ def threat(doc: RuleDoc) -> tuple[dict[str, Any], ...]:
     return tuple(entries)
 
 
+def reads_alerts(ruleset: RuleSet, doc: RuleDoc) -> bool:
+    """A correlation of correlations: in Elastic it reads the inner rules' alerts."""
+    refs = doc.document.get("correlation", {}).get("rules", [])
+    return any(ruleset.ref(r).is_correlation for r in refs)
+
+
 def required_fields(ruleset: RuleSet, doc: RuleDoc) -> tuple[RequiredField, ...]:
     names: set[str] = {"event.dataset"}
+    if reads_alerts(ruleset, doc):
+        names = {"kibana.alert.rule.rule_id"}
+        for base in ruleset.base_rules_of(doc):
+            for group in doc.document["correlation"].get("group-by", []):
+                group_field = ruleset.sources_of(base)[0].field(group)
+                if group_field:
+                    names.add(group_field.elastic)
+        return tuple(RequiredField(n, "keyword") for n in sorted(names))
     for base in ruleset.base_rules_of(doc):
         source = ruleset.sources_of(base)[0]
         for sigma_name in detection_fields(base):
@@ -77,6 +91,13 @@ def setup_text(ruleset: RuleSet, doc: RuleDoc) -> str:
         "",
         *(f"- `{s.elastic_integration}` (data stream `{s.elastic_dataset}`)" for s in sources),
     ]
+    if reads_alerts(ruleset, doc):
+        inner = ", ".join(f"`{ruleset.ref(r).title}`" for r in doc.document["correlation"]["rules"])
+        lines += [
+            "",
+            "This rule reads the alerts of the rules it combines, in Kibana's alerts index: "
+            f"deploy and enable {inner} in the same space.",
+        ]
     if any(f.name.startswith(ENRICHMENT_ROOT) for f in required_fields(ruleset, doc)):
         lines += [
             "",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from converters import attack
 from converters.artifacts.splunk import Lookup, SplunkApp, Stanza
@@ -42,24 +43,37 @@ def _annotations(doc: RuleDoc) -> str:
     )
 
 
-def _drilldown(doc: RuleDoc, query: str, fields: list[str]) -> str:
-    base = query.split("\n")[0]
-    narrowed = " ".join([base, *(f'"{f}"="$result.{f}$"' for f in fields)])
-    drilldowns = [
-        {
-            "name": f"Events behind: {doc.title}",
-            "search": narrowed,
-            "earliest_offset": "$info_min_time$",
-            "latest_offset": "$info_max_time$",
-        }
-    ]
+def _drilldowns(
+    ruleset: RuleSet, doc: RuleDoc, queries: Mapping[str, str], fields: list[str]
+) -> str:
+    """One drilldown per single-event rule behind the alert: its search (the first line of
+    its query: data-source macro and conditions), narrowed to the alert's group."""
+    aliases: dict[str, Any] = {}
+    if doc.is_correlation:
+        aliases = doc.document["correlation"].get("aliases") or {}
+    drilldowns = []
+    for base in ruleset.base_rules_of(doc):
+        narrowing = []
+        for name in fields:
+            field = aliases.get(name, {}).get(base.name, aliases.get(name, {}).get(base.id, name))
+            source = ruleset.sources_of(base)[0].field(field)
+            raw = source.splunk if source else field
+            narrowing.append(f'"{raw}"="$result.{name}$"')
+        drilldowns.append(
+            {
+                "name": f"Events of {base.title}",
+                "search": " ".join([queries[base.id].split("\n")[0], *narrowing]),
+                "earliest_offset": "$info_min_time$",
+                "latest_offset": "$info_max_time$",
+            }
+        )
     return json.dumps(drilldowns, separators=(",", ":"))
 
 
 def saved_search(
     ruleset: RuleSet,
     doc: RuleDoc,
-    query: str,
+    queries: Mapping[str, str],
     context: AlertContext,
     description: str,
     next_steps: str,
@@ -71,7 +85,7 @@ def saved_search(
     raw_fields = [f for f in group_fields if not f.startswith("dac_")]
     settings: list[tuple[str, str]] = [
         ("description", " ".join(str(doc.document["description"]).split())),
-        ("search", query),
+        ("search", queries[doc.id]),
         ("enableSched", "1"),
         ("cron_schedule", schedule.splunk_cron),
         ("schedule_window", "auto"),
@@ -94,7 +108,10 @@ def saved_search(
             "action.notable.param.next_steps",
             json.dumps({"version": 1, "data": next_steps}, ensure_ascii=False),
         ),
-        ("action.notable.param.drilldown_searches", _drilldown(doc, query, raw_fields)),
+        (
+            "action.notable.param.drilldown_searches",
+            _drilldowns(ruleset, doc, queries, raw_fields),
+        ),
         ("action.risk", "1"),
         ("action.risk.param._risk", _risk(doc, user_fields)),
         ("action.risk.param._risk_message", f"{doc.title}: $result.{group_fields[0]}$"),
@@ -168,7 +185,7 @@ def make_app(
     problems: list[Problem] = []
     for doc in sorted((d for d in ruleset.docs if d.id in queries), key=lambda d: d.title):
         context, description, next_steps = render(doc)
-        stanza = saved_search(ruleset, doc, queries[doc.id], context, description, next_steps)
+        stanza = saved_search(ruleset, doc, queries, context, description, next_steps)
         for key, value in stanza.settings:
             try:
                 conf_value(value)
