@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from converters.pipelines.build import SQLITE_SOURCE_COLUMN
-from converters.sources import GWS_ADMIN, M365_AUDIT, DataSource
+from converters.sources import GWS_ADMIN, M365_AUDIT, DataSource, source_by_name
 
 SigmaValue = str | list[str] | None
 SigmaRow = dict[str, SigmaValue]
@@ -58,6 +58,9 @@ def detect_source(record: object) -> DataSource:
         return GWS_ADMIN
     if all(key in record for key in _UAL_KEYS):
         return M365_AUDIT
+    other = _other_format_source(record)
+    if other is not None:
+        return other
     raise RecordFormatError(
         "unknown record format: expected a Google Workspace Reports API activity "
         f"(kind={GWS_ACTIVITY_KIND!r}) or a Microsoft 365 Unified Audit Log record "
@@ -72,7 +75,9 @@ def sigma_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
     source = detect_source(record)
     if source is GWS_ADMIN:
         return _gws_rows(record)
-    return [_ual_row(record)]
+    if source is M365_AUDIT:
+        return [_ual_row(record)]
+    return _other_format_rows(record)
 
 
 def load_records(path: Path) -> list[dict[str, Any]]:
@@ -189,3 +194,27 @@ def _scalar(value: object) -> SigmaValue:
 def _preview(record: Mapping[str, Any]) -> str:
     keys = ", ".join(sorted(str(k) for k in record)[:12])
     return f"an object with keys {{{keys}}}"
+
+
+def _other_format_source(record: Mapping[str, Any]) -> DataSource | None:
+    """The data source of a record in one of the other formats the hunt reads (Entra ID,
+    message trace, ...), once a DataSource of that name exists; None otherwise."""
+    from converters.engine.formats import record_format  # formats builds on this module
+
+    found = record_format(record)
+    if found is None or found.name in ("gws", "ual"):
+        return None
+    rows = found.rows(record)
+    name = str(rows[0][SOURCE]) if rows else ""
+    try:
+        return source_by_name(name)
+    except KeyError:
+        raise RecordFormatError(f"{found.title} record: no data source {name!r} yet") from None
+
+
+def _other_format_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
+    from converters.engine.formats import record_format
+
+    found = record_format(record)
+    assert found is not None
+    return found.rows(record)

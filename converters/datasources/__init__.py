@@ -1,0 +1,1 @@
+"""One module per data source; converters.sources assembles them."""

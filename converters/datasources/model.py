@@ -1,0 +1,82 @@
+"""What a data source is: its fields and where each target keeps them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class Field:
+    """One rule field and where each target keeps it."""
+
+    sigma: str
+    splunk: str
+    elastic: str
+    # SPL expression giving the exact value where ``splunk`` is a multivalue stand-in
+    # (event parameters are name/value lists in the Splunk add-ons).
+    splunk_exact: str | None = None
+    # Key of the Elastic ingest-time disposable-domain enrichment for address fields.
+    address_key: str | None = None
+    description: str = ""
+
+    @property
+    def splunk_result(self) -> str:
+        """Where an alert's result holds the field's exact value: the add-on field itself,
+        or, for a multivalue stand-in, the field the search evaluates from splunk_exact."""
+        if self.splunk_exact is None:
+            return self.splunk
+        return "dac_" + re.sub(r"\W+", "_", self.sigma).lower()
+
+
+@dataclass(frozen=True)
+class ContainmentCommand:
+    """A command that contains what a rule of these indicators found. ``{field}`` names a rule
+    field whose value the alert fills in; the command is shown, never run."""
+
+    action: str
+    template: str
+    indicators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """A Sigma logsource and its targets' storage."""
+
+    name: str
+    title: str
+    product: str
+    service: str
+    raw_format: str
+    splunk_macro: str
+    splunk_macro_definition: str
+    splunk_sourcetype: str
+    elastic_indices: tuple[str, ...]
+    elastic_dataset: str
+    elastic_integration: str
+    elastic_integration_version: str
+    fields: tuple[Field, ...]
+    # Sigma value -> Elastic value, per Sigma field, where the integration rewrites values.
+    elastic_value_maps: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    # Fields that identify the alert's entities, in reading order: (label, sigma field).
+    entities: tuple[tuple[str, str], ...] = ()
+    containment: tuple[ContainmentCommand, ...] = ()
+
+    def field(self, sigma_name: str) -> Field | None:
+        for f in self.fields:
+            if f.sigma == sigma_name:
+                return f
+        return None
+
+    def field_names(self) -> list[str]:
+        return [f.sigma for f in self.fields]
+
+    def splunk_map(self) -> dict[str, str]:
+        return {f.sigma: f.splunk for f in self.fields}
+
+    def elastic_map(self) -> dict[str, str]:
+        return {f.sigma: f.elastic for f in self.fields}
