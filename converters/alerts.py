@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from converters.backends.eql import ENRICHMENT_ROOT
+from converters.backends.splunk import disposable_output
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.pipelines.placeholders import DISPOSABLE_PLACEHOLDER
 from converters.playbook.model import AlertContext, Command, CommandPart, Entity
@@ -173,6 +175,38 @@ def commands_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Command, 
     return tuple(commands)
 
 
+_METRIC = {"event_count": "event_count", "value_count": "value_count"}
+
+
+def answers_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Entity, ...]:
+    """Where the alert itself answers a playbook question, the field that holds the answer."""
+    answers: list[Entity] = []
+    if not doc.is_correlation:
+        source = ruleset.sources_of(doc)[0]
+        for name in dict.fromkeys(disposable_fields(doc)):
+            field = source.field(name)
+            if field is None or field.address_key is None:
+                continue
+            where = (
+                disposable_output(name)
+                if target == "splunk"
+                else f"{ENRICHMENT_ROOT}.{field.address_key}"
+            )
+            answers.append(Entity(f"Is the domain disposable? Listed domain in {name}", where))
+        return tuple(answers)
+    kind = doc.document["correlation"]["type"]
+    metric = _METRIC.get(kind, "rule_count")
+    if target == "splunk" or (target == "elastic" and kind in ("value_count", "temporal")):
+        label = {
+            "event_count": "How many events in the window?",
+            "value_count": "How many distinct values in the window?",
+        }.get(kind, "How many of the combined rules alerted?")
+        answers.append(Entity(label, metric))
+        answers.append(Entity("When did the window start?", "window_start"))
+        answers.append(Entity("When did it end?", "window_end"))
+    return tuple(answers)
+
+
 def alert_context(ruleset: RuleSet, doc: RuleDoc, target: str) -> AlertContext:
     return AlertContext(
         rule_id=doc.id,
@@ -187,4 +221,5 @@ def alert_context(ruleset: RuleSet, doc: RuleDoc, target: str) -> AlertContext:
         references=tuple(str(r) for r in doc.document["references"]),
         entities=entities_for(ruleset, doc, target),
         commands=commands_for(ruleset, doc, target),
+        answers=answers_for(ruleset, doc, target),
     )

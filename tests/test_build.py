@@ -401,3 +401,26 @@ def test_containment_commands_carry_the_alerts_entities(dist: Path) -> None:
         "gam update user <google_workspace.admin.user.email> suspended on"
         in notes["gws_user_created"]
     )
+
+
+def test_alerts_answer_the_playbook_questions_they_can(dist: Path) -> None:
+    searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")
+    routing = conf_decode(
+        searches["Google Workspace Mail Routed to a Disposable Email Domain"][
+            "action.notable.param.rule_description"
+        ]
+    )
+    # The listed domain the lookup returned, in the very field the search fills.
+    assert "$result.dac_disposable_parameters_new_value$" in routing
+    spl = (
+        ROOT / "tests" / "golden" / "splunk" / "gws_mail_routing_disposable_domain.spl"
+    ).read_text()
+    assert "OUTPUT disposable_domain AS dac_disposable_parameters_new_value" in spl
+    bulk = conf_decode(
+        searches["Microsoft 365 Accounts Added in Bulk by One Actor"][
+            "action.notable.param.rule_description"
+        ]
+    )
+    assert "How many events in the window? $result.event_count$" in bulk
+    notes = {r["meta"]["dac_sigma_name"]: r["note"] for r in kibana_rules(dist)}
+    assert "`dac.disposable_email.gws_new_value`" in notes["gws_mail_routing_disposable_domain"]

@@ -3,6 +3,7 @@ disposable-domain lookup."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar, cast
 
 from sigma.backends.splunk.splunk import SplunkBackend
@@ -35,9 +36,10 @@ def _named_domain_pattern(index: int) -> str:
     return pattern.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def disposable_output(index: int) -> str:
-    """The result field that holds the listed domain an address matched."""
-    return f"dac_disposable_domain_{index}"
+def disposable_output(sigma_field: str) -> str:
+    """The result field that holds the listed domain an address of ``sigma_field`` matched
+    (named by the field, so the playbook text can point at it)."""
+    return "dac_disposable_" + re.sub(r"\W+", "_", sigma_field).lower()
 
 
 class DacSplunkBackend(DacBackend, SplunkBackend):
@@ -70,12 +72,14 @@ class DacSplunkBackend(DacBackend, SplunkBackend):
             field = source_field(source, sigma_field)
             exact = field.splunk_exact or f"'{field.splunk}'"
             prefilter = prefilter.replace(_token(index), f'"{field.splunk}"=*')
-            postfilter = postfilter.replace(_token(index), f"{disposable_output(index)}=*")
+            postfilter = postfilter.replace(_token(index), f"{disposable_output(sigma_field)}=*")
+            if sigma_field in marks[:index]:
+                continue  # the same field tested again: its lookup already ran
             lookups += [
                 f"| eval dac_address_{index}={exact}",
                 f'| rex field=dac_address_{index} max_match=0 "{_named_domain_pattern(index)}"',
                 f"| lookup {DISPOSABLE_LOOKUP} domain AS dac_domain_{index} "
-                f"OUTPUT disposable_domain AS {disposable_output(index)}",
+                f"OUTPUT disposable_domain AS {disposable_output(sigma_field)}",
             ]
         lines = [f"`{source.splunk_macro}` ({prefilter})", *lookups]
         if marks:

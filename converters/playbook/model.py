@@ -114,6 +114,8 @@ class AlertContext:
     references: tuple[str, ...]
     entities: tuple[Entity, ...]
     commands: tuple[Command, ...] = ()
+    # The playbook's questions this alert answers with its own data: (question, field).
+    answers: tuple[Entity, ...] = ()
 
 
 class _Reader:
