@@ -16,6 +16,8 @@ Kind = Literal["identity", "cidr"]
 KNOWN: dict[str, tuple[str, Kind]] = {
     "provisioning_accounts": ("lists/provisioning_accounts.txt", "identity"),
     "corporate_ip_ranges": ("lists/corporate_ip_ranges.txt", "cidr"),
+    # The customer's threat intelligence: CSV with network,source,confidence (first column used).
+    "threat_intel_ips": ("lists/threat_intel_ips.csv", "cidr"),
 }
 
 
@@ -26,8 +28,9 @@ class ValueList:
     values: tuple[str, ...]
 
 
-def _parse_line(raw: str, kind: Kind) -> str:
-    value = raw.split("#", 1)[0].strip()
+def _parse_line(raw: str, kind: Kind, csv: bool) -> str:
+    text = raw.split("#", 1)[0]
+    value = (text.split(",", 1)[0] if csv else text).strip()
     if not value or kind == "identity":
         return value.lower() if kind == "identity" else value
     return str(ipaddress.ip_network(value, strict=False))
@@ -41,9 +44,16 @@ def load_value_lists(root: Path) -> dict[str, ValueList]:
         path = root / relative
         values: list[str] = []
         if path.exists():
+            csv = path.suffix == ".csv"
             for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if csv and number == 1:
+                    if raw.strip().lower().split(",")[:1] != ["network"]:
+                        problems.append(
+                            Problem(path, "expected the header network,source,confidence", line=1)
+                        )
+                    continue
                 try:
-                    value = _parse_line(raw, kind)
+                    value = _parse_line(raw, kind, csv)
                 except ValueError:
                     reason = f"not an IP network: {raw.strip()!r}"
                     problems.append(Problem(path, reason, line=number))

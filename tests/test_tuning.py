@@ -135,3 +135,19 @@ def test_bad_list_entry_names_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(DacError) as error:
         load_value_lists(tmp_path)
     assert "corporate_ip_ranges.txt:3" in str(error.value)
+
+
+def test_threat_intel_csv_needs_its_header(tmp_path: Path) -> None:
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "threat_intel_ips.csv").write_text("192.0.2.0/24,feed,high\n")
+    with pytest.raises(DacError) as error:
+        load_value_lists(tmp_path)
+    assert "threat_intel_ips.csv:1" in str(error.value) and "network,source,confidence" in str(
+        error.value
+    )
+
+
+def test_threat_intel_networks_reach_every_target(queries: dict[str, dict[str, str]]) -> None:
+    name = "m365_user_added_from_threat_intel_ip"
+    assert 'ClientIP="192.0.2.0/24"' in queries["splunk"][name]
+    assert 'cidrMatch(source.ip, "192.0.2.0/24")' in queries["elastic"][name]
