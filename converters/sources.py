@@ -7,14 +7,16 @@ flattened with dots; event parameters become ``parameters.<NAME>`` / ``Parameter
 
 from __future__ import annotations
 
+from converters.datasources.entra import ENTRA_AUDIT
 from converters.datasources.gws import GWS_ADMIN
 from converters.datasources.m365 import M365_AUDIT
 from converters.datasources.message_trace import M365_MESSAGE_TRACE
 from converters.datasources.model import ContainmentCommand, DataSource, Field
+from converters.datasources.zeek import ZEEK_DNS
 
 # Every data source, in the order rules and outputs list them. A new source is a module in
 # converters/datasources/ and one entry here.
-SOURCES: tuple[DataSource, ...] = (GWS_ADMIN, M365_AUDIT, M365_MESSAGE_TRACE)
+SOURCES: tuple[DataSource, ...] = (GWS_ADMIN, M365_AUDIT, M365_MESSAGE_TRACE, ZEEK_DNS, ENTRA_AUDIT)
 
 
 def find_source(product: str | None, service: str | None) -> DataSource | None:
@@ -32,6 +34,7 @@ def source_by_name(name: str) -> DataSource:
 
 
 __all__ = [
+    "ENTRA_AUDIT",
     "GWS_ADMIN",
     "M365_AUDIT",
     "M365_MESSAGE_TRACE",

@@ -11,13 +11,15 @@ from typing import Literal
 
 from converters.errors import DacError, Problem
 
-Kind = Literal["identity", "cidr"]
+Kind = Literal["identity", "cidr", "domain"]
 # name -> (file under the repository, what its lines are)
 KNOWN: dict[str, tuple[str, Kind]] = {
     "provisioning_accounts": ("lists/provisioning_accounts.txt", "identity"),
     "corporate_ip_ranges": ("lists/corporate_ip_ranges.txt", "cidr"),
     # The customer's threat intelligence: CSV with network,source,confidence (first column used).
     "threat_intel_ips": ("lists/threat_intel_ips.csv", "cidr"),
+    # Web front ends of disposable mail services; a domain matches itself and its subdomains.
+    "disposable_email_services": ("lists/disposable_email_services.txt", "domain"),
 }
 
 
@@ -31,8 +33,8 @@ class ValueList:
 def _parse_line(raw: str, kind: Kind, csv: bool) -> str:
     text = raw.split("#", 1)[0]
     value = (text.split(",", 1)[0] if csv else text).strip()
-    if not value or kind == "identity":
-        return value.lower() if kind == "identity" else value
+    if not value or kind in ("identity", "domain"):
+        return value.lower()
     return str(ipaddress.ip_network(value, strict=False))
 
 

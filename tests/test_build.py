@@ -16,6 +16,7 @@ import pytest
 
 from converters.alerts import alert_context
 from converters.build import Project, build
+from converters.compile import skipped_targets
 from converters.loading.rules import load_rules
 from converters.playbook.model import load_playbook
 from converters.playbook.render import render_splunk
@@ -207,7 +208,8 @@ def test_app_passes_appinspect(dist: Path, tmp_path: Path) -> None:
 def test_kibana_rules_follow_the_import_contract(dist: Path) -> None:
     ruleset = load_rules(ROOT / "sigma_rules")
     rules = kibana_rules(dist)
-    assert {r["rule_id"] for r in rules} == {d.id for d in ruleset.docs}
+    shipped = {d.id for d in ruleset.docs if "elastic" not in skipped_targets(d)}
+    assert {r["rule_id"] for r in rules} == shipped
     for rule in rules:
         assert set(rule) >= KIBANA_REQUIRED, rule["name"]
         assert set(rule) <= KIBANA_KNOWN, set(rule) - KIBANA_KNOWN
@@ -292,10 +294,14 @@ def test_manifest_lists_rules_versions_and_hashes(dist: Path) -> None:
         doc = ruleset.by_id(entry["id"])
         assert entry["hash"] == doc.content_hash
         assert entry["version"] == lock[doc.id]["version"]
-        assert entry["targets"] == ["splunk", "elastic"]
+        skipped = skipped_targets(doc)
+        assert entry["targets"] == [t for t in ("splunk", "elastic") if t not in skipped]
+        assert entry.get("skipped_targets", {}) == skipped
         assert entry["indicator"] == doc.indicator
     versions = {r["rule_id"]: r["version"] for r in kibana_rules(dist)}
-    assert versions == {e["id"]: e["version"] for e in manifest["rules"]}
+    assert versions == {
+        e["id"]: e["version"] for e in manifest["rules"] if "elastic" in e["targets"]
+    }
 
 
 def test_version_lock_is_current() -> None:

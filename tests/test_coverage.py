@@ -47,7 +47,10 @@ def test_covered_indicators_name_their_rules_and_targets() -> None:
     coverage = make_coverage(ROOT / "playbooks" / "coverage.yml", playbook, ruleset, compiled)
     bulk = [r for r in coverage.indicators if r.indicator == "bulk-account-creation"]
     assert {r.source for r in bulk} == {
-        s.title for d in ruleset.docs for s in ruleset.sources_of(d)
+        s.title
+        for d in ruleset.docs
+        if d.indicator == "bulk-account-creation"
+        for s in ruleset.sources_of(d)
     }
     assert all(r.targets == {"splunk": 2, "elastic": 0} for r in bulk)
     uncovered = [r for r in coverage.indicators if not r.rules]

@@ -20,7 +20,7 @@ from converters.domains import DomainList
 from converters.engine import SqliteEngine, sigma_rows
 from converters.engine.access import field_matcher, field_reader
 from converters.hunt.prefilter import LoadPlan, rule_necessary
-from converters.hunt.readers import FILE_FORMATS
+from converters.hunt.readers import FILE_FORMATS, sniff
 from converters.hunt.run import Hunter, HuntResult
 from converters.hunt.selection import select_rules
 from converters.loading.rules import RuleSet, load_rules
@@ -49,10 +49,8 @@ def _event_files(spec: str | list[str]) -> list[Path]:
 
 
 def _hunt(hunter: Hunter, paths: list[Path]) -> HuntResult:
-    fmt = {"gws": FILE_FORMATS["gws"], "m365": FILE_FORMATS["ual"]}
-    return hunter.run(
-        [(p, fmt[p.parent.name] if p.parent.name in fmt else FILE_FORMATS["ual"]) for p in paths]
-    )
+    # The hunt's own per-file detection, as `dac hunt` uses it.
+    return hunter.run([(p, sniff(p)) for p in paths])
 
 
 def _hunt_keys(result: HuntResult) -> set[Key]:

@@ -82,8 +82,15 @@ def sigma_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
 
 def load_records(path: Path) -> list[dict[str, Any]]:
     """Raw records from a JSON file: a Reports API response page (``items``), a JSON array
-    of records (a Management Activity API content blob), or a single record."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+    of records (a Management Activity API content blob), a single record, or NDJSON (one
+    record per line, as Zeek writes its JSON logs)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg != "Extra data":
+            raise RecordFormatError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from exc
+        data = [json.loads(line) for line in text.splitlines() if line.strip()]
     if isinstance(data, dict) and data.get("kind") == GWS_PAGE_KIND:
         # An empty page has no "items" key at all.
         data = data.get("items", [])

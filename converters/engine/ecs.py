@@ -23,7 +23,7 @@ from converters.engine.adapters import (
     detect_source,
     sigma_rows,
 )
-from converters.sources import M365_AUDIT, DataSource
+from converters.sources import ENTRA_AUDIT, M365_AUDIT, DataSource
 
 ECS_TIMESTAMP = "@timestamp"
 # Elasticsearch's document id; the EQL engine reports evidence by it.
@@ -59,6 +59,11 @@ def ecs_documents(record: Mapping[str, Any], domains: DomainList) -> list[dict[s
         document = _map_fields(source, row)
         if source is M365_AUDIT:
             _add_ual_extras(document, record)
+        elif source is ENTRA_AUDIT:
+            # The azure integration keeps additionalDetails as its list of key/value objects.
+            details = record.get("additionalDetails")
+            if isinstance(details, list):
+                set_path(document, "azure.auditlogs.properties.additional_details", details)
         enrich(document, source, domains)
         documents.append(document)
     return documents
@@ -77,11 +82,20 @@ def enrich(document: dict[str, Any], source: DataSource, domains: DomainList) ->
 
 
 def get_path(document: Mapping[str, Any], dotted: str) -> object:
+    """The value at a dotted path; through a list of objects, the list of their values (as
+    Elasticsearch reads an object array and the enrichment script walks it)."""
     node: object = document
     for part in dotted.split("."):
-        if not isinstance(node, Mapping):
+        if isinstance(node, list):
+            found: list[object] = []
+            for item in node:
+                value = item.get(part) if isinstance(item, Mapping) else None
+                found += value if isinstance(value, list) else [] if value is None else [value]
+            node = found or None
+        elif isinstance(node, Mapping):
+            node = node.get(part)
+        else:
             return None
-        node = node.get(part)
     return node
 
 

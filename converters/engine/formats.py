@@ -248,7 +248,10 @@ def _inspect_message_trace(record: Mapping[str, Any]) -> Inspected:
 
 def _message_trace_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
     when = _inspect_message_trace(record)[2]
-    native = record.get("MessageTraceId") or record.get("MessageId")
+    # One row per recipient shares the message's trace id: the recipient makes it unique.
+    trace = record.get("MessageTraceId") or record.get("MessageId")
+    recipient = record.get("RecipientAddress")
+    native = f"{trace}:{recipient}" if trace and recipient else trace
     return [_engine_columns(flatten(record), when, MESSAGE_TRACE, native)]
 
 

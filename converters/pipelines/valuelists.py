@@ -49,6 +49,10 @@ class ValueListTransformation(DetectionItemTransformation):
         if value_list.kind == "cidr":
             networks = value_list.values or (EMPTY_LIST_NETWORK,)
             detection_item.value = [SigmaCIDRExpression(v) for v in networks]
+        elif value_list.kind == "domain":
+            domains = value_list.values or (EMPTY_LIST_VALUE,)
+            # The domain itself and any subdomain ("*." is Sigma's wildcard, in every target).
+            detection_item.value = [SigmaString(p + d) for d in domains for p in ("", "*.")]
         else:
             identities = value_list.values or (EMPTY_LIST_VALUE,)
             detection_item.value = [SigmaString(v) for v in identities]

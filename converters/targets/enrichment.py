@@ -30,6 +30,17 @@ for (entry in params.fields.entrySet()) {
   def value = ctx;
   for (part in entry.getKey().splitOnToken('.')) {
     if (value instanceof Map && value.containsKey(part)) { value = value[part]; }
+    else if (value instanceof List) {
+      List found = new ArrayList();
+      for (item in value) {
+        if (item instanceof Map && item[part] != null) {
+          if (item[part] instanceof List) { found.addAll(item[part]); }
+          else { found.add(item[part]); }
+        }
+      }
+      value = found.isEmpty() ? null : found;
+      if (value == null) { break; }
+    }
     else { value = null; break; }
   }
   if (value == null) { continue; }

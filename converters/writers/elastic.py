@@ -10,6 +10,7 @@ from typing import Any
 from converters.artifacts.kibana import KibanaRule
 from converters.backends.eql import ENRICHMENT_ROOT
 from converters.domains import DomainList
+from converters.sources import address_fields
 from converters.targets.enrichment import INDEX, PIPELINE, POLICY, Enrichment
 from converters.writers.templates import artifact_environment
 
@@ -46,6 +47,7 @@ def write_enrichment(enrichment: Enrichment, domains: DomainList, folder: Path) 
             index=INDEX,
             policy=POLICY,
             pipeline=PIPELINE,
+            datasets=sorted({s.elastic_dataset for s, _ in address_fields()}),
         )
     )
     (folder / "README.md").write_text(readme, encoding="utf-8")
