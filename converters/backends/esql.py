@@ -85,12 +85,19 @@ def esql_correlation(corr: Correlation, indices: list[str]) -> str:
         raise SigmaFeatureNotSupportedByBackendError(
             f"ES|QL: correlation type {corr.kind.name.lower()} is not supported"
         )
+    return "\n".join(lines + _aggregate(corr, conditions, evals, metric, aggregate))
+
+
+def _aggregate(
+    corr: Correlation, conditions: list[str], evals: list[str], metric: str, aggregate: str
+) -> list[str]:
+    """Group keys, the metric per group over the look-back, the threshold, the group's names."""
     columns = [f"dac_g{i}" for i in range(len(corr.group_names))]
     for i, column in enumerate(columns):
         fields = tuple(b.group_fields[i] for b in corr.branches)
         # Group values are identities (email addresses): compared without case.
-        evals.append(f"{column} = TO_LOWER({_per_branch(conditions, fields)})")
-    lines.append("| EVAL " + ", ".join(evals))
+        evals = [*evals, f"{column} = TO_LOWER({_per_branch(conditions, fields)})"]
+    lines = ["| EVAL " + ", ".join(evals)]
     if columns:
         lines.append("| WHERE " + " AND ".join(f"{c} IS NOT NULL" for c in columns))
     by = f" BY {', '.join(columns)}" if columns else ""
@@ -104,7 +111,7 @@ def esql_correlation(corr: Correlation, indices: list[str]) -> str:
             f"{c} AS {_quote_field(n)}" for c, n in zip(columns, corr.group_names, strict=True)
         )
         lines.append(f"| RENAME {renames}")
-    return "\n".join(lines)
+    return lines
 
 
 # Kibana's alerts of every space; each alert keeps the fields of the events behind it.
@@ -125,25 +132,8 @@ def esql_over_alerts(corr: Correlation, rule_ids: list[str]) -> str:
         f"| WHERE {_ALERT_RULE} IN ({', '.join(_string(i) for i in rule_ids)})",
     ]
     evals = [f"dac_rule = {_ALERT_RULE}"]
-    columns = [f"dac_g{i}" for i in range(len(corr.group_names))]
-    for i, column in enumerate(columns):
-        fields = tuple(b.group_fields[i] for b in corr.branches)
-        evals.append(f"{column} = TO_LOWER({_per_branch(matches, fields)})")
-    lines.append("| EVAL " + ", ".join(evals))
-    if columns:
-        lines.append("| WHERE " + " AND ".join(f"{c} IS NOT NULL" for c in columns))
-    by = f" BY {', '.join(columns)}" if columns else ""
-    lines.append(
-        "| STATS rule_count = COUNT_DISTINCT(dac_rule), window_start = MIN(@timestamp), "
-        f"window_end = MAX(@timestamp){by}"
-    )
-    lines.append(f"| WHERE rule_count {corr.operator} {corr.count}")
-    if columns:
-        renames = ", ".join(
-            f"{c} AS {_quote_field(n)}" for c, n in zip(columns, corr.group_names, strict=True)
-        )
-        lines.append(f"| RENAME {renames}")
-    return "\n".join(lines)
+    tail = _aggregate(corr, matches, evals, "rule_count", "COUNT_DISTINCT(dac_rule)")
+    return "\n".join(lines + tail)
 
 
 def _per_branch(conditions: list[str], fields: tuple[str, ...]) -> str:
