@@ -12,11 +12,19 @@ from converters.datasources.gws import GWS_ADMIN
 from converters.datasources.m365 import M365_AUDIT
 from converters.datasources.message_trace import M365_MESSAGE_TRACE
 from converters.datasources.model import ContainmentCommand, DataSource, Field
+from converters.datasources.signup import MAIL_SIGNUP
 from converters.datasources.zeek import ZEEK_DNS
 
 # Every data source, in the order rules and outputs list them. A new source is a module in
 # converters/datasources/ and one entry here.
-SOURCES: tuple[DataSource, ...] = (GWS_ADMIN, M365_AUDIT, M365_MESSAGE_TRACE, ZEEK_DNS, ENTRA_AUDIT)
+SOURCES: tuple[DataSource, ...] = (
+    GWS_ADMIN,
+    M365_AUDIT,
+    M365_MESSAGE_TRACE,
+    ZEEK_DNS,
+    ENTRA_AUDIT,
+    MAIL_SIGNUP,
+)
 
 
 def find_source(product: str | None, service: str | None) -> DataSource | None:

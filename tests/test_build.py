@@ -20,6 +20,7 @@ from converters.compile import skipped_targets
 from converters.loading.rules import load_rules
 from converters.playbook.model import load_playbook
 from converters.playbook.render import render_splunk
+from converters.timing import window_seconds
 from converters.writers.conf import conf_decode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +98,7 @@ def test_saved_searches_are_scheduled_es_correlation_searches(dist: Path) -> Non
         assert search["enableSched"] == "1"
         assert search["cron_schedule"] == "*/15 * * * *"
         earliest = int(search["dispatch.earliest_time"].removeprefix("-").removesuffix("m@m"))
-        window = 60 if doc.is_correlation else 0  # minutes: the rules' 1h timespan
+        window = window_seconds(doc, ruleset) // 60  # minutes, inner windows included
         assert earliest >= window + 15, f"{doc.name}: look-back {earliest}m misses the window"
         assert search["dispatch.latest_time"] == "-5m@m"
         assert search["action.notable"] == "1"

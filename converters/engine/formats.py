@@ -255,6 +255,25 @@ def _message_trace_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
     return [_engine_columns(flatten(record), when, MESSAGE_TRACE, native)]
 
 
+# The mail service sign-up log (converters/datasources/signup.py), NDJSON.
+MAIL_SIGNUP = "mail_signup"
+
+
+def _is_signup(record: Mapping[str, Any]) -> bool:
+    return "signup_id" in record and str(record.get("event", "")).startswith("account.")
+
+
+def _inspect_signup(record: Mapping[str, Any]) -> Inspected:
+    if not _is_signup(record) or not record.get("ts"):
+        raise RecordFormatError("not a sign-up log record (signup_id, event, ts, ...)")
+    return MAIL_SIGNUP, 1, parse_time(record["ts"])
+
+
+def _signup_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
+    when = _inspect_signup(record)[2]
+    return [_engine_columns(flatten(record), when, MAIL_SIGNUP, record["signup_id"])]
+
+
 # Zeek dns.log (JSON, or the TSV default read into a mapping by its #fields header).
 
 
@@ -325,7 +344,10 @@ MESSAGE_TRACE_FORMAT = RecordFormat(
 )
 ZEEK = RecordFormat("zeek-dns", "Zeek dns.log", _is_zeek_dns, _inspect_zeek_dns, _zeek_dns_rows)
 SQUID = RecordFormat("squid", "Squid access.log", _is_squid, _inspect_squid, _squid_rows)
-RECORD_FORMATS = (GWS, UAL, ENTRA, MESSAGE_TRACE_FORMAT, ZEEK, SQUID)
+SIGNUP = RecordFormat(
+    "mail-signup", "Mail service sign-up log", _is_signup, _inspect_signup, _signup_rows
+)
+RECORD_FORMATS = (GWS, UAL, ENTRA, MESSAGE_TRACE_FORMAT, ZEEK, SQUID, SIGNUP)
 
 
 def record_format(record: Mapping[str, Any]) -> RecordFormat | None:

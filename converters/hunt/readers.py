@@ -19,6 +19,7 @@ from converters.engine.formats import (
     ENTRA,
     GWS,
     MESSAGE_TRACE_FORMAT,
+    SIGNUP,
     SQUID,
     UAL,
     ZEEK,
@@ -265,6 +266,7 @@ FILE_FORMATS: dict[str, FileFormat] = {
         ),
         FileFormat("zeek-dns", "Zeek dns.log (JSON or TSV)", ZEEK, read_zeek),
         FileFormat("squid", "Squid access.log (native format)", SQUID, read_squid),
+        FileFormat("mail-signup", "Mail service sign-up log (NDJSON)", SIGNUP, read_json),
     )
 }
 
