@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from sigma.conditions import ConditionFieldEqualsValueExpression, ConditionNOT, ParentChainMixin
 from sigma.conversion.base import TextQueryBackend
@@ -11,6 +11,7 @@ from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
+from converters.backends.correlation import Correlation, describe
 from converters.pipelines.placeholders import marked_field
 from converters.sources import DataSource, Field, source_by_name
 
@@ -60,10 +61,30 @@ class DacBackend(TextQueryBackend):
     ) -> str:
         raise NotImplementedError
 
-    def prepare_correlation(self, rule: SigmaCorrelationRule, output_format: str | None) -> None:
+    def disposable_field(self, sigma_field: str, state: ConversionState) -> Field:
+        return source_field(state_source(state.processing_state), sigma_field)
+
+
+class DacCorrelationBackend(DacBackend):
+    """Our own correlation conversion (the SQLite reference keeps pySigma's): the pipeline is
+    applied as pySigma's base class would, then the subclass writes the query from the
+    target-independent description of the correlation."""
+
+    target_label: ClassVar[str] = ""
+
+    def convert_correlation_rule(
+        self,
+        rule: SigmaCorrelationRule,
+        output_format: str | None = None,
+        method: str | None = None,
+        callback: Any = None,
+    ) -> list[Any]:
         if getattr(self, "last_processing_pipeline", None) is None:
             self.init_processing_pipeline(output_format)
         self.last_processing_pipeline.apply(rule)
+        query = self.correlation_query(rule, describe(rule, self.target_label))
+        rule.set_conversion_result([query])
+        return [query]
 
-    def disposable_field(self, sigma_field: str, state: ConversionState) -> Field:
-        return source_field(state_source(state.processing_state), sigma_field)
+    def correlation_query(self, rule: SigmaCorrelationRule, corr: Correlation) -> str:
+        raise NotImplementedError

@@ -7,7 +7,7 @@ counts, unordered co-occurrence) raises NeedsEsql, and the compiler turns to ES|
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from sigma.backends.elasticsearch.elasticsearch_eql import EqlBackend
 from sigma.conditions import ConditionFieldEqualsValueExpression
@@ -15,10 +15,9 @@ from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
-from converters.backends.common import DacBackend
+from converters.backends.common import DacCorrelationBackend
 from converters.backends.correlation import (
     Correlation,
-    describe,
     minimum_count,
     require_queries,
 )
@@ -30,37 +29,27 @@ class NeedsEsql(SigmaFeatureNotSupportedByBackendError):
     """The correlation has no EQL form; ES|QL expresses it."""
 
 
-class DacEqlBackend(DacBackend, EqlBackend):
+class DacEqlBackend(DacCorrelationBackend, EqlBackend):
     name: ClassVar[str] = "dac-t1585 EQL backend"
+    target_label: ClassVar[str] = "EQL"
 
     def disposable_test(
         self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> str:
         return f"{ENRICHMENT_ROOT}.{self.disposable_field(sigma_field, state).address_key} != null"
 
-    def convert_correlation_rule(
-        self,
-        rule: SigmaCorrelationRule,
-        output_format: str | None = None,
-        method: str | None = None,
-        callback: Any = None,
-    ) -> list[Any]:
-        self.prepare_correlation(rule, output_format)
-        corr = describe(rule, "EQL")
+    def correlation_query(self, rule: SigmaCorrelationRule, corr: Correlation) -> str:
         nested = any(isinstance(b.rule, SigmaCorrelationRule) for b in corr.branches)
         if nested or corr.kind in (SigmaCorrelationType.VALUE_COUNT, SigmaCorrelationType.TEMPORAL):
             raise NeedsEsql(f"EQL cannot express this {corr.kind.name.lower()} correlation")
         require_queries(corr, "EQL")
         if corr.kind == SigmaCorrelationType.EVENT_COUNT:
-            query = _event_count(corr)
-        elif corr.kind == SigmaCorrelationType.TEMPORAL_ORDERED:
-            query = _temporal_ordered(corr)
-        else:
-            raise SigmaFeatureNotSupportedByBackendError(
-                f"Elastic: correlation type {corr.kind.name.lower()} is not supported"
-            )
-        rule.set_conversion_result([query])
-        return [query]
+            return _event_count(corr)
+        if corr.kind == SigmaCorrelationType.TEMPORAL_ORDERED:
+            return _temporal_ordered(corr)
+        raise SigmaFeatureNotSupportedByBackendError(
+            f"Elastic: correlation type {corr.kind.name.lower()} is not supported"
+        )
 
 
 def _header(corr: Correlation, shared: bool) -> str:

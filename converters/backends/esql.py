@@ -9,7 +9,7 @@ inside some run (nothing is missed), but a run may also count events up to
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from sigma.backends.elasticsearch.elasticsearch_esql import ESQLBackend
 from sigma.conditions import ConditionFieldEqualsValueExpression
@@ -17,8 +17,8 @@ from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
-from converters.backends.common import DacBackend
-from converters.backends.correlation import Correlation, describe, require_queries
+from converters.backends.common import DacCorrelationBackend
+from converters.backends.correlation import Correlation, require_queries
 from converters.backends.eql import ENRICHMENT_ROOT
 from converters.sources import source_by_name
 
@@ -31,8 +31,9 @@ def _string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class DacEsqlBackend(DacBackend, ESQLBackend):
+class DacEsqlBackend(DacCorrelationBackend, ESQLBackend):
     name: ClassVar[str] = "dac-t1585 ES|QL backend"
+    target_label: ClassVar[str] = "ES|QL"
 
     def disposable_test(
         self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState
@@ -40,22 +41,11 @@ class DacEsqlBackend(DacBackend, ESQLBackend):
         key = self.disposable_field(sigma_field, state).address_key
         return f"{_quote_field(f'{ENRICHMENT_ROOT}.{key}')} is not null"
 
-    def convert_correlation_rule(
-        self,
-        rule: SigmaCorrelationRule,
-        output_format: str | None = None,
-        method: str | None = None,
-        callback: Any = None,
-    ) -> list[Any]:
-        self.prepare_correlation(rule, output_format)
-        corr = describe(rule, "ES|QL")
+    def correlation_query(self, rule: SigmaCorrelationRule, corr: Correlation) -> str:
         if any(isinstance(b.rule, SigmaCorrelationRule) for b in corr.branches):
-            query = esql_over_alerts(corr, [str(ref.rule.id) for ref in rule.referenced_rules])
-        else:
-            require_queries(corr, "ES|QL")
-            query = esql_correlation(corr, _indices(rule))
-        rule.set_conversion_result([query])
-        return [query]
+            return esql_over_alerts(corr, [str(ref.rule.id) for ref in rule.referenced_rules])
+        require_queries(corr, "ES|QL")
+        return esql_correlation(corr, _indices(rule))
 
 
 def _indices(rule: SigmaCorrelationRule) -> list[str]:

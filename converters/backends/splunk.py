@@ -13,8 +13,13 @@ from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.rule import SigmaRule
 
-from converters.backends.common import DacBackend, source_field, state_source, under_not
-from converters.backends.correlation import describe
+from converters.backends.common import (
+    DacCorrelationBackend,
+    source_field,
+    state_source,
+    under_not,
+)
+from converters.backends.correlation import Correlation
 from converters.backends.splunk_correlation import correlation_spl
 from converters.domains import ADDRESS_DOMAIN_PATTERN
 
@@ -42,8 +47,9 @@ def disposable_output(sigma_field: str) -> str:
     return "dac_disposable_" + re.sub(r"\W+", "_", sigma_field).lower()
 
 
-class DacSplunkBackend(DacBackend, SplunkBackend):
+class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
     name: ClassVar[str] = "dac-t1585 Splunk backend"
+    target_label: ClassVar[str] = "Splunk"
 
     def disposable_test(
         self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState
@@ -99,14 +105,5 @@ class DacSplunkBackend(DacBackend, SplunkBackend):
         # and drilldowns use; the full event stays.
         return query
 
-    def convert_correlation_rule(
-        self,
-        rule: SigmaCorrelationRule,
-        output_format: str | None = None,
-        method: str | None = None,
-        callback: Any = None,
-    ) -> list[Any]:
-        self.prepare_correlation(rule, output_format)
-        query = correlation_spl(describe(rule, "Splunk"), filter_macro(str(rule.name)))
-        rule.set_conversion_result([query])
-        return [query]
+    def correlation_query(self, rule: SigmaCorrelationRule, corr: Correlation) -> str:
+        return correlation_spl(corr, filter_macro(str(rule.name)))
