@@ -8,10 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-import addonfactory_splunk_conf_parser_lib as conf_parser
-import eql
 import pytest
 
 from converters.alerts import alert_context
@@ -22,43 +19,19 @@ from converters.playbook.model import load_playbook
 from converters.playbook.render import render_splunk
 from converters.timing import window_seconds
 from converters.writers.conf import conf_decode
-
-ROOT = Path(__file__).resolve().parent.parent
-APP = "dac_t1585"
-
-# Kibana's EQL rule create/import contract (RuleCreateProps, EQL branch) as far as we use it.
-KIBANA_REQUIRED = {"name", "description", "risk_score", "severity", "type", "query", "language"}
-KIBANA_KNOWN = KIBANA_REQUIRED | {
-    "rule_id", "note", "setup", "index", "threat", "required_fields", "related_integrations",
-    "interval", "from", "max_signals", "version", "tags", "author", "references",
-    "false_positives", "license", "enabled", "meta",
-}  # fmt: skip
-
-
-def copy_project(target: Path) -> Path:
-    for name in ("sigma_rules", "playbooks", "lists"):
-        shutil.copytree(ROOT / name, target / name)
-    shutil.copy(ROOT / "versions.lock.json", target / "versions.lock.json")
-    return target
+from tests.dist_helpers import (
+    APP,
+    ROOT,
+    built_dist,
+    copy_project,
+    kibana_rules,
+    read_conf,
+)
 
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(Project.at(ROOT), tmp_path_factory.mktemp("build") / "dist")
-
-
-def read_conf(path: Path) -> dict[str, dict[str, str]]:
-    parser = conf_parser.TABConfigParser()
-    parser.read_string(path.read_text(encoding="utf-8"))
-    return {
-        section: {k: v for k, v in parser.items(section) if k != "__name__"}
-        for section in parser.sections()
-    }
-
-
-def kibana_rules(dist: Path) -> list[dict[str, Any]]:
-    lines = (dist / "elastic" / "rules.ndjson").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines]
+    return built_dist(tmp_path_factory)
 
 
 def test_layout(dist: Path) -> None:
@@ -204,86 +177,6 @@ def test_app_passes_appinspect(dist: Path, tmp_path: Path) -> None:
     assert summary["failure"] == 0, summary
     assert summary["error"] == 0, summary
     assert summary["success"] > 50, summary
-
-
-def test_kibana_rules_follow_the_import_contract(dist: Path) -> None:
-    ruleset = load_rules(ROOT / "sigma_rules")
-    rules = kibana_rules(dist)
-    shipped = {d.id for d in ruleset.docs if "elastic" not in skipped_targets(d)}
-    assert {r["rule_id"] for r in rules} == shipped
-    for rule in rules:
-        assert set(rule) >= KIBANA_REQUIRED, rule["name"]
-        assert set(rule) <= KIBANA_KNOWN, set(rule) - KIBANA_KNOWN
-        assert rule["type"] == rule["language"]
-        assert rule["type"] in {"eql", "esql"}
-        assert rule["severity"] in {"low", "medium", "high", "critical"}
-        assert 0 <= rule["risk_score"] <= 100
-        if rule["type"] == "eql":
-            assert rule["index"] and all(i.startswith("logs-") for i in rule["index"])
-        else:  # an ES|QL query names its indices itself; Kibana refuses `index` beside it
-            assert "index" not in rule and rule["query"].startswith("FROM ")
-        assert rule["interval"] == "15m" and rule["from"].startswith("now-")
-        assert isinstance(rule["version"], int) and rule["version"] >= 1
-        assert rule["max_signals"] >= 1
-        doc = ruleset.by_id(rule["rule_id"])
-        assert f"Indicator: {doc.indicator}" in rule["tags"]
-        for field in rule["required_fields"]:
-            assert set(field) == {"name", "type"}
-        for integration in rule["related_integrations"]:
-            assert set(integration) == {"package", "version"}
-
-
-def test_every_eql_query_parses(dist: Path) -> None:
-    for rule in (r for r in kibana_rules(dist) if r["language"] == "eql"):
-        with eql.parser.elasticsearch_syntax:
-            eql.parse_query(rule["query"])
-
-
-def test_look_back_covers_correlation_window(dist: Path) -> None:
-    from converters.timing import window_seconds
-
-    ruleset = load_rules(ROOT / "sigma_rules")
-    for rule in kibana_rules(dist):
-        minutes = int(rule["from"].removeprefix("now-").removesuffix("m"))
-        doc = ruleset.by_id(rule["rule_id"])
-        # The rule's own window (inner windows included) plus the 15-minute interval.
-        assert minutes >= window_seconds(doc, ruleset) / 60 + 15, doc.name
-        if doc.is_correlation and rule["language"] == "eql":
-            assert f"with maxspan={doc.document['correlation']['timespan']}" in rule["query"]
-
-
-def test_threat_comes_from_attack_tags_offline(dist: Path) -> None:
-    for rule in kibana_rules(dist):
-        resource = [t for t in rule["threat"] if t["tactic"]["id"] == "TA0042"]
-        assert resource, rule["name"]
-        assert resource[0]["tactic"]["name"] == "Resource Development"
-        technique = resource[0]["technique"][0]
-        assert (technique["id"], technique["name"]) == ("T1585", "Establish Accounts")
-        sub = technique["subtechnique"][0]
-        assert (sub["id"], sub["name"]) == ("T1585.002", "Email Accounts")
-        assert sub["reference"] == "https://attack.mitre.org/techniques/T1585/002/"
-
-
-def test_kibana_notes_carry_the_playbook(dist: Path) -> None:
-    playbook = load_playbook(ROOT / "playbooks" / "T1585.002.yml")
-    for rule in kibana_rules(dist):
-        note = rule["note"]
-        assert playbook.escalation.summary in note
-        for step in (*playbook.l1_steps, *playbook.t2_actions, *playbook.containment):
-            assert step in note, (rule["name"], step)
-
-
-def test_disposable_rules_need_the_enrichment(dist: Path) -> None:
-    pipeline = json.loads((dist / "elastic" / "enrichment" / "ingest_pipeline.json").read_text())
-    keys = {p["enrich"]["field"].rsplit(".", 1)[1] for p in pipeline["processors"] if "enrich" in p}
-    for rule in kibana_rules(dist):
-        used = {f["name"] for f in rule["required_fields"] if f["name"].startswith("dac.")}
-        for name in used:
-            assert name.rsplit(".", 1)[1] in keys
-            assert name in rule["query"]
-        assert bool(used) == ("disposable" in rule["query"]), rule["name"]
-        if used:
-            assert "dac-disposable-email" in rule["setup"]
 
 
 def test_manifest_lists_rules_versions_and_hashes(dist: Path) -> None:
