@@ -12,26 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from converters.build import Project, build
+from converters.cli_options import root_option, rules_option
 from converters.errors import DacError
 from converters.loading.rules import load_rules
 from converters.versions import LOCK_FILE, read_lock, stale, updated_lock, write_lock
 
 _err = Console(stderr=True, highlight=False)
 _out = Console(highlight=False)
-
-_ROOT = click.option(
-    "--root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Repository root (holds playbooks/, lists/ and versions.lock.json).",
-)
-_RULES = click.option(
-    "--rules",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of Sigma rules.  [default: ROOT/sigma_rules]",
-)
 
 
 def _fail(exc: DacError) -> None:
@@ -63,8 +50,8 @@ def main() -> None:
 
 
 @main.command()
-@_ROOT
-@_RULES
+@root_option
+@rules_option
 def validate(root: Path, rules: Path | None) -> None:
     """Check every rule, the playbook and the domain lists: compile and render everything for
     Splunk and Elastic, as `dac build` does, but keep nothing."""
@@ -94,8 +81,8 @@ def validate(root: Path, rules: Path | None) -> None:
 
 
 @main.command(name="build")
-@_ROOT
-@_RULES
+@root_option
+@rules_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -121,8 +108,8 @@ def build_command(root: Path, rules: Path | None, out: Path) -> None:
 
 
 @main.command()
-@_ROOT
-@_RULES
+@root_option
+@rules_option
 def lock(root: Path, rules: Path | None) -> None:
     """Record each rule's content hash and version in versions.lock.json; a rule whose content
     changed gets the next version."""

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from converters.build import Project
+from converters.cli_options import root_option, rules_option
 from converters.domains import load_domains
 from converters.errors import DacError
 from converters.hunt.output import (
@@ -42,19 +43,8 @@ EXIT_INPUT = 2
 @click.argument(
     "logs", nargs=-1, required=True, metavar="LOG...", type=click.Path(exists=True, path_type=Path)
 )
-@click.option(
-    "--root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Repository root (holds playbooks/ and lists/).",
-)
-@click.option(
-    "--rules",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of Sigma rules.  [default: ROOT/sigma_rules]",
-)
+@root_option
+@rules_option
 @click.option(
     "--rule", "rule_refs", multiple=True, metavar="NAME|ID", help="Run this rule only (repeatable)."
 )

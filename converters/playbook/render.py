@@ -91,7 +91,6 @@ def is_web_url(value: object) -> bool:
     return bool(_URL_RE.match(str(value)))
 
 
-@functools.cache
 def splunk_command(command: Command) -> str:
     """A containment command in a notable: its text escaped, its fields as tokens."""
     return "".join(splunk_token(p.field) if p.field else splunk_text(p.text) for p in command.parts)
@@ -102,6 +101,7 @@ def code_command(command: Command) -> str:
     return "".join(f"<{p.field}>" if p.field else p.text for p in command.parts)
 
 
+@functools.cache  # one parsed template set per folder: rendering runs once per rule and alert
 def _environment(folder: Path) -> Environment:
     if not folder.is_dir():
         raise DacError([Problem(folder, "the playbook templates folder does not exist")])
