@@ -27,9 +27,11 @@ SOURCES: tuple[DataSource, ...] = (
 )
 
 
-def find_source(product: str | None, service: str | None) -> DataSource | None:
+def find_source(
+    product: str | None, service: str | None, category: str | None = None
+) -> DataSource | None:
     for source in SOURCES:
-        if source.product == product and source.service == service:
+        if source.serves(product, service, category):
             return source
     return None
 

@@ -47,8 +47,10 @@ class DataSource:
 
     name: str
     title: str
-    product: str
-    service: str
+    # The Sigma logsource the source serves; a generic source (proxy, firewall) names only a
+    # category, a product log names product and service.
+    product: str | None
+    service: str | None
     raw_format: str
     splunk_macro: str
     splunk_macro_definition: str
@@ -65,6 +67,16 @@ class DataSource:
     # Fields that identify the alert's entities, in reading order: (label, sigma field).
     entities: tuple[tuple[str, str], ...] = ()
     containment: tuple[ContainmentCommand, ...] = ()
+    category: str | None = None
+
+    def serves(self, product: str | None, service: str | None, category: str | None) -> bool:
+        return (self.product, self.service, self.category) == (product, service, category)
+
+    @property
+    def logsource(self) -> dict[str, str]:
+        """The Sigma logsource mapping of this source."""
+        keys = (("category", self.category), ("product", self.product), ("service", self.service))
+        return {key: value for key, value in keys if value is not None}
 
     def field(self, sigma_name: str) -> Field | None:
         for f in self.fields:

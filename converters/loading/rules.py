@@ -126,7 +126,7 @@ class RuleSet:
         """The data sources a rule reads, following correlation references."""
         if not doc.is_correlation:
             ls = doc.document["logsource"]
-            source = find_source(ls.get("product"), ls.get("service"))
+            source = find_source(ls.get("product"), ls.get("service"), ls.get("category"))
             return [source] if source else []
         found: list[DataSource] = []
         for ref in doc.document["correlation"]["rules"]:
@@ -279,7 +279,10 @@ def _check_references(docs: list[RuleDoc]) -> list[Problem]:
             continue
         if not doc.is_correlation:
             source = doc.document["logsource"]
-            if find_source(source.get("product"), source.get("service")) is None:
+            if (
+                find_source(source.get("product"), source.get("service"), source.get("category"))
+                is None
+            ):
                 problems.append(
                     Problem(
                         doc.path,

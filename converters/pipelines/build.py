@@ -41,7 +41,7 @@ def source_pipeline(source: DataSource, target: str) -> ProcessingPipeline:
 
     def scope() -> list[RuleProcessingCondition]:
         # pySigma binds each condition object to one processing item: a new one per item.
-        return [LogsourceCondition(product=source.product, service=source.service)]
+        return [LogsourceCondition(**source.logsource)]
 
     prefix = f"dac_{target}_{source.name}"
     items: list[ProcessingItem] = [

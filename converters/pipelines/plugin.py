@@ -22,7 +22,7 @@ def _splunk_for_cli(source: DataSource) -> ProcessingPipeline:
         QueryPostprocessingItem(
             QuerySimpleTemplateTransformation(f"`{source.splunk_macro}` {{query}}"),
             rule_condition_linking=any,
-            rule_conditions=[LogsourceCondition(product=source.product, service=source.service)],
+            rule_conditions=[LogsourceCondition(**source.logsource)],
             identifier=f"dac_splunk_{source.name}_macro",
         )
     )
