@@ -98,6 +98,14 @@ def target_field(source: DataSource, sigma_field: str, target: str) -> str:
 
 
 def logic_text(ruleset: RuleSet, doc: RuleDoc) -> str:
+    logic = _logic(ruleset, doc)
+    if doc.threshold is not None:
+        # The analyst judges a borderline alert by the reason for its threshold.
+        logic += f" Why this threshold: {doc.threshold.rationale}"
+    return logic
+
+
+def _logic(ruleset: RuleSet, doc: RuleDoc) -> str:
     if not doc.is_correlation:
         return describe_detection(doc)
     corr = doc.document["correlation"]

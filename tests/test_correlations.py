@@ -216,9 +216,9 @@ def test_no_correlation_search_uses_fixed_buckets(compiled: dict[str, Queries]) 
 def test_baseline_pysigma_buckets_miss_the_straddling_burst(rules: RuleSet) -> None:
     """The baseline this package fixes: pySigma's stock Splunk conversion counts per clock
     hour, and neither hour of the 10:40-11:20 burst reaches the threshold of 5."""
-    base = rules.by_name("m365_user_added").path.read_text(encoding="utf-8")
-    correlation = rules.by_name(BULK).path.read_text(encoding="utf-8")
-    collection = SigmaCollection.from_yaml(base + "\n---\n" + correlation)
+    base = rules.by_name("m365_user_added").document
+    correlation = rules.by_name(BULK).document  # with its window from thresholds.yml
+    collection = SigmaCollection.from_dicts([base, correlation])
     spl = SplunkBackend().convert(collection)[-1]
     assert "bin _time span=1h" in spl and "event_count >= 5" in spl
     per_hour: dict[int, int] = {}

@@ -199,10 +199,13 @@ correlation:
     - m365_forwarding_disposable_domain
   group-by:
     - UserId
-  timespan: 1h
-  condition:
-    gte: 2
 level: high
+"""
+ESCALATION_THRESHOLD = """
+hunt_test_account_then_forwarding:
+  timespan: 1h
+  condition: {gte: 2}
+  rationale: A test rule; the window is part of the test.
 """
 
 
@@ -210,6 +213,8 @@ def test_report_groups_alerts_by_escalation_decision(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     shutil.copytree(REPO / "sigma_rules", rules)
     (rules / "escalation.yml").write_text(ESCALATION_RULE)
+    with (rules / "thresholds.yml").open("a", encoding="utf-8") as thresholds:
+        thresholds.write(ESCALATION_THRESHOLD)
     log = tmp_path / "ual.json"
     actor = "admin@contoso.onmicrosoft.com"
     log.write_text(json.dumps([add_user(0, actor), forward(20, actor)]))

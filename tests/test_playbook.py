@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from converters.errors import DacError
+from converters.loading.rules import rule_files
 from converters.loading.schema import INDICATORS
 from converters.playbook import (
     AlertContext,
@@ -75,7 +76,7 @@ def test_playbook_covers_every_indicator_and_the_seed(playbook: Playbook) -> Non
 
 
 def test_every_sigma_rule_indicator_has_a_playbook_entry(playbook: Playbook) -> None:
-    for path in sorted((ROOT / "sigma_rules").rglob("*.yml")):
+    for path in rule_files(ROOT / "sigma_rules"):
         for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             if doc and "filter" not in doc:  # Sigma filters tune rules; they alert on nothing
                 assert playbook.indicator(doc["indicator"]), path

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from converters.domains import DomainList
 from converters.engine import EqlEngine, SqliteEngine, sigma_rows
 
@@ -19,10 +21,27 @@ Alerts = set[tuple[tuple[tuple[str, str], ...], str]]
 
 
 def correlation_rules_dir(target: Path) -> Path:
-    """The shipped rules plus the test-only correlations in tests/correlation_rules/."""
+    """The shipped rules plus the test-only correlations in tests/correlation_rules/.
+
+    The test rules state their window inline, where a reader of the test wants it; the
+    shipped folder keeps every threshold in thresholds.yml, so they move there."""
     shutil.copytree(REPO / "sigma_rules", target)
+    thresholds_path = target / "thresholds.yml"
+    thresholds = yaml.safe_load(thresholds_path.read_text(encoding="utf-8"))
     for path in (REPO / "tests" / "correlation_rules").glob("*.yml"):
-        shutil.copy(path, target / path.name)
+        rule = yaml.safe_load(path.read_text(encoding="utf-8"))
+        correlation = rule["correlation"]
+        condition = correlation.pop("condition")
+        field = condition.pop("field", None)
+        if field is not None:
+            correlation["condition"] = {"field": field}
+        thresholds[rule["name"]] = {
+            "timespan": correlation.pop("timespan"),
+            "condition": condition,
+            "rationale": "A test-only correlation; its window is part of the test.",
+        }
+        (target / path.name).write_text(yaml.safe_dump(rule, sort_keys=False), encoding="utf-8")
+    thresholds_path.write_text(yaml.safe_dump(thresholds, sort_keys=False), encoding="utf-8")
     return target
 
 

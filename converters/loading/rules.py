@@ -23,6 +23,13 @@ from sigma.rule import SigmaRule
 from converters import attack
 from converters.errors import DacError, Problem
 from converters.loading.schema import INDICATORS, check_document
+from converters.loading.thresholds import (
+    THRESHOLDS_FILE,
+    Threshold,
+    apply_threshold,
+    load_thresholds,
+    unused_entries,
+)
 from converters.sources import DataSource, find_source
 
 RULE_SUFFIXES = (".yml", ".yaml")
@@ -37,6 +44,8 @@ class RuleDoc:
     lines: dict[str, int]  # top-level key -> line number (1-based)
     # The Sigma filters that tune this rule: part of what it detects, so part of its hash.
     tuning: tuple[dict[str, Any], ...] = ()
+    # Its entry in the folder's thresholds file (already written into ``document``).
+    threshold: Threshold | None = None
 
     @property
     def id(self) -> str:
@@ -191,7 +200,10 @@ def _read_documents(path: Path) -> tuple[list[RuleDoc], list[Problem]]:
 
 
 def rule_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
+    thresholds = root / THRESHOLDS_FILE
+    return sorted(
+        p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file() and p != thresholds
+    )
 
 
 def load_rules(root: Path) -> RuleSet:
@@ -206,6 +218,23 @@ def load_rules(root: Path) -> RuleSet:
         docs.extend(file_docs)
     if not docs and not problems:
         problems.append(Problem(root, "no Sigma rules (*.yml) found"))
+    thresholds, threshold_problems = load_thresholds(root)
+    problems.extend(threshold_problems)
+    if thresholds is not None and not threshold_problems:
+        applied: list[RuleDoc] = []
+        for doc in docs:
+            if doc.is_filter:
+                applied.append(doc)
+                continue
+            entry = thresholds.entries.get(str(doc.document.get("name")))
+            merged, found = apply_threshold(
+                doc.document, entry, thresholds, doc.path, doc.line("correlation")
+            )
+            problems.extend(found)
+            applied.append(replace(doc, document=merged, threshold=entry))
+        docs = applied
+    if thresholds is not None:
+        problems.extend(unused_entries(thresholds, {str(d.document.get("name")) for d in docs}))
 
     known = attack.load()
     for doc in docs:
