@@ -159,8 +159,10 @@ _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 def commands_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Command, ...]:
     """The sources' containment commands for the rule's indicator (every indicator, for an
     escalation), kept only where the alert carries every field the command needs."""
+    aliases: set[str] = set()
     if doc.is_correlation:
         available = set(doc.document["correlation"].get("group-by", []))
+        aliases = set(doc.document["correlation"].get("aliases") or {})
     else:
         available = {name for s in ruleset.sources_of(doc) for name in s.field_names()}
     commands: list[Command] = []
@@ -174,8 +176,11 @@ def commands_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Command, 
             parts: list[CommandPart] = []
             for index, piece in enumerate(_TEMPLATE_FIELD.split(command.template)):
                 if index % 2:
-                    # A correlation's alert names its group by the rule's own field names.
-                    field = piece if doc.is_correlation else target_field(source, piece, target)
+                    # A correlation's alert names its group as entities_for does: a source
+                    # field under the target's name (pipelines map group-by fields), an
+                    # alias under its own name.
+                    keep = doc.is_correlation and piece in aliases
+                    field = piece if keep else target_field(source, piece, target)
                     parts.append(CommandPart("", field))
                 elif piece:
                     parts.append(CommandPart(piece))

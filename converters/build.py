@@ -31,6 +31,7 @@ from converters.versions import LOCK_FILE, read_lock, versions
 from converters.writers.conf import ConfValueError
 from converters.writers.coverage import write_coverage
 from converters.writers.elastic import write_enrichment, write_rules
+from converters.writers.sigma import write_sigma
 from converters.writers.splunk import write_app
 
 PLAYBOOK_FILE = Path("playbooks/T1585.002.yml")
@@ -179,6 +180,7 @@ def _write_all(
     compiled = {t: set(q.by_rule) for t, q in inputs.queries.items()}
     coverage = make_coverage(project.root / COVERAGE_FILE, playbook, ruleset, compiled)
     write_coverage(coverage, navigator_layer(ruleset), staging)
+    write_sigma(ruleset, staging / "sigma")
 
     built_at = (now or (lambda: datetime.now(UTC)))()
     manifest = {
@@ -202,6 +204,7 @@ def _write_all(
                 "html": f"playbooks/{technique}.html",
             },
             "coverage": {"table": "coverage.md", "navigator_layer": "attack-navigator-layer.json"},
+            "sigma": "sigma/",
         },
         "rules": [
             {

@@ -6,18 +6,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
+from sigma.backends.elasticsearch.elasticsearch_lucene import LuceneBackend
 from sigma.conversion.base import TextQueryBackend
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
+from converters.backends.absence import absence_of, esql_condition
+from converters.backends.absence import esql_query as absence_esql
+from converters.backends.absence import splunk_query as absence_spl
+from converters.backends.absence import sqlite_query as absence_sql
 from converters.backends.eql import DacEqlBackend, NeedsEsql
 from converters.backends.esql import DacEsqlBackend
+from converters.backends.new_terms import new_terms_of, unknown_fields
+from converters.backends.new_terms import splunk_query as new_terms_spl
+from converters.backends.new_terms import sqlite_query as new_terms_sql
 from converters.backends.splunk import DacSplunkBackend
 from converters.backends.sqlite import DacSqliteBackend
 from converters.errors import DacError, Problem
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.pipelines import pipeline_for
+from converters.timing import newest_window_minutes
 from converters.valuelists import ValueList, load_value_lists
 
 _Backend = Callable[..., TextQueryBackend]
@@ -77,6 +86,8 @@ def compile_target(
         wanted = retry
         if not wanted:
             break
+    _new_terms(ruleset, target, lists, result, languages, problems)
+    _absence(ruleset, target, lists, result, languages, problems)
     for rule_id in sorted(wanted):  # no backend of the target could mean them
         doc = ruleset.by_id(rule_id)
         problems.append(
@@ -85,6 +96,96 @@ def compile_target(
     if problems:
         raise DacError(problems)
     return Queries(target, result, languages, skipped)
+
+
+def _new_terms(
+    ruleset: RuleSet,
+    target: str,
+    lists: dict[str, ValueList],
+    result: dict[str, str],
+    languages: dict[str, str],
+    problems: list[Problem],
+) -> None:
+    """Turn each new-terms rule's event query into its target's new-terms form."""
+    docs = [d for d in ruleset.docs if d.new_terms and d.id in result]
+    if not docs:
+        return
+    lucene: dict[str, str] = {}
+    if target == "elastic":
+        events = RuleSet(ruleset.root, tuple(docs), ruleset.filters)
+        lucene, _ = _convert(
+            events, {d.id for d in docs}, target, LuceneBackend(pipeline_for(target, lists)),
+            problems,
+        )  # fmt: skip
+    for doc in docs:
+        terms = new_terms_of(doc.document)
+        source = ruleset.sources_of(doc)[0]
+        if terms is None:
+            continue
+        missing = unknown_fields(terms, source)
+        if missing:
+            reason = f"new_terms field(s) {', '.join(missing)} not known for {source.name}"
+            problems.append(Problem(doc.path, reason, rule=doc.id, line=doc.line("new_terms")))
+            continue
+        if target == "sqlite":
+            result[doc.id] = new_terms_sql(result[doc.id], terms)
+        elif target == "splunk":
+            result[doc.id] = new_terms_spl(result[doc.id], terms, source, newest_window_minutes())
+        elif doc.id in lucene:
+            result[doc.id] = lucene[doc.id]
+            languages[doc.id] = "lucene"
+
+
+def _absence(
+    ruleset: RuleSet,
+    target: str,
+    lists: dict[str, ValueList],
+    result: dict[str, str],
+    languages: dict[str, str],
+    problems: list[Problem],
+) -> None:
+    """Turn each absence rule's event query into its target's absence form, with the query
+    of the follow-up rule it waits for."""
+    docs = [d for d in ruleset.docs if d.absence and d.id in result]
+    if not docs:
+        return
+    pairs = [(d, ruleset.ref(str(d.absence["rule"]))) for d in docs if d.absence]
+    queries = result
+    if target == "elastic":  # EQL has no absence: both rules' conditions go into ES|QL
+        wanted = {d.id for pair in pairs for d in pair}
+        events = RuleSet(
+            ruleset.root, tuple(d for d in ruleset.docs if d.id in wanted), ruleset.filters
+        )
+        queries, _ = _convert(
+            events, wanted, target, DacEsqlBackend(pipeline_for(target, lists)), problems
+        )
+    for doc, followup in pairs:
+        absence = absence_of(doc.document)
+        if absence is None or doc.id not in queries or followup.id not in queries:
+            continue
+        source = ruleset.sources_of(doc)[0]
+        followup_source = ruleset.sources_of(followup)[0]
+        missing = [
+            f"{name} ({src.name})"
+            for name, src in ((absence.field, source), (absence.followup_field, followup_source))
+            if src.field(name) is None
+        ]
+        if missing:
+            reason = f"absence match field(s) not known: {', '.join(missing)}"
+            problems.append(Problem(doc.path, reason, rule=doc.id, line=doc.line("absence")))
+            continue
+        base, later = queries[doc.id], queries[followup.id]
+        if target == "sqlite":
+            result[doc.id] = absence_sql(base, later, absence)
+        elif target == "splunk":
+            result[doc.id] = absence_spl(
+                base, later, absence, source, followup_source, newest_window_minutes()
+            )
+        else:
+            result[doc.id] = absence_esql(
+                esql_condition(base), esql_condition(later), absence, source, followup_source
+            )
+            languages[doc.id] = "esql"
 
 
 def _compile_with(

@@ -8,10 +8,14 @@ flattened with dots; event parameters become ``parameters.<NAME>`` / ``Parameter
 from __future__ import annotations
 
 from converters.datasources.entra import ENTRA_AUDIT
+from converters.datasources.firewall import FIREWALL
 from converters.datasources.gws import GWS_ADMIN
+from converters.datasources.gws_gmail import GWS_GMAIL
+from converters.datasources.gws_login import GWS_LOGIN
 from converters.datasources.m365 import M365_AUDIT
 from converters.datasources.message_trace import M365_MESSAGE_TRACE
 from converters.datasources.model import ContainmentCommand, DataSource, Field
+from converters.datasources.proxy import PROXY
 from converters.datasources.signup import MAIL_SIGNUP
 from converters.datasources.zeek import ZEEK_DNS
 
@@ -22,8 +26,12 @@ SOURCES: tuple[DataSource, ...] = (
     M365_AUDIT,
     M365_MESSAGE_TRACE,
     ZEEK_DNS,
+    PROXY,
+    FIREWALL,
     ENTRA_AUDIT,
     MAIL_SIGNUP,
+    GWS_GMAIL,
+    GWS_LOGIN,
 )
 
 

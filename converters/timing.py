@@ -28,6 +28,8 @@ def timespan_seconds(text: str) -> int:
 class Schedule:
     interval_minutes: int
     window_seconds: int
+    # A new-terms rule's look-back: Splunk searches it (Kibana's history_window_start does).
+    history_seconds: int = 0
 
     @property
     def lookback_minutes(self) -> int:
@@ -40,7 +42,7 @@ class Schedule:
 
     @property
     def splunk_earliest(self) -> str:
-        return f"-{self.lookback_minutes}m@m"
+        return f"-{self.lookback_minutes + self.history_seconds // 60}m@m"
 
     @property
     def splunk_latest(self) -> str:
@@ -58,6 +60,8 @@ class Schedule:
 def window_seconds(doc: RuleDoc, ruleset: RuleSet) -> int:
     """How far back a rule's evidence can lie: its timespan plus, for a correlation of
     correlations, the longest window of the correlations it reads."""
+    if doc.absence:
+        return timespan_seconds(str(doc.absence["within"]))
     if not doc.is_correlation:
         return 0
     correlation = doc.document["correlation"]
@@ -66,4 +70,11 @@ def window_seconds(doc: RuleDoc, ruleset: RuleSet) -> int:
 
 
 def schedule_for(doc: RuleDoc, ruleset: RuleSet) -> Schedule:
-    return Schedule(INTERVAL_MINUTES, window_seconds(doc, ruleset))
+    terms = doc.new_terms
+    history = timespan_seconds(str(terms["history"])) if terms else 0
+    return Schedule(INTERVAL_MINUTES, window_seconds(doc, ruleset), history)
+
+
+def newest_window_minutes() -> int:
+    """What one run of a single-event rule covers: its interval plus the ingestion margin."""
+    return INTERVAL_MINUTES + INGEST_DELAY_MINUTES

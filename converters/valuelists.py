@@ -11,7 +11,7 @@ from typing import Literal
 
 from converters.errors import DacError, Problem
 
-Kind = Literal["identity", "cidr", "domain"]
+Kind = Literal["identity", "cidr", "domain", "authority"]
 # name -> (file under the repository, what its lines are)
 KNOWN: dict[str, tuple[str, Kind]] = {
     "provisioning_accounts": ("lists/provisioning_accounts.txt", "identity"),
@@ -20,6 +20,9 @@ KNOWN: dict[str, tuple[str, Kind]] = {
     "threat_intel_ips": ("lists/threat_intel_ips.csv", "cidr"),
     # Web front ends of disposable mail services; a domain matches itself and its subdomains.
     "disposable_email_services": ("lists/disposable_email_services.txt", "domain"),
+    # The same services as a proxy's CONNECT target, host:port (the Elastic squid integration
+    # keeps a tunnel's host only there): the domain or a subdomain, then any port.
+    "disposable_email_service_tunnels": ("lists/disposable_email_services.txt", "authority"),
 }
 
 
@@ -33,7 +36,7 @@ class ValueList:
 def _parse_line(raw: str, kind: Kind, csv: bool) -> str:
     text = raw.split("#", 1)[0]
     value = (text.split(",", 1)[0] if csv else text).strip()
-    if not value or kind in ("identity", "domain"):
+    if not value or kind in ("identity", "domain", "authority"):
         return value.lower()
     return str(ipaddress.ip_network(value, strict=False))
 

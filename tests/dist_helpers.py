@@ -20,7 +20,8 @@ KIBANA_REQUIRED = {"name", "description", "risk_score", "severity", "type", "que
 KIBANA_KNOWN = KIBANA_REQUIRED | {
     "rule_id", "note", "setup", "index", "threat", "required_fields", "related_integrations",
     "interval", "from", "max_signals", "version", "tags", "author", "references",
-    "false_positives", "license", "enabled", "meta",
+    "false_positives", "license", "enabled", "meta", "new_terms_fields", "history_window_start",
+    "building_block_type",
 }  # fmt: skip
 
 

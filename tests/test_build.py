@@ -324,3 +324,37 @@ def test_alerts_answer_the_playbook_questions_they_can(dist: Path) -> None:
     assert "How many events in the window? $result.event_count$" in bulk
     notes = {r["meta"]["dac_sigma_name"]: r["note"] for r in kibana_rules(dist)}
     assert "`dac.disposable_email.gws_new_value`" in notes["gws_mail_routing_disposable_domain"]
+
+
+def test_resolved_sigma_rules_convert_with_sigma_cli(dist: Path) -> None:
+    """dist/sigma holds every rule with its thresholds written in: standard Sigma that
+    sigma-cli (with this package's pipelines) converts without reading thresholds.yml."""
+    import yaml
+
+    written = sorted((dist / "sigma").rglob("*.yml"))
+    ruleset = load_rules(ROOT / "sigma_rules")
+    assert len(written) == len(ruleset.docs) + len(ruleset.filters)
+    burst = yaml.safe_load((dist / "sigma" / "m365" / "m365_bulk_user_creation.yml").read_text())
+    assert burst["correlation"]["timespan"] == "1h"
+    assert burst["correlation"]["condition"] == {"gte": 5}
+    rule = dist / "sigma" / "google_workspace" / "gws_users_bulk_upload.yml"
+    sigma = Path(sys.executable).parent / "sigma"
+    result = subprocess.run(
+        [str(sigma), "convert", "-t", "splunk", "-p", "dac_splunk_gws_admin", str(rule)],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert '"event.parameters{}.value">=20' in result.stdout
+
+
+def test_building_blocks_ship_quiet(dist: Path) -> None:
+    """Every sent message is an event other rules count; alone it must not reach the queue:
+    disabled in Splunk, a building block (alerts hidden) in Kibana, enabled everywhere else."""
+    ruleset = load_rules(ROOT / "sigma_rules")
+    blocks = {d.title for d in ruleset.docs if d.building_block}
+    assert "Microsoft 365 Message Sent Through Exchange Online" in blocks
+    searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")
+    for title, stanza in searches.items():
+        if title in {d.title for d in ruleset.docs}:
+            assert stanza["disabled"] == ("1" if title in blocks else "0"), title
+    for rule in kibana_rules(dist):
+        assert (rule.get("building_block_type") == "default") == (rule["name"] in blocks)

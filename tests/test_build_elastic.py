@@ -29,11 +29,17 @@ def test_kibana_rules_follow_the_import_contract(dist: Path) -> None:
     for rule in rules:
         assert set(rule) >= KIBANA_REQUIRED, rule["name"]
         assert set(rule) <= KIBANA_KNOWN, set(rule) - KIBANA_KNOWN
-        assert rule["type"] == rule["language"]
-        assert rule["type"] in {"eql", "esql"}
+        assert (rule["type"], rule["language"]) in {
+            ("eql", "eql"), ("esql", "esql"), ("new_terms", "lucene"),
+        }  # fmt: skip
+        if rule["type"] == "new_terms":
+            assert 1 <= len(rule["new_terms_fields"]) <= 3
+            assert rule["history_window_start"].startswith("now-")
+        else:
+            assert "new_terms_fields" not in rule and "history_window_start" not in rule
         assert rule["severity"] in {"low", "medium", "high", "critical"}
         assert 0 <= rule["risk_score"] <= 100
-        if rule["type"] == "eql":
+        if rule["type"] != "esql":
             assert rule["index"] and all(i.startswith("logs-") for i in rule["index"])
         else:  # an ES|QL query names its indices itself; Kibana refuses `index` beside it
             assert "index" not in rule and rule["query"].startswith("FROM ")

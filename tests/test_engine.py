@@ -185,8 +185,9 @@ def test_formats_are_detected() -> None:
         ({"time": "2026-11-20T10:00:00Z", "message": "hello"}, "unknown record format"),
         (["not", "an", "object"], "must be a JSON object"),
         (
-            _activity([], id={"time": "2026-11-20T10:00:00Z", "applicationName": "login"}),
-            "application 'login'",
+            # An application with no data source here (login and gmail have one).
+            _activity([], id={"time": "2026-11-20T10:00:00Z", "applicationName": "drive"}),
+            "application 'drive': no data source 'gws_drive'",
         ),
         ({"kind": "admin#reports#activity", "events": []}, "without 'id' object"),
     ],

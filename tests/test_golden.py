@@ -43,9 +43,10 @@ def test_spl_is_scoped_by_data_source_macro_and_tunable(expected: dict[Path, str
     for relative, spl in expected.items():
         if relative.suffix != ".spl":
             continue
-        # A correlation of correlations starts with the union of the inner searches.
+        # A correlation of correlations starts with the union of the inner searches, an
+        # absence rule with its two searches side by side.
         macros = "|".join(re.escape(s.splunk_macro) for s in SOURCES)
-        assert re.match(rf"(\| union\n\[search )?`({macros})` \(", spl), relative
+        assert re.match(rf"(\| (union|multisearch)\n\[search )?`({macros})` \(", spl), relative
         assert f"`{relative.stem}_filter`" in spl, relative
 
 

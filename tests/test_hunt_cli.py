@@ -3,7 +3,6 @@ selection; the JSONL schema; the report's grouping and escaping; exit codes."""
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 import shutil
@@ -74,18 +73,14 @@ def expected_alerts() -> set[tuple[str, tuple[str, ...]]]:
         # cases of tests/cases/zeek_dns_disposable_email_service.yml), not of the others.
         ("zeek_dns_disposable_email_service", ("C1200339d068739fa9",)),
         ("zeek_dns_disposable_email_service", ("C6050914a9d33a01c3",)),
-        # examples/m365_message_trace.csv: every row is a delivered message (the sending
-        # informational rule); the new hires send 3 each, below the burst threshold.
-        *(("message_trace_mail_sent", (i,)) for i in message_trace_ids()),
+        # examples/squid_access.log: the CONNECT tunnel to www.guerrillamail.com and the GET
+        # of mailinator.com (tests/cases/proxy_disposable_email_service.yml).
+        ("proxy_disposable_email_service", ("1795175461.250:10.20.0.15",)),
+        ("proxy_disposable_email_service", ("1795175522.500:10.20.0.15",)),
+        # examples/m365_message_trace.csv: the new hires send 3 messages each, below the burst
+        # threshold; every sent message is the building block message_trace_mail_sent, which
+        # a hunt runs only when it is named.
     }
-
-
-def message_trace_ids() -> list[str]:
-    with (REPO / "examples" / "m365_message_trace.csv").open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    return [
-        f"{r['MessageTraceId']}:{r['RecipientAddress']}" for r in rows if r["Status"] == "Delivered"
-    ]
 
 
 def keyed(alerts: list[dict[str, Any]], ruleset: RuleSet) -> set[tuple[str, tuple[str, ...]]]:
@@ -103,9 +98,9 @@ def test_examples_give_exactly_the_test_suites_alerts(tmp_path: Path, ruleset: R
     # Every planted attack alerts, the benign look-alikes beside them do not.
     assert keyed(alerts, ruleset) == expected_alerts()
     assert len(alerts) == len(expected_alerts())
-    for source in ("gws_gmail", "gws_login"):
-        assert f"note: {source}:" in output and "no rule reads this source yet" in output
-    assert "squid_access: 3 events, no rule reads this source yet" in output
+    # Every example file's source has rules now (Gmail and login: the burst and the absence
+    # rules; Squid: the proxy rule).
+    assert "no rule reads this source yet" not in output
     assert f"{len(expected_alerts())} alerts (" in output
 
 
@@ -119,7 +114,10 @@ def test_jsonl_schema_and_evidence_locations(tmp_path: Path) -> None:
         assert alert["window_start"] <= alert["window_end"] and alert["window_end"].endswith("Z")
         for evidence in alert["evidence"]:
             assert set(evidence) == {"id", "file", "line"}
-            lines = Path(evidence["file"]).read_text().splitlines()
+            path = Path(evidence["file"])
+            # The Google Workspace login and Gmail sample is gzipped NDJSON.
+            raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            lines = raw.decode("utf-8").splitlines()
             # A message-trace id is the trace id and the recipient: both are on the row.
             text = "\n".join(lines[evidence["line"] - 1 : evidence["line"] + 30])
             assert all(part in text for part in evidence["id"].split(":"))
@@ -171,7 +169,11 @@ def test_unknown_rule_or_indicator_is_a_usage_error(tmp_path: Path) -> None:
     # Every indicator has a rule now: hunt with a rule set that lacks one.
     rules = tmp_path / "rules"
     shutil.copytree(REPO / "sigma_rules", rules)
-    (rules / "entra" / "entra_user_without_hr_attributes.yml").unlink()
+    # Retag its rules (removing them would orphan their thresholds and references).
+    for path in rules.rglob("*.yml"):
+        text = path.read_text(encoding="utf-8")
+        retagged = text.replace("\nindicator: untraceable-account\n", "\nindicator: escalation\n")
+        path.write_text(retagged, encoding="utf-8")
     code, output = hunt(*EXAMPLES, "--rules", rules, "--indicator", "untraceable-account")
     assert code == 2 and "no rule implements indicator" in output
 

@@ -189,7 +189,9 @@ def test_message_trace_and_squid_and_zeek_tsv(tmp_path: Path) -> None:
     )
     assert squid["url"] == "www.guerrillamail.com:443" and squid["status"] == "200"
     row = SQUID.rows(squid)[0]
-    assert row["timestamp"] == "2026-11-20T11:51:01.250" and row["dac_event_id"] is None
+    assert row["timestamp"] == "2026-11-20T11:51:01.250"
+    # Squid writes no id: time and client locate the line (tests/test_network_sources.py).
+    assert row["dac_event_id"] == "1795175461.250:10.20.0.15" and row["dac_source"] == "proxy"
 
 
 def test_unknown_format_names_the_formats_known(tmp_path: Path) -> None:

@@ -53,8 +53,13 @@ def test_elastic_mapping_follows_the_o365_integration() -> None:
 def test_splunk_mapping_uses_the_add_on_fields() -> None:
     query = convert(SplunkBackend, "splunk", "UserId", "admin@example.com")
     assert 'UserId="admin@example.com"' in query
+    # A parameter is tested on its own value, which this package's backend evaluates from the
+    # add-on's multivalue field (see the GWS test below); sigma-cli gets the add-on's field.
     query = convert(SplunkBackend, "splunk", "Parameters.Identity", "bob")
-    assert "Parameters{}.Value" in query
+    assert 'dac_parameters_identity="bob"' in query
+    cli = SplunkBackend(source_pipeline(M365_AUDIT, "splunk", evaluated=False))
+    rule = SigmaCollection.from_yaml(RULE.format(field="Parameters.Identity", value="bob"))
+    assert '"Parameters{}.Value"="bob"' in cli.convert(rule)[0]
 
 
 @pytest.mark.parametrize("target", ["splunk", "elastic", "sqlite"])
@@ -90,3 +95,36 @@ def test_sigma_convert_with_our_pipeline() -> None:
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     assert '`dac_gws_admin` event.name="CREATE_USER"' in result.stdout
+
+
+def test_gws_parameters_are_tested_on_their_own_value_in_splunk() -> None:
+    """The add-on keeps every parameter in one multivalue field: the index search uses it as a
+    superset, and the exact test runs after each parameter's own value is evaluated; under NOT
+    the superset would hide events, so only the exact test decides."""
+    from converters.backends.splunk import DacSplunkBackend
+
+    def spl(condition: str) -> str:
+        rule = f"""
+title: t
+id: 7d1b3a2e-0000-4000-8000-000000000001
+status: test
+logsource: {{product: gcp, service: google_workspace.admin}}
+detection:
+  sel: {{event.name: USERS_BULK_UPLOAD}}
+  size: {{parameters.BULK_UPLOAD_TOTAL_USERS_NUMBER|gte: 20}}
+  who: {{parameters.USER_EMAIL: x@example.com}}
+  condition: {condition}
+"""
+        backend = DacSplunkBackend(pipeline_for("splunk"))
+        return str(backend.convert(SigmaCollection.from_yaml(rule))[0])
+
+    positive = spl("sel and size").splitlines()
+    assert (
+        positive[0]
+        == '`dac_gws_admin` (event.name="USERS_BULK_UPLOAD" "event.parameters{}.value">=20)'
+    )
+    assert positive[1].startswith("| eval ") and "^BULK_UPLOAD_TOTAL_USERS_NUMBER$" in positive[1]
+    assert "dac_parameters_bulk_upload_total_users_number>=20" in positive[2]
+    negated = spl("sel and size and not who").splitlines()
+    assert negated[0] == "`dac_gws_admin` (*)"
+    assert 'NOT dac_parameters_user_email="x@example.com"' in negated[2]

@@ -17,7 +17,7 @@ import yaml
 from converters.compile import Queries
 from converters.domains import DomainList
 from converters.engine import Alert, EqlEngine, SqliteEngine, load_records, sigma_rows
-from converters.hunt.readers import read_csv
+from converters.hunt.readers import read_csv, sniff
 from converters.loading.rules import RuleSet
 
 TESTS = Path(__file__).resolve().parent
@@ -58,15 +58,16 @@ def _event_files(spec: str | list[str]) -> list[Path]:
 
 
 def _records(spec: str | list[str]) -> list[dict[str, Any]]:
-    """JSON records, or the rows of a CSV export (message trace: Get-MessageTrace |
-    Export-Csv), read as `dac hunt` reads them."""
+    """JSON records, or the records of a CSV export (message trace: Get-MessageTrace |
+    Export-Csv) or a text log (Zeek, Squid, FortiGate), read as `dac hunt` reads them."""
     records: list[dict[str, Any]] = []
     for path in _event_files(spec):
-        if path.suffix != ".csv":
+        if path.suffix == ".json":
             records += load_records(path)
             continue
+        read = read_csv if path.suffix == ".csv" else sniff(path).read
         with path.open("rb") as stream:
-            for line, item in read_csv(stream):
+            for line, item in read(stream):
                 assert not isinstance(item, str), f"{path}:{line}: {item}"
                 records.append(dict(item))
     return records

@@ -151,3 +151,43 @@ def test_threat_intel_networks_reach_every_target(queries: dict[str, dict[str, s
     name = "m365_user_added_from_threat_intel_ip"
     assert 'ClientIP="192.0.2.0/24"' in queries["splunk"][name]
     assert 'cidrMatch(source.ip, "192.0.2.0/24")' in queries["elastic"][name]
+
+
+def _bulk_upload(actor: str, ip: str, accounts: int) -> dict:  # type: ignore[type-arg]
+    return {
+        "kind": "admin#reports#activity",
+        "id": {
+            "time": "2026-11-20T09:12:04.137Z",
+            "uniqueQualifier": f"-73100455{accounts}{len(ip)}",
+            "applicationName": "admin",
+            "customerId": "C03az79cb",
+        },
+        "actor": {"callerType": "USER", "email": actor},
+        "ipAddress": ip,
+        "events": [
+            {
+                "type": "USER_SETTINGS",
+                "name": "USERS_BULK_UPLOAD",
+                "parameters": [
+                    {"name": "BULK_UPLOAD_TOTAL_USERS_NUMBER", "intValue": str(accounts)}
+                ],
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("ip", "fires"), [(OFFICE, False), (ELSEWHERE, True)], ids=["office", "elsewhere"]
+)
+def test_planned_bulk_upload_is_quiet_only_from_the_office(
+    queries: dict[str, dict[str, str]], domains: DomainList, ip: str, fires: bool
+) -> None:
+    """The hard negative of the bulk-upload rule: the provisioning account's planned upload of
+    120 accounts from the office; the same upload from elsewhere alerts, on both engines."""
+    records = [_bulk_upload(SERVICE, ip, 120)]
+    rule = "gws_users_bulk_upload"
+    found = [
+        run_sqlite(queries["sqlite"][rule], records, domains),
+        run_eql(queries["elastic"][rule], records, domains),
+    ]
+    assert [bool(alerts) for alerts in found] == [fires, fires]

@@ -1,4 +1,5 @@
-"""Stage 4 (Elastic): a Kibana detection rule (EQL type) as Kibana's create/import API takes it.
+"""Stage 4 (Elastic): a Kibana detection rule (EQL, ES|QL or new_terms type) as Kibana's
+create/import API takes it.
 
 Kibana drops unknown keys silently, so this model is the only place the keys are spelt."""
 
@@ -47,6 +48,11 @@ class KibanaRule:
     license: str
     enabled: bool
     meta: dict[str, Any]
+    # new_terms rules only (None is left out of the rule).
+    new_terms_fields: tuple[str, ...] | None = None
+    history_window_start: str | None = None
+    # "default" for a building block: Kibana hides its alerts from the alerts table.
+    building_block_type: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

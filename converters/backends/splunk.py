@@ -7,7 +7,7 @@ import re
 from typing import Any, ClassVar, cast
 
 from sigma.backends.splunk.splunk import SplunkBackend
-from sigma.conditions import ConditionFieldEqualsValueExpression
+from sigma.conditions import ConditionFieldEqualsValueExpression, ConditionNOT
 from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
@@ -47,6 +47,20 @@ def disposable_output(sigma_field: str) -> str:
     return "dac_disposable_" + re.sub(r"\W+", "_", sigma_field).lower()
 
 
+def _tested_under_not(rule: SigmaRule, fields: set[str]) -> bool:
+    """Whether the rule's condition tests one of ``fields`` (mapped names) under a NOT."""
+
+    def walk(node: Any, negated: bool) -> bool:
+        negated = negated or isinstance(node, ConditionNOT)
+        if isinstance(node, ConditionFieldEqualsValueExpression):
+            return negated and node.field in fields
+        return any(walk(arg, negated) for arg in getattr(node, "args", ()))
+
+    return bool(fields) and any(
+        walk(condition.parsed, False) for condition in rule.detection.parsed_condition
+    )
+
+
 class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
     name: ClassVar[str] = "dac-t1585 Splunk backend"
     target_label: ClassVar[str] = "Splunk"
@@ -72,7 +86,16 @@ class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
             return query
         source = state_source(state.processing_state)
         marks: list[str] = state.processing_state.get(_MARKS, [])
+        exact_used = [f for f in source.fields if f.splunk_exact and f.splunk_result in query]
         prefilter = postfilter = query
+        for field in exact_used:
+            # The index search reads the add-on's multivalue field: a superset of the exact
+            # test, which the search after the evaluation then applies.
+            prefilter = prefilter.replace(field.splunk_result, f'"{field.splunk}"')
+        if _tested_under_not(rule, {f.splunk_result for f in exact_used}):
+            # Under NOT the superset turns into a subset (a sibling parameter with the value
+            # would drop the event): only the exact search after the evaluation decides.
+            prefilter = "*"
         lookups: list[str] = []
         for index, sigma_field in enumerate(marks):
             field = source_field(source, sigma_field)
@@ -88,13 +111,13 @@ class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
                 f"OUTPUT disposable_domain AS {disposable_output(sigma_field)}",
             ]
         lines = [f"`{source.splunk_macro}` ({prefilter})", *lookups]
-        if marks:
-            lines.append(f"| search ({postfilter})")
-        # Event parameters are one multivalue field in the add-ons: give the alert (its
-        # tokens, its analyst) each parameter's own value.
+        # Event parameters are one multivalue field in the add-ons: give the search, the
+        # alert's tokens and its analyst each parameter's own value.
         values = [f"{f.splunk_result}={f.splunk_exact}" for f in source.fields if f.splunk_exact]
         if values:
             lines.append("| eval " + ", ".join(values))
+        if marks or exact_used:
+            lines.append(f"| search ({postfilter})")
         lines.append(f"| `{filter_macro(str(rule.name))}`")
         return "\n".join(lines)
 

@@ -16,6 +16,12 @@ DISPOSABLE_FUNCTION = "dac_disposable_domain"
 
 class DacSqliteBackend(DacBackend, sqliteBackend):
     name: ClassVar[str] = "dac-t1585 SQLite reference backend"
+    # The engine's columns are text: a bare comparison would be text against text ("3" >= "20").
+    # As numbers, like the targets' numeric fields; a value that is no number never matches.
+    compare_op_expression: ClassVar[str] = (
+        "({field} GLOB '[0-9]*' OR {field} GLOB '-[0-9]*') AND CAST({field} AS REAL) "
+        "{operator} {value}"
+    )
 
     def disposable_test(
         self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState

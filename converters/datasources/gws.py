@@ -5,7 +5,9 @@ from __future__ import annotations
 from converters.datasources.model import ContainmentCommand, DataSource, Field
 
 
-def _gws_param(name: str, elastic: str, address_key: str | None = None) -> Field:
+def _gws_param(
+    name: str, elastic: str, address_key: str | None = None, *, numeric: bool = False
+) -> Field:
     return Field(
         sigma=f"parameters.{name}",
         splunk="event.parameters{}.value",
@@ -16,6 +18,7 @@ def _gws_param(name: str, elastic: str, address_key: str | None = None) -> Field
         ),
         address_key=address_key,
         description=f"Value of the event parameter {name}.",
+        numeric=numeric,
     )
 
 
@@ -41,12 +44,19 @@ GWS_ADMIN = DataSource(
         Field("id.applicationName", "id.applicationName", "event.provider"),
         _gws_param("USER_EMAIL", "google_workspace.admin.user.email"),
         _gws_param("NEW_VALUE", "google_workspace.admin.new_value", address_key="gws_new_value"),
+        # USERS_BULK_UPLOAD: how many accounts the uploaded CSV held (an intValue).
+        _gws_param(
+            "BULK_UPLOAD_TOTAL_USERS_NUMBER",
+            "google_workspace.admin.bulk_upload.total",
+            numeric=True,
+        ),
     ),
     entities=(
         ("Acting admin", "actor.email"),
         ("Source IP", "ipAddress"),
         ("Account", "parameters.USER_EMAIL"),
         ("New value", "parameters.NEW_VALUE"),
+        ("Accounts in the bulk upload", "parameters.BULK_UPLOAD_TOTAL_USERS_NUMBER"),
     ),
     # GAM (the Google Workspace admin CLI) commands.
     containment=(

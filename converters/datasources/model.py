@@ -21,6 +21,8 @@ class Field:
     # Key of the Elastic ingest-time disposable-domain enrichment for address fields.
     address_key: str | None = None
     description: str = ""
+    # The targets index it as a number (the raw log may carry it as a string).
+    numeric: bool = False
 
     @property
     def splunk_result(self) -> str:
@@ -87,8 +89,10 @@ class DataSource:
     def field_names(self) -> list[str]:
         return [f.sigma for f in self.fields]
 
-    def splunk_map(self) -> dict[str, str]:
-        return {f.sigma: f.splunk for f in self.fields}
+    def splunk_map(self, *, evaluated: bool = True) -> dict[str, str]:
+        # A multivalue stand-in is searched through the exact value the query evaluates
+        # (converters.backends.splunk): a comparison must not match a sibling parameter.
+        return {f.sigma: f.splunk_result if evaluated else f.splunk for f in self.fields}
 
     def elastic_map(self) -> dict[str, str]:
         return {f.sigma: f.elastic for f in self.fields}

@@ -6,8 +6,9 @@ rows and documents each target would hold, and the compiled queries run over the
   ingest-time disposable-domain enrichment.
 - ``sqlite_engine``: the pySigma SQLite backend's queries on an in-memory table.
 - ``eql_engine``: the EQL backend's queries on ECS documents, with Elastic's ``eql`` library.
-- ``formats``: every format ``dac hunt`` reads (also Entra ID, message trace, Zeek, Squid)
-  -> data source, events, rows; ``access``: one field read from a raw record, cheaply;
+- ``formats``: every format ``dac hunt`` reads (also Entra ID, message trace, Zeek, Squid,
+  FortiGate; ``netlogs`` parses the text network logs) -> data source, events, rows;
+  ``access``: one field read from a raw record, cheaply;
   ``bulk``: the SQLite reference engine loaded in bulk, rows located by file and line.
 """
 

@@ -50,11 +50,16 @@ def detect_source(record: object) -> DataSource:
             )
         application = ident.get("applicationName")
         if application != "admin":
-            # Only the admin application has a data source (and rules) here.
-            raise RecordFormatError(
-                f"Reports API activity of application {application!r}: only 'admin' "
-                f"activities are a known data source ({GWS_ADMIN.name})"
-            )
+            # Other applications' rows come from converters.engine.formats (parameters
+            # flattened generically); their source is named as the hunt names it.
+            name = f"gws_{application}"
+            try:
+                return source_by_name(name)
+            except KeyError:
+                raise RecordFormatError(
+                    f"Reports API activity of application {application!r}: no data source "
+                    f"{name!r} yet"
+                ) from None
         return GWS_ADMIN
     if all(key in record for key in _UAL_KEYS):
         return M365_AUDIT

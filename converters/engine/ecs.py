@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from converters.backends.eql import ENRICHMENT_ROOT
+from converters.datasources.proxy import PROXY
 from converters.domains import DomainList
 from converters.engine.adapters import (
     EVENT_ID,
@@ -59,6 +60,8 @@ def ecs_documents(record: Mapping[str, Any], domains: DomainList) -> list[dict[s
         document = _map_fields(source, row)
         if source is M365_AUDIT:
             _add_ual_extras(document, record)
+        elif source is PROXY:
+            _drop_connect_domain(document)
         elif source is ENTRA_AUDIT:
             # The azure integration keeps additionalDetails as its list of key/value objects.
             details = record.get("additionalDetails")
@@ -120,8 +123,23 @@ def _map_fields(source: DataSource, row: SigmaRow) -> dict[str, Any]:
         value = row.get(field.sigma)
         if value is None:
             continue
-        set_path(document, field.elastic, _elastic_value(source, field.sigma, value))
+        mapped = _elastic_value(source, field.sigma, value)
+        if field.numeric and isinstance(mapped, str):
+            mapped = _number(mapped)
+        set_path(document, field.elastic, mapped)
     return document
+
+
+def _number(value: str) -> Any:
+    """As the integration's numeric mapping indexes it; a non-number stays text (Elasticsearch
+    would reject the document, the engine shows the value as read)."""
+    try:
+        return int(value)
+    except ValueError:
+        try:
+            return float(value)
+        except ValueError:
+            return value
 
 
 def _elastic_value(source: DataSource, sigma_field: str, value: SigmaValue) -> SigmaValue:
@@ -129,6 +147,16 @@ def _elastic_value(source: DataSource, sigma_field: str, value: SigmaValue) -> S
     if renames is None or not isinstance(value, str):
         return value
     return renames.get(value, value)
+
+
+def _drop_connect_domain(document: dict[str, Any]) -> None:
+    """The squid integration parses the URL only when the method is not CONNECT: a tunnel's
+    document has ``host:port`` in url.original and no url.domain (its pipeline and test
+    expectations), so rules must test the tunnel's URL too."""
+    if str(get_path(document, "http.request.method") or "").upper() == "CONNECT":
+        url = document.get("url")
+        if isinstance(url, dict):
+            url.pop("domain", None)
 
 
 def _add_ual_extras(document: dict[str, Any], record: Mapping[str, Any]) -> None:

@@ -1,7 +1,9 @@
 """Every raw record format the hunt reads -> its data source, its events, and its Sigma rows.
 
 Google Workspace admin activities and UAL records go through converters.engine.adapters (the
-rows the rule tests use). The other formats have no data source in converters.sources yet;
+rows the rule tests use). Squid access.log and FortiGate traffic rows carry the Sigma names
+of their generic sources (converters.datasources.proxy, .firewall; parsed in
+converters.engine.netlogs). The other formats have no data source in converters.sources yet;
 their Sigma field names are the raw names flattened with dots (a list of objects becomes one
 multivalue field per key, ``targetResources.userPrincipalName``), so that a rule written for
 them later reads the names an analyst sees in the raw log. Their source names below are the
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from converters.datasources.firewall import FIREWALL
+from converters.datasources.proxy import PROXY
 from converters.engine.adapters import (
     _UAL_KEYS,
     EVENT_ID,
@@ -28,12 +32,20 @@ from converters.engine.adapters import (
     _scalar,
     sigma_rows,
 )
+from converters.engine.netlogs import (
+    fortigate_event_id,
+    fortigate_fields,
+    fortigate_time,
+    is_fortigate,
+    squid_event_id,
+    squid_fields,
+)
 from converters.sources import GWS_ADMIN, M365_AUDIT
 
 ENTRA_AUDIT = "entra_audit"
 MESSAGE_TRACE = "m365_message_trace"
 ZEEK_DNS = "zeek_dns"
-SQUID_ACCESS = "squid_access"
+SQUID_ACCESS = PROXY.name
 # Squid's native access.log format (logformat squid), field by field.
 SQUID_FIELDS = (
     "time", "elapsed", "remotehost", "code", "status", "bytes", "method", "url", "rfc931",
@@ -318,8 +330,25 @@ def _inspect_squid(record: Mapping[str, Any]) -> Inspected:
 
 def _squid_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
     when = _inspect_squid(record)[2]
-    # access.log has no event id: the evidence's file and line locate the entry.
-    return [_engine_columns(flatten(record), when, SQUID_ACCESS, None)]
+    return [_engine_columns(squid_fields(record), when, SQUID_ACCESS, squid_event_id(record))]
+
+
+# FortiGate logs, key=value syslog (converters.engine.netlogs.fortigate_record reads a line).
+# Traffic logs are the firewall source; the other types are counted as fortigate_<type>.
+
+
+def _inspect_fortigate(record: Mapping[str, Any]) -> Inspected:
+    if not is_fortigate(record):
+        raise RecordFormatError("not a FortiGate log entry (logid, type, date or eventtime)")
+    kind = str(record["type"])
+    source = FIREWALL.name if kind == "traffic" else f"fortigate_{kind}"
+    return source, 1, fortigate_time(record)
+
+
+def _fortigate_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
+    source, _count, when = _inspect_fortigate(record)
+    row = fortigate_fields(record) if source == FIREWALL.name else flatten(record)
+    return [_engine_columns(row, when, source, fortigate_event_id(record))]
 
 
 GWS = RecordFormat(
@@ -344,10 +373,13 @@ MESSAGE_TRACE_FORMAT = RecordFormat(
 )
 ZEEK = RecordFormat("zeek-dns", "Zeek dns.log", _is_zeek_dns, _inspect_zeek_dns, _zeek_dns_rows)
 SQUID = RecordFormat("squid", "Squid access.log", _is_squid, _inspect_squid, _squid_rows)
+FORTIGATE = RecordFormat(
+    "fortigate", "FortiGate log (key=value)", is_fortigate, _inspect_fortigate, _fortigate_rows
+)
 SIGNUP = RecordFormat(
     "mail-signup", "Mail service sign-up log", _is_signup, _inspect_signup, _signup_rows
 )
-RECORD_FORMATS = (GWS, UAL, ENTRA, MESSAGE_TRACE_FORMAT, ZEEK, SQUID, SIGNUP)
+RECORD_FORMATS = (GWS, UAL, ENTRA, MESSAGE_TRACE_FORMAT, ZEEK, SQUID, SIGNUP, FORTIGATE)
 
 
 def record_format(record: Mapping[str, Any]) -> RecordFormat | None:

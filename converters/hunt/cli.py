@@ -102,7 +102,8 @@ def hunt(
       entra          Microsoft Entra ID directoryAudits (Graph JSON)
       message-trace  Microsoft 365 message trace CSV
       zeek-dns       Zeek dns.log (JSON or TSV)
-      squid          Squid access.log
+      squid          Squid access.log (native format)
+      fortigate      FortiGate logs, key=value syslog (traffic logs: firewall rules)
 
     Exit status: 0 when the hunt ran (alerts or not), 1 with --fail-on-alert when an alert at
     or above that level fired (or when the rules have a problem), 2 on unreadable input or a

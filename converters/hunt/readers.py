@@ -17,6 +17,7 @@ from typing import IO, Any
 from converters.engine.adapters import GWS_PAGE_KIND, RecordFormatError
 from converters.engine.formats import (
     ENTRA,
+    FORTIGATE,
     GWS,
     MESSAGE_TRACE_FORMAT,
     SIGNUP,
@@ -27,6 +28,7 @@ from converters.engine.formats import (
     record_format,
     squid_record,
 )
+from converters.engine.netlogs import fortigate_record
 from converters.hunt.jsondoc import JsonError, iter_document
 
 # (line, record) or (line, why the record is malformed)
@@ -252,6 +254,18 @@ def read_squid(stream: IO[bytes]) -> Iterator[Item]:
                 yield line, str(exc)
 
 
+def read_fortigate(stream: IO[bytes]) -> Iterator[Item]:
+    """FortiGate key=value lines, with or without a syslog header."""
+    for line, text in _text_lines(stream):
+        if text is None:
+            yield line, "not UTF-8"
+        elif text.strip():
+            try:
+                yield line, fortigate_record(text)
+            except RecordFormatError as exc:
+                yield line, str(exc)
+
+
 FILE_FORMATS: dict[str, FileFormat] = {
     f.name: f
     for f in (
@@ -266,6 +280,7 @@ FILE_FORMATS: dict[str, FileFormat] = {
         ),
         FileFormat("zeek-dns", "Zeek dns.log (JSON or TSV)", ZEEK, read_zeek),
         FileFormat("squid", "Squid access.log (native format)", SQUID, read_squid),
+        FileFormat("fortigate", "FortiGate logs (key=value syslog)", FORTIGATE, read_fortigate),
         FileFormat("mail-signup", "Mail service sign-up log (NDJSON)", SIGNUP, read_json),
     )
 }
@@ -318,11 +333,13 @@ def _sniff_text(head: str) -> str | None:
         return "ual-csv"
     if {"Received", "SenderAddress", "RecipientAddress"} <= set(header):
         return "message-trace"
-    try:
-        squid_record(first)
-    except RecordFormatError:
-        return None
-    return "squid"
+    for name, parse in (("fortigate", fortigate_record), ("squid", squid_record)):
+        try:
+            parse(first)
+        except RecordFormatError:
+            continue
+        return name
+    return None
 
 
 def _sniff_json(text: str) -> str | None:

@@ -16,9 +16,11 @@ class SelectionError(ValueError):
 def select_rules(
     ruleset: RuleSet, rules: Sequence[str] = (), indicators: Sequence[str] = ()
 ) -> list[RuleDoc]:
-    """Every rule, or those named (by name or id) and those of the indicators."""
+    """Every rule, or those named (by name or id) and those of the indicators. Building
+    blocks (an alert per sign-in or sent message) run only when named: the rules built on
+    them read their events anyway."""
     if not rules and not indicators:
-        return sorted(ruleset.docs, key=lambda d: d.name)
+        return sorted((d for d in ruleset.docs if not d.building_block), key=lambda d: d.name)
     chosen: dict[str, RuleDoc] = {}
     for ref in rules:
         try:
@@ -34,7 +36,7 @@ def select_rules(
             raise SelectionError(
                 f"no rule implements indicator {indicator!r}; the rules implement: {used}"
             )
-        chosen.update((d.id, d) for d in docs)
+        chosen.update((d.id, d) for d in docs if not d.building_block)
     return sorted(chosen.values(), key=lambda d: d.name)
 
 

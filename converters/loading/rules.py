@@ -72,6 +72,23 @@ class RuleDoc:
         return "correlation" in self.document
 
     @property
+    def new_terms(self) -> dict[str, Any] | None:
+        """A new-terms rule's ``fields`` and ``history`` (converters/backends/new_terms.py)."""
+        value = self.document.get("new_terms")
+        return value if isinstance(value, dict) else None
+
+    @property
+    def building_block(self) -> bool:
+        return self.document.get("building_block") is True
+
+    @property
+    def absence(self) -> dict[str, Any] | None:
+        """An absence rule's follow-up ``rule``, ``match`` and ``within``
+        (converters/backends/absence.py)."""
+        value = self.document.get("absence")
+        return value if isinstance(value, dict) else None
+
+    @property
     def is_filter(self) -> bool:
         return "filter" in self.document
 
@@ -119,7 +136,16 @@ class RuleSet:
         rules: list[SigmaRule | SigmaCorrelationRule | SigmaFilter] = [
             _parse(doc) for doc in self.docs
         ]
-        rules += [SigmaFilter.from_dict(doc.document) for doc in self.filters]
+        # One filter object per tuned rule: pySigma applies a filter by sharing its detection
+        # items with the rule, so a filter of two rules would reach the second one with field
+        # names the first rule's conversion had already mapped.
+        rules += [
+            SigmaFilter.from_dict(
+                {**doc.document, "filter": {**doc.document["filter"], "rules": [ref]}}
+            )
+            for doc in self.filters
+            for ref in doc.document["filter"]["rules"]
+        ]
         # pySigma names a filter's merged detections with random letters; a fixed seed keeps
         # the converted queries (and the SQL plans hashed from them) the same on every build.
         state = random.getstate()
@@ -136,7 +162,11 @@ class RuleSet:
         if not doc.is_correlation:
             ls = doc.document["logsource"]
             source = find_source(ls.get("product"), ls.get("service"), ls.get("category"))
-            return [source] if source else []
+            own = [source] if source else []
+            if doc.absence:  # it reads its follow-up rule's source too
+                later = self.sources_of(self.ref(doc.absence["rule"]))
+                own += [s for s in later if s not in own]
+            return own
         found: list[DataSource] = []
         for ref in doc.document["correlation"]["rules"]:
             for source in self.sources_of(self.ref(ref)):
@@ -228,7 +258,11 @@ def load_rules(root: Path) -> RuleSet:
                 continue
             entry = thresholds.entries.get(str(doc.document.get("name")))
             merged, found = apply_threshold(
-                doc.document, entry, thresholds, doc.path, doc.line("correlation")
+                doc.document,
+                entry,
+                thresholds,
+                doc.path,
+                doc.line("correlation") or doc.line("new_terms") or doc.line("absence"),
             )
             problems.extend(found)
             applied.append(replace(doc, document=merged, threshold=entry))
@@ -306,6 +340,19 @@ def _check_references(docs: list[RuleDoc]) -> list[Problem]:
                         )
                     )
             continue
+        absence = doc.document.get("absence")
+        if isinstance(absence, dict):
+            target = next((r for r in rules if absence["rule"] in (r.name, r.id)), None)
+            if target is None or target.is_correlation or target is doc:
+                problems.append(
+                    Problem(
+                        doc.path,
+                        f"absence follows up with {absence['rule']!r}, which is not another "
+                        "single-event rule",
+                        rule=doc.id,
+                        line=doc.line("absence"),
+                    )
+                )
         if not doc.is_correlation:
             source = doc.document["logsource"]
             if (

@@ -37,7 +37,16 @@ _COMMON_REQUIRED = (
 )  # fmt: skip
 _COMMON_OPTIONAL = ("modified", "license", "related", "taxonomy", "scope", "skip_targets")
 SKIPPABLE_TARGETS = ("splunk", "elastic")
-_RULE_KEYS = (*_COMMON_REQUIRED, *_COMMON_OPTIONAL, "logsource", "detection", "fields")
+# new_terms (our extension): alert when the event's values of these fields did not occur in
+# the preceding history (set in thresholds.yml); Kibana's new_terms rule type.
+# building_block (ours): a high-volume event other rules build on (every sign-in, every sent
+# message); shipped, but its own alerts stay out of the analyst's queue.
+# absence (ours too): alert on the event when no event of another rule follows it (rule; match:
+# this rule's field -> the other rule's field; within, in thresholds.yml).
+_RULE_KEYS = (
+    *_COMMON_REQUIRED, *_COMMON_OPTIONAL, "logsource", "detection", "fields", "new_terms",
+    "absence", "building_block",
+)  # fmt: skip
 _CORRELATION_KEYS = (*_COMMON_REQUIRED, *_COMMON_OPTIONAL, "correlation", "generate")
 # Sigma filters (tuning as code): they carry no detection of their own, no indicator, no tags.
 _FILTER_REQUIRED = ("title", "id", "name", "description", "author", "date", "logsource", "filter")
@@ -125,6 +134,36 @@ def check_document(
             "it cannot express the rule",
             "skip_targets",
         )
+    new_terms = doc.get("new_terms")
+    if new_terms is not None and (
+        not isinstance(new_terms, dict)
+        or set(new_terms) - {"fields", "history"}
+        or not isinstance(new_terms.get("fields"), list)
+        or not 1 <= len(new_terms["fields"]) <= 3
+        or not all(isinstance(f, str) for f in new_terms["fields"])
+    ):
+        problem(
+            "new_terms takes fields: a list of one to three rule fields whose combination "
+            "must be new (its history is set in thresholds.yml)",
+            "new_terms",
+        )
+    absence = doc.get("absence")
+    if absence is not None and (
+        not isinstance(absence, dict)
+        or set(absence) - {"rule", "match", "within"}
+        or not isinstance(absence.get("rule"), str)
+        or not isinstance(absence.get("match"), dict)
+        or len(absence["match"]) != 1
+    ):
+        problem(
+            "absence takes rule (the follow-up rule) and match (one field of this rule: the "
+            "follow-up rule's field with the same value); within is set in thresholds.yml",
+            "absence",
+        )
+    if "building_block" in doc and not isinstance(doc["building_block"], bool):
+        problem("building_block is true or false", "building_block")
+    if new_terms is not None and absence is not None:
+        problem("a rule is a new-terms rule or an absence rule, not both", "absence")
     if not is_correlation and "fields" in doc:
         fields = doc["fields"]
         if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):

@@ -24,7 +24,7 @@ _CORRELATION_KEYS = ("timespan", "condition")
 # The comparisons of a correlation condition; its ``field`` (what a value_count counts) is
 # part of what the rule detects and stays in the rule.
 _COMPARISONS = ("gt", "gte", "lt", "lte", "eq", "neq")
-_ENTRY_KEYS = (*_CORRELATION_KEYS, "detection", "rationale")
+_ENTRY_KEYS = (*_CORRELATION_KEYS, "detection", "history", "within", "rationale")
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class Threshold:
     condition: dict[str, Any] | None
     detection: dict[str, Any]
     line: int
+    history: str | None = None  # a new-terms rule's look-back (backends/new_terms.py)
+    within: str | None = None  # an absence rule's wait for the follow-up (backends/absence.py)
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,14 @@ def load_thresholds(rules_root: Path) -> tuple[Thresholds | None, list[Problem]]
             detection = {}
         if has_correlation and detection:
             problem("an entry sets a correlation's window or a rule's detection items, not both")
-        if not has_correlation and not detection:
-            problem("an entry sets timespan and condition, or detection items")
+        history = body.get("history")
+        if history is not None and (has_correlation or detection or not isinstance(history, str)):
+            problem("history (e.g. 30d) is a new-terms rule's look-back, set on its own")
+        within = body.get("within")
+        if within is not None and (has_correlation or detection or not isinstance(within, str)):
+            problem("within (e.g. 7d) is an absence rule's wait, set on its own")
+        if not has_correlation and not detection and history is None and within is None:
+            problem("an entry sets timespan and condition, detection items, history or within")
         condition = body.get("condition")
         if has_correlation and (
             not isinstance(body.get("timespan"), str) or not isinstance(condition, dict)
@@ -106,6 +114,8 @@ def load_thresholds(rules_root: Path) -> tuple[Thresholds | None, list[Problem]]
             condition=condition if isinstance(condition, dict) else None,
             detection=detection,
             line=line,
+            history=history if isinstance(history, str) else None,
+            within=within if isinstance(within, str) else None,
         )
     return Thresholds(path, entries), problems
 
@@ -149,9 +159,50 @@ def apply_threshold(
                     line=line,
                 )
             )
+    new_terms = document.get("new_terms")
+    if isinstance(new_terms, dict):
+        if "history" in new_terms:
+            problems.append(
+                Problem(
+                    doc_path,
+                    f"new_terms sets its history itself; it lives in {thresholds.path}",
+                    rule=rule,
+                    line=line,
+                )
+            )
+        if threshold is None or threshold.history is None:
+            problems.append(
+                Problem(
+                    doc_path,
+                    f"no history for this new-terms rule in {thresholds.path}",
+                    rule=rule,
+                    line=line,
+                )
+            )
+    absence = document.get("absence")
+    if isinstance(absence, dict) and (
+        "within" in absence or threshold is None or threshold.within is None
+    ):
+        problems.append(
+            Problem(
+                doc_path,
+                f"an absence rule's within (how long to wait) is set in {thresholds.path}, "
+                "and only there",
+                rule=rule,
+                line=line,
+            )
+        )
     if threshold is None or problems:
         return document, problems
     merged = copy.deepcopy(document)
+    if threshold.within is not None:
+        if not isinstance(absence, dict):
+            return document, [_misfit(thresholds, threshold, "the rule has no absence")]
+        merged["absence"]["within"] = threshold.within
+    if threshold.history is not None:
+        if not isinstance(new_terms, dict):
+            return document, [_misfit(thresholds, threshold, "the rule has no new_terms")]
+        merged["new_terms"]["history"] = threshold.history
     if threshold.timespan is not None or threshold.condition is not None:
         if not isinstance(correlation, dict):
             return document, [_misfit(thresholds, threshold, "the rule is not a correlation")]

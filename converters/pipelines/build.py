@@ -27,15 +27,19 @@ TARGETS = ("splunk", "elastic", "sqlite")
 SQLITE_SOURCE_COLUMN = "dac_source"
 
 
-def _field_map(source: DataSource, target: str) -> dict[str, str]:
+def _field_map(source: DataSource, target: str, evaluated: bool) -> dict[str, str]:
     if target == "splunk":
-        return source.splunk_map()
+        return source.splunk_map(evaluated=evaluated)
     if target == "elastic":
         return source.elastic_map()
     return {name: name for name in source.field_names()}
 
 
-def source_pipeline(source: DataSource, target: str) -> ProcessingPipeline:
+def source_pipeline(
+    source: DataSource, target: str, *, evaluated: bool = True
+) -> ProcessingPipeline:
+    """``evaluated``: Splunk multivalue stand-ins map to the per-field value that this
+    package's backend evaluates; a stock backend (sigma-cli) needs the add-on's own field."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; known: {', '.join(TARGETS)}")
 
@@ -76,7 +80,7 @@ def source_pipeline(source: DataSource, target: str) -> ProcessingPipeline:
             )
     items.append(
         ProcessingItem(
-            FieldMappingTransformation(dict(_field_map(source, target))),  # type: ignore[arg-type]
+            FieldMappingTransformation(dict(_field_map(source, target, evaluated))),  # type: ignore[arg-type]
             rule_conditions=scope(),
             identifier=f"{prefix}_fields",
         )

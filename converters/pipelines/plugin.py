@@ -17,7 +17,7 @@ from converters.sources import SOURCES, DataSource
 
 
 def _splunk_for_cli(source: DataSource) -> ProcessingPipeline:
-    pipeline = source_pipeline(source, "splunk")
+    pipeline = source_pipeline(source, "splunk", evaluated=False)
     pipeline.postprocessing_items.append(
         QueryPostprocessingItem(
             QuerySimpleTemplateTransformation(f"`{source.splunk_macro}` {{query}}"),

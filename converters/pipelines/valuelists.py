@@ -53,6 +53,10 @@ class ValueListTransformation(DetectionItemTransformation):
             domains = value_list.values or (EMPTY_LIST_VALUE,)
             # The domain itself and any subdomain ("*." is Sigma's wildcard, in every target).
             detection_item.value = [SigmaString(p + d) for d in domains for p in ("", "*.")]
+        elif value_list.kind == "authority":
+            # host:port of a CONNECT request: the domain or a subdomain, then any port.
+            domains = value_list.values or (EMPTY_LIST_VALUE,)
+            detection_item.value = [SigmaString(p + d + ":*") for d in domains for p in ("", "*.")]
         else:
             identities = value_list.values or (EMPTY_LIST_VALUE,)
             detection_item.value = [SigmaString(v) for v in identities]

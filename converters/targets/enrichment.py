@@ -26,9 +26,9 @@ _MATCHES = "dac._disposable_matches"
 _CANDIDATES_SCRIPT = """
 def allow = new HashSet(params.allowlist);
 Map out = new HashMap();
-for (entry in params.fields.entrySet()) {
+for (pair in params.fields) {
   def value = ctx;
-  for (part in entry.getKey().splitOnToken('.')) {
+  for (part in pair[0].splitOnToken('.')) {
     if (value instanceof Map && value.containsKey(part)) { value = value[part]; }
     else if (value instanceof List) {
       List found = new ArrayList();
@@ -60,7 +60,7 @@ for (entry in params.fields.entrySet()) {
       }
     }
   }
-  if (!candidates.isEmpty()) { out.put(entry.getValue(), candidates); }
+  if (!candidates.isEmpty()) { out.put(pair[1], candidates); }
 }
 if (!out.isEmpty()) {
   if (ctx.dac == null) { ctx.dac = new HashMap(); }
@@ -109,7 +109,9 @@ def make_enrichment(domains: DomainList) -> Enrichment:
                     "ADDRESS_PATTERN", ADDRESS_DOMAIN_PATTERN.replace("/", "\\/")
                 ),
                 "params": {
-                    "fields": dict(fields),
+                    # Pairs, not a map: one ECS field (email.from.address) can feed the
+                    # keys of several data sources' rules.
+                    "fields": [list(pair) for pair in fields],
                     "allowlist": sorted(domains.allowlisted),
                 },
             }

@@ -8,6 +8,7 @@ from converters import attack
 from converters.alerts import detection_fields, disposable_fields
 from converters.artifacts.kibana import SEVERITY, KibanaRule, RelatedIntegration, RequiredField
 from converters.backends.eql import ENRICHMENT_ROOT
+from converters.backends.new_terms import history_window_start, kibana_fields, new_terms_of
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.timing import schedule_for
 
@@ -119,6 +120,8 @@ def kibana_rule(
     version: int,
 ) -> KibanaRule:
     severity, risk = SEVERITY[doc.level]
+    # A new-terms rule is Kibana's new_terms type; its query is Lucene (converters.compile).
+    terms = new_terms_of(doc.document)
     schedule = schedule_for(doc, ruleset)
     sources = ruleset.sources_of(doc)
     _, techniques = attack.split_tags(doc.tags)
@@ -128,8 +131,8 @@ def kibana_rule(
         description=description,
         note=note,
         setup=setup_text(ruleset, doc),
-        type=language,
-        language=language,
+        type="new_terms" if terms else language,
+        language="lucene" if terms else language,
         query=query,
         # An ES|QL query names its indices in FROM; Kibana refuses `index` beside it.
         index=None if language == "esql" else tuple(i for s in sources for i in s.elastic_indices),
@@ -160,4 +163,7 @@ def kibana_rule(
         license="Apache-2.0",
         enabled=True,
         meta={"dac_indicator": doc.indicator, "dac_sigma_name": doc.name},
+        new_terms_fields=kibana_fields(terms, ruleset.sources_of(doc)[0]) if terms else None,
+        history_window_start=history_window_start(terms) if terms else None,
+        building_block_type="default" if doc.building_block else None,
     )

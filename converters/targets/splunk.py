@@ -43,6 +43,15 @@ def _annotations(doc: RuleDoc) -> str:
     )
 
 
+def _event_search(query: str) -> str:
+    """The first line of a rule's search (data-source macro and conditions); an absence rule's
+    comes first inside its multisearch."""
+    opening = "| multisearch\n[search "
+    if query.startswith(opening):
+        query = query[len(opening) :]
+    return query.split("\n")[0]
+
+
 def _drilldowns(
     ruleset: RuleSet, doc: RuleDoc, queries: Mapping[str, str], fields: list[str]
 ) -> str:
@@ -62,7 +71,7 @@ def _drilldowns(
         drilldowns.append(
             {
                 "name": f"Events of {base.title}",
-                "search": " ".join([queries[base.id].split("\n")[0], *narrowing]),
+                "search": " ".join([_event_search(queries[base.id]), *narrowing]),
                 "earliest_offset": "$info_min_time$",
                 "latest_offset": "$info_max_time$",
             }
@@ -86,6 +95,9 @@ def saved_search(
     settings: list[tuple[str, str]] = [
         ("description", " ".join(str(doc.document["description"]).split())),
         ("search", queries[doc.id]),
+        # A building block's search lives on inside the rules that read it; its own notables
+        # would flood the queue, so it ships disabled (enable it to hunt with it).
+        ("disabled", "1" if doc.building_block else "0"),
         ("enableSched", "1"),
         ("cron_schedule", schedule.splunk_cron),
         ("schedule_window", "auto"),

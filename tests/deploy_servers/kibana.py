@@ -41,6 +41,8 @@ OPTIONAL = words(
     tiebreaker_field timestamp_field alert_suppression saved_id
     """
 )
+# NewTermsRuleRequiredFields: only a new_terms rule takes them, and it needs both.
+NEW_TERMS = {"new_terms_fields", "history_window_start"}
 SEVERITY = {"low", "medium", "high", "critical"}
 TYPES = {"eql", "query", "threshold", "new_terms", "esql", "threat_match", "machine_learning"}
 
@@ -50,7 +52,11 @@ def check_rule(rule: Any) -> list[str]:
     if not isinstance(rule, dict):
         return ["not an object"]
     problems = [f"missing {k}" for k in sorted(REQUIRED - set(rule))]
-    problems += [f"unknown key {k}" for k in sorted(set(rule) - REQUIRED - OPTIONAL)]
+    own = NEW_TERMS if rule.get("type") == "new_terms" else set()
+    problems += [f"unknown key {k}" for k in sorted(set(rule) - REQUIRED - OPTIONAL - own)]
+    problems += [f"new_terms rule without {k}" for k in sorted(own - set(rule))]
+    if own and not 1 <= len(rule.get("new_terms_fields") or []) <= 3:
+        problems.append("new_terms_fields must hold one to three fields")
     if not rule.get("rule_id"):
         problems.append("import needs rule_id")
     if rule.get("severity") not in SEVERITY:

@@ -1,0 +1,121 @@
+"""Google Workspace login audit (Admin SDK Reports API, ``applicationName=login``).
+
+Sigma field names are the Reports API activity as converters.engine.formats flattens any
+application's activity: the activity's keys with dots (``actor.email``, ``ipAddress``), the
+current event as ``event.name`` / ``event.type``, each event parameter as
+``parameters.<name>``.
+
+Verified, and where:
+
+- Google, "Login Audit Activity Events" (developers.google.com/workspace/admin/reports/v1/
+  appendix/activity/login) and its guide (manage-audit-login: ``eventName=login_success``,
+  ``filters=is_suspicious==true``): events of type ``login`` named ``login_success``,
+  ``login_failure``, ``login_challenge``, ``login_verification``, ``logout``; their parameters
+  ``login_type`` (a string: ``google_password``, ``saml``, ``exchange``, ...),
+  ``login_challenge_method`` (a ``multiValue`` list), ``is_suspicious`` (a ``boolValue``),
+  ``login_failure_type``. The actor (``actor.email``) is the account that signed in;
+  ``ipAddress`` is where from. Activities as the API returns them: elastic/integrations
+  ``packages/google_workspace/data_stream/login/_dev/test/pipeline/test-login.log``.
+- Elastic, data stream ``google_workspace.login`` (ingest pipeline
+  ``elasticsearch/ingest_pipeline/default.yml``; the field list of the package docs):
+  ``events.name`` -> ``event.action`` (kept as is: ``login_success``), ``id.applicationName``
+  -> ``event.provider``, ``actor.email`` -> ``source.user.email`` (and ``user.email``),
+  ``ipAddress`` -> ``source.ip``, ``events.type`` -> ``google_workspace.event.type``; the
+  parameters go under ``google_workspace.login.*`` with the ``login_`` prefix dropped
+  (``login_type`` -> ``google_workspace.login.type``, ``login_challenge_method`` ->
+  ``.challenge_method``); ``event.outcome`` is success / failure for login_success /
+  login_failure.
+- Splunk, Splunk Add-on for Google Workspace, sourcetype ``gws:reports:login``:
+  splunk/security_content detections on it search ``event.name=login_failure``,
+  ``event.type=login`` and ``event.parameters{}.multiValue{}`` (the same singular ``event``
+  object with its name/value parameter lists as ``gws:reports:admin``), and
+  ``id.applicationName``.
+
+Inferred, not seen in a document:
+
+- ``google_workspace.login.is_suspicious`` is listed in the package's fields (boolean); the
+  pipeline version read copies only ``value``, ``intValue`` and ``multiValue`` parameters, so
+  it is set by a later version only.
+- In Splunk the parameters are parallel multivalue lists per value kind (``value``,
+  ``boolValue``, ``multiValue{}``): a parameter's position among the names is not its
+  position among the values when parameters of other kinds precede it. So no exact
+  per-parameter expression is given here; ``event.parameters{}.value`` holds every string
+  parameter of the event (``login_type`` and ``login_failure_type`` among them).
+  ``is_suspicious`` is ``event.parameters{}.boolValue`` on the same terms.
+- The add-on's own aliases (``user``, ``src_ip``, ``login_challenge_method`` appear in those
+  detections) are not used: their definitions were not available.
+"""
+
+from __future__ import annotations
+
+from converters.datasources.model import ContainmentCommand, DataSource, Field
+
+GWS_LOGIN = DataSource(
+    name="gws_login",
+    title="Google Workspace login audit (Reports API, login application)",
+    product="gcp",
+    service="google_workspace.login",
+    raw_format="Admin SDK Reports API activity (activities.list, applicationName=login)",
+    splunk_macro="dac_gws_login",
+    splunk_macro_definition='sourcetype="gws:reports:login"',
+    splunk_sourcetype="gws:reports:login",
+    elastic_indices=("logs-google_workspace.login-*",),
+    elastic_dataset="google_workspace.login",
+    elastic_integration="google_workspace",
+    elastic_integration_version="^2.0.0",
+    fields=(
+        Field(
+            "event.name",
+            "event.name",
+            "event.action",
+            description="Login event name (login_success, login_failure, logout, ...).",
+        ),
+        Field("event.type", "event.type", "google_workspace.event.type"),
+        Field(
+            "actor.email",
+            "actor.email",
+            "source.user.email",
+            description="The account that signed in.",
+        ),
+        Field("ipAddress", "ipAddress", "source.ip", description="Where the sign-in came from."),
+        Field("id.applicationName", "id.applicationName", "event.provider"),
+        Field(
+            "parameters.login_type",
+            "event.parameters{}.value",
+            "google_workspace.login.type",
+            description="Credential used (google_password, saml, ...).",
+        ),
+        Field(
+            "parameters.login_failure_type",
+            "event.parameters{}.value",
+            "google_workspace.login.failure_type",
+            description="Why a sign-in failed.",
+        ),
+        Field(
+            "parameters.login_challenge_method",
+            "event.parameters{}.multiValue{}",
+            "google_workspace.login.challenge_method",
+            description="Challenges passed or offered (password, security_key, ...).",
+        ),
+        Field(
+            "parameters.is_suspicious",
+            "event.parameters{}.boolValue",
+            "google_workspace.login.is_suspicious",
+            description="Google's own suspicious-login verdict.",
+        ),
+    ),
+    entities=(
+        ("Account", "actor.email"),
+        ("Source IP", "ipAddress"),
+        ("Login type", "parameters.login_type"),
+        ("Suspicious per Google", "parameters.is_suspicious"),
+    ),
+    # GAM (the Google Workspace admin CLI) commands; shown, never run.
+    containment=(
+        ContainmentCommand(
+            "Sign the account out everywhere and force a password change",
+            "gam user {actor.email} signout; gam update user {actor.email} changepassword on",
+            ("untraceable-account", "suspicious-source-ip"),
+        ),
+    ),
+)

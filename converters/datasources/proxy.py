@@ -1,0 +1,80 @@
+"""Web proxy access log, Sigma ``category: proxy``: which hosts clients reach through the proxy.
+
+Raw format: Squid's native access.log (``logformat squid``: time elapsed remotehost
+code/status bytes method URL rfc931 peerstatus/peerhost type). The rows carry the Sigma proxy
+names of the W3C extended log format (Sigma taxonomy, ``category: proxy``): ``c-uri`` is the
+URL as logged, ``cs-host`` the host taken from it (the part before ``:port`` for a CONNECT
+tunnel, whose URL is ``host:port``). Squid logs no Host header; for the requests a forward
+proxy sees, the URL's host is the host asked for.
+
+What was checked, and where:
+
+- Sigma taxonomy (SigmaHQ/sigma-specification, Taxonomy_specification.md, ``category:
+  proxy``): ``c-uri``, ``cs-host``, ``cs-method``, ``sc-status`` (W3C names). The client
+  address is ``c-ip`` here, the W3C name beside the others (the taxonomy also lists
+  ``src_ip``); the user is W3C ``cs-username``.
+- Elastic, ``squid`` integration (elastic/integrations ``packages/squid``, data stream
+  ``log``, GA since 1.0.0; the ingest pipeline was rewritten in 0.20.0): a grok of the native
+  format, then ``source.ip`` (remotehost), ``source.user.name`` (rfc931), ``http.request.method``,
+  ``url.original`` and, through ``uri_parts``, ``url.domain`` - but ``uri_parts`` runs only
+  when the method is not CONNECT: a CONNECT line keeps ``host:port`` in ``url.original`` and
+  has no ``url.domain`` (seen in the pipeline and its test expectations). The HTTP status
+  goes to ``squid.status_code``, not ``http.response.status_code``; ``event.dataset`` is
+  ``squid.log``. A rule that must see HTTPS therefore also tests ``c-uri`` of CONNECT
+  requests (the rules do; converters.engine.ecs leaves ``url.domain`` out of CONNECT
+  documents as the integration does).
+- Splunk, Splunk Add-on for Squid Proxy (``Splunk_TA_squid``, Splunkbase 2965, 2.1.0,
+  archived): sourcetypes ``squid:access`` (native format) and ``squid:access:recommended``
+  (the add-on's own logformat), seen in third-party inventories and searches; ``action`` is
+  looked up from the result code (``vendor_action``). The field names below are the CIM Web
+  data model's (``url``, ``dest``, ``src``, ``http_method``, ``status``, ``user``, CIM
+  manual); that the add-on fills exactly these from the native format, and that ``dest`` is
+  the URL's host rather than the peer address, is inferred: its props.conf was not available
+  to read. The CONNECT test reads ``url``, the raw URL field, which does not depend on that.
+"""
+
+from __future__ import annotations
+
+from converters.datasources.model import DataSource, Field
+
+PROXY = DataSource(
+    name="proxy",  # the source name converters.engine.formats gives Squid rows
+    title="Web proxy access log (Squid access.log)",
+    product=None,
+    service=None,
+    category="proxy",
+    raw_format="Squid access.log, native format (logformat squid)",
+    splunk_macro="dac_proxy",
+    # Both sourcetypes of the Squid add-on; add your other proxies' sourcetypes (CIM Web).
+    splunk_macro_definition='(sourcetype="squid:access" OR sourcetype="squid:access:recommended")',
+    splunk_sourcetype="squid:access",
+    elastic_indices=("logs-squid.log-*",),
+    elastic_dataset="squid.log",
+    elastic_integration="squid",
+    elastic_integration_version="^1.0.0",
+    fields=(
+        Field(
+            "c-uri",
+            "url",
+            "url.original",
+            description="The URL as the proxy logged it; host:port for a CONNECT tunnel.",
+        ),
+        Field(
+            "cs-host",
+            "dest",
+            "url.domain",
+            description="The host asked for, from the URL (Elastic: not set for CONNECT).",
+        ),
+        Field("cs-method", "http_method", "http.request.method"),
+        Field("sc-status", "status", "squid.status_code", description="HTTP status sent back."),
+        Field("c-ip", "src", "source.ip", description="The client that made the request."),
+        Field("cs-username", "user", "source.user.name", description="Proxy user, if any."),
+    ),
+    # The URL too: for a CONNECT tunnel Elastic has the host only there.
+    entities=(
+        ("Client", "c-ip"),
+        ("Host requested", "cs-host"),
+        ("User", "cs-username"),
+        ("URL", "c-uri"),
+    ),
+)
