@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from converters.backends.eql import ENRICHMENT_ROOT
-from converters.backends.splunk import disposable_output
+from converters.backends.splunk import THREAT_INTEL_COLUMNS, disposable_output, lookup_output
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.pipelines.placeholders import DISPOSABLE_PLACEHOLDER
 from converters.playbook.model import AlertContext, Command, CommandPart, Entity
@@ -47,7 +47,12 @@ def detection_fields(doc: RuleDoc) -> list[str]:
 
 def disposable_fields(doc: RuleDoc) -> list[str]:
     """Sigma fields a rule tests against the disposable-domain placeholder."""
-    marker = f"%{DISPOSABLE_PLACEHOLDER}%"
+    return placeholder_fields(doc, DISPOSABLE_PLACEHOLDER)
+
+
+def placeholder_fields(doc: RuleDoc, placeholder: str) -> list[str]:
+    """Sigma fields a rule tests against ``%placeholder%``."""
+    marker = f"%{placeholder}%"
     found: list[str] = []
 
     def walk(node: Any) -> None:
@@ -206,6 +211,15 @@ def answers_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Entity, ..
                 else f"{ENRICHMENT_ROOT}.{field.address_key}"
             )
             answers.append(Entity(f"Is the domain disposable? Listed domain in {name}", where))
+        if target == "splunk":  # the CIDR lookup returns the feed entry's columns
+            for name in dict.fromkeys(placeholder_fields(doc, "threat_intel_ips")):
+                answers += [
+                    Entity(
+                        f"Did {name} match threat intelligence? Feed entry's {column}",
+                        lookup_output("threat_intel_ips", name, column),
+                    )
+                    for column in THREAT_INTEL_COLUMNS
+                ]
         return tuple(answers)
     kind = doc.document["correlation"]["type"]
     metric = _METRIC.get(kind, "rule_count")

@@ -27,6 +27,7 @@ from converters.playbook.render import render_elastic, render_pages, render_splu
 from converters.targets.enrichment import make_enrichment
 from converters.targets.kibana import kibana_rule
 from converters.targets.splunk import make_app
+from converters.valuelists import load_value_lists
 from converters.versions import LOCK_FILE, read_lock, versions
 from converters.writers.conf import ConfValueError
 from converters.writers.coverage import write_coverage
@@ -141,6 +142,7 @@ def _write_all(
             inputs.domains,
             app_version,
             int(digest[:7], 16),
+            load_value_lists(project.root)["threat_intel_ips"],
         )
         write_app(app, staging / "splunk", _epoch(ruleset))
     except ConfValueError as exc:

@@ -4,6 +4,7 @@ the organisation's own IP ranges. Each target gets the values written into its q
 
 from __future__ import annotations
 
+import csv as _csv
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ class ValueList:
     name: str
     kind: Kind
     values: tuple[str, ...]
+    # A CSV list's other columns per value (threat intel: source, confidence), for lookups.
+    details: tuple[tuple[str, ...], ...] = ()
 
 
 def _parse_line(raw: str, kind: Kind, csv: bool) -> str:
@@ -48,6 +51,7 @@ def load_value_lists(root: Path) -> dict[str, ValueList]:
     for name, (relative, kind) in KNOWN.items():
         path = root / relative
         values: list[str] = []
+        details: list[tuple[str, ...]] = []
         if path.exists():
             csv = path.suffix == ".csv"
             for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -67,7 +71,10 @@ def load_value_lists(root: Path) -> dict[str, ValueList]:
                     problems.append(Problem(path, f"not one value: {raw.strip()!r}", line=number))
                 elif value and value not in values:
                     values.append(value)
-        lists[name] = ValueList(name, kind, tuple(values))
+                    if csv:
+                        row = next(_csv.reader([raw.split("#", 1)[0]]), [])
+                        details.append(tuple(c.strip() for c in row[1:3]))
+        lists[name] = ValueList(name, kind, tuple(values), tuple(details))
     if problems:
         raise DacError(problems)
     return lists

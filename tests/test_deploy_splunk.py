@@ -44,9 +44,10 @@ def conf(dist: Path, name: str) -> dict[str, dict[str, str]]:
 
 
 def shipped(dist: Path) -> int:
-    """What the app ships: saved searches and macros, plus the lookup file, the lookup
-    definition and the app itself."""
-    return len(conf(dist, "savedsearches.conf")) + len(conf(dist, "macros.conf")) + 3
+    """What the app ships: saved searches and macros, plus each lookup's file and definition,
+    and the app itself."""
+    lookups = len(conf(dist, "transforms.conf"))
+    return len(conf(dist, "savedsearches.conf")) + len(conf(dist, "macros.conf")) + 2 * lookups + 1
 
 
 def deploy(dist: Path, splunk: FakeSplunk, *options: str) -> Run:
@@ -267,6 +268,6 @@ def test_missing_lookup_editor_fails_the_lookup_only(dist: Path) -> None:
         run = deploy(dist, splunk, "--json")
     assert run.exit_code == 1
     failed = run.items(status="failed")
-    assert [i["kind"] for i in failed] == ["lookup file"]
+    assert [i["kind"] for i in failed] == ["lookup file"] * len(conf(dist, "transforms.conf"))
     assert "Lookup Editor" in failed[0]["error"]
-    assert run.summary()["applied"] == shipped(dist) - 1
+    assert run.summary()["applied"] == shipped(dist) - len(failed)

@@ -149,7 +149,8 @@ def test_threat_intel_csv_needs_its_header(tmp_path: Path) -> None:
 
 def test_threat_intel_networks_reach_every_target(queries: dict[str, dict[str, str]]) -> None:
     name = "m365_user_added_from_threat_intel_ip"
-    assert 'ClientIP="192.0.2.0/24"' in queries["splunk"][name]
+    # Splunk: through the CIDR lookup the app ships with the list (test below).
+    assert "| lookup dac_threat_intel_ips network AS ClientIP" in queries["splunk"][name]
     assert 'cidrMatch(source.ip, "192.0.2.0/24")' in queries["elastic"][name]
 
 
@@ -191,3 +192,31 @@ def test_planned_bulk_upload_is_quiet_only_from_the_office(
         run_eql(queries["elastic"][rule], records, domains),
     ]
     assert [bool(alerts) for alerts in found] == [fires, fires]
+
+
+def test_threat_intel_feed_is_a_splunk_cidr_lookup_whatever_its_size(tmp_path: Path) -> None:
+    """Splunk matches the customer's feed through a CIDR lookup after the index search, so
+    10,000 networks leave the query as it is; the alert carries the entry's source and
+    confidence. Elastic still writes the networks into the query (a curated list's size)."""
+    from converters.build import Project, build
+    from tests.dist_helpers import APP, copy_project, read_conf
+
+    project = copy_project(tmp_path / "project")
+    feed = project / "lists" / "threat_intel_ips.csv"
+    rows = [f"10.{i // 256}.{i % 256}.0/24,feed-a,high" for i in range(10_000)]
+    feed.write_text("network,source,confidence\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    rules = load_rules(project / "sigma_rules")
+    rule = rules.by_name("gws_user_created_from_threat_intel_ip").id
+    spl = compile_target(rules, "splunk").by_rule[rule]
+    assert "10.0.0.0/24" not in spl and len(spl) < 2_000
+    assert "| lookup dac_threat_intel_ips network AS ipAddress OUTPUT source AS" in spl
+    assert "dac_threat_intel_ips_source_ipaddress=*" in spl
+    assert "10.39.15.0/24" in compile_target(rules, "elastic").by_rule[rule]
+
+    dist = build(Project.at(project), tmp_path / "dist")
+    app = dist / "splunk" / APP
+    transforms = read_conf(app / "default" / "transforms.conf")["dac_threat_intel_ips"]
+    assert transforms["match_type"] == "CIDR(network)"
+    lookup = (app / "lookups" / "dac_threat_intel_ips.csv").read_text(encoding="utf-8")
+    assert lookup.splitlines()[:2] == ["network,source,confidence", "10.0.0.0/24,feed-a,high"]
+    assert len(lookup.splitlines()) == 10_001

@@ -12,7 +12,7 @@ from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 
 from converters.backends.correlation import Correlation, describe
-from converters.pipelines.placeholders import marked_field
+from converters.pipelines.placeholders import lookup_marked, marked_field
 from converters.sources import DataSource, Field, source_by_name
 
 
@@ -51,10 +51,25 @@ class DacBackend(TextQueryBackend):
     def convert_condition_field_eq_val_str(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
+        looked_up = lookup_marked(cond.field)
+        if looked_up is not None:
+            return self.lookup_test(looked_up[0], looked_up[1], cond, state)
         sigma_field = marked_field(cond.field)
         if sigma_field is None:
             return super().convert_condition_field_eq_val_str(cond, state)
         return self.disposable_test(sigma_field, cond, state)
+
+    def lookup_test(
+        self,
+        list_name: str,
+        sigma_field: str,
+        cond: ConditionFieldEqualsValueExpression,
+        state: ConversionState,
+    ) -> str:
+        # Only the Splunk pipeline marks list items for a lookup.
+        raise SigmaFeatureNotSupportedByBackendError(
+            f"{list_name}: this target expands the list into the query"
+        )
 
     def disposable_test(
         self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState

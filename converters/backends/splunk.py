@@ -25,6 +25,16 @@ from converters.domains import ADDRESS_DOMAIN_PATTERN
 
 DISPOSABLE_LOOKUP = "dac_disposable_email_domains"
 _MARKS = "dac_disposable_marks"
+_LOOKUP_MARKS = "dac_lookup_marks"
+# A value list tested through a CIDR lookup: transforms.conf name, and the columns it returns.
+THREAT_INTEL_LOOKUP = "dac_threat_intel_ips"
+THREAT_INTEL_COLUMNS = ("source", "confidence")
+
+
+def lookup_output(list_name: str, sigma_field: str, column: str) -> str:
+    """The result field holding a lookup column for an address of ``sigma_field``."""
+    stem = re.sub(r"\W+", "_", sigma_field).lower()
+    return f"dac_{list_name}_{column}_{stem}"
 
 
 def filter_macro(rule_name: str) -> str:
@@ -80,6 +90,22 @@ class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
         marks.append(sigma_field)
         return _token(len(marks) - 1)
 
+    def lookup_test(
+        self,
+        list_name: str,
+        sigma_field: str,
+        cond: ConditionFieldEqualsValueExpression,
+        state: ConversionState,
+    ) -> str:
+        if under_not(cond):
+            raise SigmaFeatureNotSupportedByBackendError(
+                f"Splunk: a '%{list_name}%' test under 'not' is not supported"
+            )
+        processing_state = cast(dict[str, Any], state.processing_state)
+        marks: list[tuple[str, str]] = processing_state.setdefault(_LOOKUP_MARKS, [])
+        marks.append((list_name, sigma_field))
+        return f"__dac_lookup_{len(marks) - 1}__"
+
     def finish_query(self, rule: Any, query: Any, state: ConversionState) -> Any:
         query = super().finish_query(rule, query, state)
         if not isinstance(rule, SigmaRule) or not isinstance(query, str):
@@ -97,6 +123,22 @@ class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
             # would drop the event): only the exact search after the evaluation decides.
             prefilter = "*"
         lookups: list[str] = []
+        listed: list[tuple[str, str]] = state.processing_state.get(_LOOKUP_MARKS, [])
+        for index, (list_name, sigma_field) in enumerate(listed):
+            field = source_field(source, sigma_field)
+            token = f"__dac_lookup_{index}__"
+            prefilter = prefilter.replace(token, f'"{field.splunk}"=*')
+            first = lookup_output(list_name, sigma_field, THREAT_INTEL_COLUMNS[0])
+            postfilter = postfilter.replace(token, f"{first}=*")
+            if (list_name, sigma_field) in listed[:index]:
+                continue
+            outputs = " ".join(
+                f"{c} AS {lookup_output(list_name, sigma_field, c)}" for c in THREAT_INTEL_COLUMNS
+            )
+            # CIDR match (transforms.conf): the lookup file holds the customer's networks.
+            lookups.append(
+                f"| lookup {THREAT_INTEL_LOOKUP} network AS {field.splunk_result} OUTPUT {outputs}"
+            )
         for index, sigma_field in enumerate(marks):
             field = source_field(source, sigma_field)
             exact = field.splunk_exact or f"'{field.splunk}'"
@@ -116,7 +158,7 @@ class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
         values = [f"{f.splunk_result}={f.splunk_exact}" for f in source.fields if f.splunk_exact]
         if values:
             lines.append("| eval " + ", ".join(values))
-        if marks or exact_used:
+        if marks or exact_used or listed:
             lines.append(f"| search ({postfilter})")
         lines.append(f"| `{filter_macro(str(rule.name))}`")
         return "\n".join(lines)

@@ -15,13 +15,20 @@ from sigma.processing.transformations import (
     SetStateTransformation,
 )
 
-from converters.pipelines.placeholders import DisposableDomainPlaceholderTransformation
+from converters.pipelines.placeholders import (
+    DisposableDomainPlaceholderTransformation,
+    LookupPlaceholderTransformation,
+)
 from converters.pipelines.strict import StrictFieldsTransformation
 from converters.pipelines.valuelists import ValueListTransformation
 from converters.sources import SOURCES, DataSource
 from converters.valuelists import ValueList
 
 TARGETS = ("splunk", "elastic", "sqlite")
+
+# Lists Splunk matches through a CIDR lookup after the search rather than in it: a feed of
+# tens of thousands of networks does not fit in a query (converters/backends/splunk.py).
+SPLUNK_LOOKUP_LISTS = frozenset({"threat_intel_ips"})
 
 # The reference engine's table keeps every source's events; this column says which.
 SQLITE_SOURCE_COLUMN = "dac_source"
@@ -60,6 +67,14 @@ def source_pipeline(
             identifier=f"{prefix}_state",
         ),
     ]
+    if target == "splunk" and evaluated:
+        items.append(
+            ProcessingItem(
+                LookupPlaceholderTransformation(names=SPLUNK_LOOKUP_LISTS),
+                rule_conditions=scope(),
+                identifier=f"{prefix}_lookup_placeholder",
+            )
+        )
     address_fields = frozenset(f.sigma for f in source.fields if f.address_key)
     items.append(
         ProcessingItem(
@@ -116,7 +131,15 @@ def pipeline_for(target: str, lists: dict[str, ValueList] | None = None) -> Proc
         expand = ProcessingPipeline(
             name="dac-t1585 value lists",
             priority=10,
-            items=[ProcessingItem(ValueListTransformation(lists=lists), identifier="dac_lists")],
+            items=[
+                ProcessingItem(
+                    ValueListTransformation(
+                        lists=lists,
+                        keep=SPLUNK_LOOKUP_LISTS if target == "splunk" else frozenset(),
+                    ),
+                    identifier="dac_lists",
+                )
+            ],
         )
         pipeline = expand + pipeline
     return pipeline

@@ -35,6 +35,8 @@ class DisposableDomainPlaceholderTransformation(DetectionItemTransformation):
     def apply_detection_item(
         self, detection_item: SigmaDetectionItem
     ) -> SigmaDetection | SigmaDetectionItem | None:
+        if (detection_item.field or "").startswith(LOOKUP_PREFIX):
+            return None  # a list a lookup tests, marked before this step
         values = detection_item.value
         with_placeholder = [
             v for v in values if isinstance(v, SigmaString) and v.contains_placeholder()
@@ -61,5 +63,38 @@ class DisposableDomainPlaceholderTransformation(DetectionItemTransformation):
                 f"can test it against '%{DISPOSABLE_PLACEHOLDER}%'"
             )
         detection_item.field = VIRTUAL_PREFIX + field
+        self.processing_item_applied(detection_item)
+        return None
+
+
+LOOKUP_PREFIX = "dac_lookup:"
+
+
+def lookup_marked(name: str) -> tuple[str, str] | None:
+    """(list, rule field) behind an item a lookup tests, or None."""
+    if not name.startswith(LOOKUP_PREFIX):
+        return None
+    list_name, _, field = name[len(LOOKUP_PREFIX) :].partition(":")
+    return list_name, field
+
+
+@dataclass
+class LookupPlaceholderTransformation(DetectionItemTransformation):
+    """Marks ``field|expand: '%<list>%'`` items of the lists a target tests through a lookup
+    (the value-list expansion left them alone), keeping the rule's field name."""
+
+    names: frozenset[str] = frozenset()
+
+    def apply_detection_item(
+        self, detection_item: SigmaDetectionItem
+    ) -> SigmaDetection | SigmaDetectionItem | None:
+        values = detection_item.value
+        if len(values) != 1 or not isinstance(values[0], SigmaString):
+            return None
+        parts = values[0].s
+        name = getattr(parts[0], "name", None) if len(parts) == 1 else None
+        if name not in self.names:
+            return None
+        detection_item.field = f"{LOOKUP_PREFIX}{name}:{detection_item.field or ''}"
         self.processing_item_applied(detection_item)
         return None

@@ -31,12 +31,14 @@ def _list_name(value: object) -> str | None:
 @dataclass
 class ValueListTransformation(DetectionItemTransformation):
     lists: dict[str, ValueList] = field(default_factory=dict)
+    # Lists the target matches through a lookup instead (Splunk: the threat-intel CIDRs).
+    keep: frozenset[str] = frozenset()
 
     def apply_detection_item(
         self, detection_item: SigmaDetectionItem
     ) -> SigmaDetection | SigmaDetectionItem | None:
         known = [n for v in detection_item.value if (n := _list_name(v)) in self.lists]
-        if not known:
+        if not known or known[0] in self.keep:
             return None
         if len(detection_item.value) != 1 or any(
             m is not SigmaExpandModifier for m in detection_item.modifiers

@@ -8,13 +8,19 @@ from typing import Any
 
 from converters import attack
 from converters.artifacts.splunk import Lookup, SplunkApp, Stanza
-from converters.backends.splunk import DISPOSABLE_LOOKUP, filter_macro
+from converters.backends.splunk import (
+    DISPOSABLE_LOOKUP,
+    THREAT_INTEL_COLUMNS,
+    THREAT_INTEL_LOOKUP,
+    filter_macro,
+)
 from converters.domains import DomainList
 from converters.errors import DacError, Problem
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.playbook.model import AlertContext
 from converters.sources import SOURCES
 from converters.timing import schedule_for
+from converters.valuelists import ValueList
 from converters.writers.conf import ConfValueError, conf_value
 
 APP_ID = "dac_t1585"
@@ -185,6 +191,30 @@ def disposable_lookup(domains: DomainList) -> Lookup:
     )
 
 
+def threat_intel_lookup(networks: ValueList) -> Lookup:
+    """The customer's threat-intelligence networks as a CIDR lookup (the searches test the
+    creating session's address against it after the index search)."""
+    rows = []
+    for network, details in zip(
+        networks.values, networks.details or [()] * len(networks.values), strict=True
+    ):
+        source = details[0] if details and details[0] else "listed"  # the search tests source=*
+        confidence = details[1] if len(details) > 1 else ""
+        rows.append((network, source, confidence))
+    filename = f"{THREAT_INTEL_LOOKUP}.csv"
+    transform = Stanza(
+        THREAT_INTEL_LOOKUP,
+        (("filename", filename), ("match_type", "CIDR(network)"), ("max_matches", "1")),
+    )
+    return Lookup(
+        THREAT_INTEL_LOOKUP,
+        filename,
+        ("network", *THREAT_INTEL_COLUMNS),
+        tuple(rows),
+        transform,
+    )
+
+
 def make_app(
     ruleset: RuleSet,
     queries: dict[str, str],
@@ -192,6 +222,7 @@ def make_app(
     domains: DomainList,
     version: str,
     build: int,
+    threat_intel: ValueList,
 ) -> SplunkApp:
     searches = []
     problems: list[Problem] = []
@@ -218,5 +249,5 @@ def make_app(
         build=build,
         saved_searches=tuple(searches),
         macros=macros(ruleset),
-        lookups=(disposable_lookup(domains),),
+        lookups=(disposable_lookup(domains), threat_intel_lookup(threat_intel)),
     )
