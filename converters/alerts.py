@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from converters.backends.absence import KEY as ABSENCE_KEY
 from converters.backends.eql import ENRICHMENT_ROOT
 from converters.backends.splunk import THREAT_INTEL_COLUMNS, disposable_output, lookup_output
 from converters.loading.rules import RuleDoc, RuleSet
@@ -150,6 +151,12 @@ def entities_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Entity, .
             entities.append(Entity(label="Events in the window", field="event_count"))
         return tuple(entities)
     source = sources[0]
+    if doc.absence and target == "elastic":
+        # The ES|QL rule's rows: the account, when it was created, its last sign-in (none).
+        return (
+            Entity("Account never signed in to", ABSENCE_KEY),
+            Entity("Created", "dac_created"),
+        )
     # Several rule fields can share one target field (event parameters are one multivalue
     # field in the Splunk add-ons): show that field once, under all its labels.
     by_field: dict[str, list[str]] = {}
@@ -170,8 +177,17 @@ def commands_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Command, 
         aliases = set(doc.document["correlation"].get("aliases") or {})
     else:
         available = {name for s in ruleset.sources_of(doc) for name in s.field_names()}
+    sources = ruleset.sources_of(doc)
+    absent_match = None
+    if doc.absence:
+        # The alert is the creation event; the follow-up source's commands would name its
+        # actor (the admin). In Elastic only the matched account (absence.KEY) is in the row.
+        sources = sources[:1]
+        ((absent_match, _),) = dict(doc.absence["match"]).items()
+        if target == "elastic":
+            available = {str(absent_match)}
     commands: list[Command] = []
-    for source in ruleset.sources_of(doc):
+    for source in sources:
         for command in source.containment:
             if doc.indicator != "escalation" and doc.indicator not in command.indicators:
                 continue
@@ -186,6 +202,8 @@ def commands_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Command, 
                     # alias under its own name.
                     keep = doc.is_correlation and piece in aliases
                     field = piece if keep else target_field(source, piece, target)
+                    if target == "elastic" and piece == absent_match:
+                        field = ABSENCE_KEY
                     parts.append(CommandPart("", field))
                 elif piece:
                     parts.append(CommandPart(piece))
@@ -229,8 +247,17 @@ def answers_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Entity, ..
             "value_count": "How many distinct values in the window?",
         }.get(kind, "How many of the combined rules alerted?")
         answers.append(Entity(label, metric))
-        answers.append(Entity("When did the window start?", "window_start"))
-        answers.append(Entity("When did it end?", "window_end"))
+        if kind == "temporal_ordered" and doc.indicator == "new-account-mail-burst":
+            # The ordered window opens with the creation and closes with the burst's end.
+            answers.append(Entity("When was the account created?", "window_start"))
+            answers.append(
+                Entity(
+                    "How soon after creation did the sending peak? The burst ended", "window_end"
+                )
+            )
+        else:
+            answers.append(Entity("When did the window start?", "window_start"))
+            answers.append(Entity("When did it end?", "window_end"))
     return tuple(answers)
 
 

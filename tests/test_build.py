@@ -358,3 +358,24 @@ def test_building_blocks_ship_quiet(dist: Path) -> None:
             assert stanza["disabled"] == ("1" if title in blocks else "0"), title
     for rule in kibana_rules(dist):
         assert (rule.get("building_block_type") == "default") == (rule["name"] in blocks)
+
+
+def test_absence_alerts_point_at_the_silent_account(dist: Path) -> None:
+    """An account nobody signed in to: the drilldown lists that account's sign-ins, and the
+    containment suspends that account, never the admin who created it."""
+    searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")
+    stanza = searches["Google Workspace Account Not Signed In To After Its Creation"]
+    drilldowns = json.loads(stanza["action.notable.param.drilldown_searches"])
+    assert drilldowns[1]["search"].endswith('"actor.email"="$result.dac_key$"')
+    assert stanza["dispatch.earliest_time"] == f"-{7 * 1440 + 20}m@m"
+    assert (
+        "gam update user $result.dac_parameters_user_email$ suspended on"
+        in stanza["action.notable.param.next_steps"]
+    )
+    assert "signout" not in stanza["action.notable.param.next_steps"]
+    rule = next(
+        r for r in kibana_rules(dist) if r["name"] == stanza["action.correlationsearch.label"]
+    )
+    assert rule["type"] == "esql" and "NOW() - 7 days" in rule["query"]
+    assert "gam update user <dac_key> suspended on" in rule["note"]
+    assert "signout" not in rule["note"]

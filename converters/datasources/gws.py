@@ -63,7 +63,7 @@ GWS_ADMIN = DataSource(
         ContainmentCommand(
             "Suspend the created account",
             "gam update user {parameters.USER_EMAIL} suspended on",
-            ("bulk-account-creation",),
+            ("bulk-account-creation", "untraceable-account"),
         ),
         ContainmentCommand(
             "Sign the acting admin out everywhere and force a password change",

@@ -70,7 +70,7 @@ M365_AUDIT = DataSource(
         ContainmentCommand(
             "Block sign-in of the added account",
             "Update-MgUser -UserId '{ObjectId}' -AccountEnabled:$false",
-            ("bulk-account-creation",),
+            ("bulk-account-creation", "untraceable-account"),
         ),
         ContainmentCommand(
             "Revoke the acting user's sessions",

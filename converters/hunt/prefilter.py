@@ -69,7 +69,9 @@ def plan_loading(ruleset: RuleSet, selected: list[RuleDoc], queries: Mapping[str
             # Keep what the compiled query also says: a pipeline that renamed a field or
             # rewrote a value would make that clause wrong.
             kept = [c for c in found or [] if _in_query(sql, c)]
-            for source in ruleset.sources_of(base):
+            # A base rule's own source comes first (an absence rule also lists its
+            # follow-up rule's, whose records its condition must not filter).
+            for source in ruleset.sources_of(base)[:1]:
                 rules = by_source.setdefault(source.name, [])
                 if rules is not None and kept:
                     rules.append(kept)

@@ -175,6 +175,10 @@ class RuleSet:
         return found
 
     def base_rules_of(self, doc: RuleDoc) -> list[RuleDoc]:
+        """The single-event rules whose events the rule reads (an absence rule reads its
+        follow-up rule's too)."""
+        if doc.absence:
+            return [doc, self.ref(str(doc.absence["rule"]))]
         if not doc.is_correlation:
             return [doc]
         result: list[RuleDoc] = []

@@ -8,6 +8,7 @@ from typing import Any
 
 from converters import attack
 from converters.artifacts.splunk import Lookup, SplunkApp, Stanza
+from converters.backends.absence import KEY as ABSENCE_KEY
 from converters.backends.splunk import (
     DISPOSABLE_LOOKUP,
     THREAT_INTEL_COLUMNS,
@@ -69,6 +70,20 @@ def _drilldowns(
     drilldowns = []
     for base in ruleset.base_rules_of(doc):
         narrowing = []
+        if doc.absence and base is not doc:
+            # The follow-up rule's events of the account the alert names (absence.KEY).
+            ((_, later_field),) = dict(doc.absence["match"]).items()
+            source = ruleset.sources_of(base)[0].field(str(later_field))
+            raw = source.splunk if source else str(later_field)
+            drilldowns.append(
+                {
+                    "name": f"Events of {base.title} for the account",
+                    "search": f'{_event_search(queries[base.id])} "{raw}"="$result.{ABSENCE_KEY}$"',
+                    "earliest_offset": "$info_min_time$",
+                    "latest_offset": "$info_max_time$",
+                }
+            )
+            continue
         for name in fields:
             field = aliases.get(name, {}).get(base.name, aliases.get(name, {}).get(base.id, name))
             source = ruleset.sources_of(base)[0].field(field)
