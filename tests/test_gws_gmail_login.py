@@ -5,31 +5,26 @@ the SPL simulator (tests/spl_sim.py) on every case of tests/cases."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from converters.alerts import commands_for
 from converters.compile import Queries, compile_target
 from converters.datasources.gws_gmail import GWS_GMAIL
 from converters.datasources.gws_login import GWS_LOGIN
 from converters.domains import DomainList
-from converters.engine import SqliteEngine, detect_source, ecs_documents, load_records, sigma_rows
+from converters.engine import detect_source, ecs_documents, load_records, sigma_rows
 from converters.engine.formats import GWS
 from converters.loading.rules import RuleSet
 from converters.sources import SOURCES, find_source
 from converters.targets.enrichment import make_enrichment
-from tests import spl_sim
 
 REPO = Path(__file__).resolve().parent.parent
 EVENTS = REPO / "tests" / "events"
 GMAIL = EVENTS / "gws_gmail"
 NESTED = "gws_new_account_mail_burst"
-CORRELATIONS = ("gws_gmail_mail_burst", "gws_gmail_disposable_sender_many_recipients", NESTED)
 SENDER = "parameters.message_info.source.address"
 # Where each target keeps the Gmail fields (see converters/datasources/gws_gmail.py).
 GMAIL_FIELDS = {
@@ -208,89 +203,6 @@ def test_alerts_carry_the_sender_for_containment(ruleset: RuleSet) -> None:
     ]
 
 
-# The correlations' SPL stages, simulated over the reference engine's matches.
-
-
-def _key(group: dict[str, str], end: str | None) -> tuple[tuple[tuple[str, str], ...], str]:
-    return tuple(sorted(group.items())), (end or "")[:19]
-
-
-def _splunk_rows(engine: SqliteEngine, sql: str, ruleset: RuleSet, name: str) -> list[Any]:
-    """A base rule's matches as Splunk would hold them: each field under its Splunk name (and
-    the exact value the search evaluates), with ``_time``."""
-    (source,) = ruleset.sources_of(ruleset.by_name(name))
-    cursor = engine.connection.execute(sql)
-    names = [d[0] for d in cursor.description]
-    rows = []
-    for values in cursor.fetchall():
-        row = dict(zip(names, values, strict=True))
-        for field in source.fields:
-            row[field.splunk_result] = row.get(field.sigma)
-            row.setdefault(field.splunk, row.get(field.sigma))
-        moment = datetime.fromisoformat(str(row["timestamp"])).replace(tzinfo=UTC)
-        row["_time"] = moment.timestamp()
-        rows.append(row)
-    return rows
-
-
-_OUTER_BRANCH = re.compile(r'\| eval (dac_rule="[^"]+"[^\]\n]*)\]$', re.MULTILINE)
-
-
-def _simulate(
-    ruleset: RuleSet, spl: dict[str, str], sql: dict[str, str], engine: SqliteEngine, name: str
-) -> list[Any]:
-    doc = ruleset.by_name(name)
-    if not doc.is_correlation:
-        return _splunk_rows(engine, sql[doc.id], ruleset, name)
-    query = spl[doc.id]
-    refs = [ruleset.ref(ref).name for ref in doc.document["correlation"]["rules"]]
-    matches = {ref: _simulate(ruleset, spl, sql, engine, ref) for ref in refs}
-    if not any(ruleset.by_name(ref).is_correlation for ref in refs):
-        return spl_sim.run(query, matches)
-    # A union over an inner correlation's search: each branch's closing eval, then this
-    # search's own stages (after the union's last bracket).
-    lines = query.split("\n")
-    last = max(i for i, line in enumerate(lines) if line.endswith("]"))
-    branches = [f"[search * | eval {e}]" for e in _OUTER_BRANCH.findall(query)]
-    return spl_sim.run("\n".join(["| union", *branches, *lines[last + 1 :]]), matches)
-
-
-def _correlation_cases() -> list[Any]:
-    params = []
-    for name in CORRELATIONS:
-        document = yaml.safe_load((REPO / "tests" / "cases" / f"{name}.yml").read_text())
-        for case in document["cases"]:
-            params.append(pytest.param(name, case, id=f"{name}:{case['name']}"))
-    return params
-
-
 @pytest.fixture(scope="module")
 def splunk_queries(ruleset: RuleSet) -> Queries:
     return compile_target(ruleset, "splunk")
-
-
-@pytest.mark.parametrize(("name", "case"), _correlation_cases())
-def test_spl_stages_give_the_reference_alerts(
-    name: str,
-    case: dict[str, Any],
-    ruleset: RuleSet,
-    splunk_queries: Queries,
-    sqlite_queries: Queries,
-    domains: DomainList,
-) -> None:
-    engine = SqliteEngine(domains)
-    files = [case["events"]] if isinstance(case["events"], str) else case["events"]
-    engine.load(row for f in files for r in load_records(EVENTS / f) for row in sigma_rows(r))
-    doc = ruleset.by_name(name)
-    reference = {_key(a.group, a.window_end) for a in engine.run(sqlite_queries.by_rule[doc.id])}
-    assert len(reference) == case["expect"], case["why"]
-    query = splunk_queries.by_rule[doc.id]
-    columns = dict(re.findall(r'(dac_g\d+) AS "([^"]+)"', query.split("\n")[-2]))
-    # The reference engine names the group by the rule's field; Splunk by its own name.
-    sigma = {f.splunk_result: f.sigma for f in GWS_GMAIL.fields}
-    found = set()
-    for row in _simulate(ruleset, splunk_queries.by_rule, sqlite_queries.by_rule, engine, name):
-        group = {sigma.get(columns[c], columns[c]): str(row[c]) for c in sorted(columns)}
-        end = datetime.fromtimestamp(row["_time"], UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        found.add(_key(group, end))
-    assert found == reference, case["why"]

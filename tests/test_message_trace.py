@@ -7,35 +7,25 @@ included (it opts out of Elastic, so no eql engine runs it)."""
 from __future__ import annotations
 
 import csv
-import json
-import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from converters.alerts import commands_for
 from converters.compile import Queries, compile_target
 from converters.domains import DomainList
-from converters.engine import SqliteEngine, detect_source, ecs_documents, sigma_rows
+from converters.engine import detect_source, ecs_documents, sigma_rows
 from converters.engine.formats import MESSAGE_TRACE
 from converters.hunt.readers import read_csv, sniff
 from converters.loading.rules import RuleSet
 from converters.sources import M365_MESSAGE_TRACE, SOURCES
 from converters.timing import schedule_for
-from tests import spl_sim
 
 REPO = Path(__file__).resolve().parent.parent
 EVENTS = REPO / "tests" / "events"
 TRACE = EVENTS / "message_trace"
 NESTED = "m365_new_account_mail_burst"
-CORRELATIONS = (
-    "message_trace_mail_burst",
-    "message_trace_disposable_sender_many_recipients",
-    NESTED,
-)
 # Where the microsoft_exchange_online_message_trace integration's ingest pipeline puts each
 # column (elastic/integrations, data_stream/log/elasticsearch/ingest_pipeline/default.yml).
 ELASTIC = {
@@ -59,17 +49,6 @@ def _export(name: str) -> list[dict[str, Any]]:
         for line, item in read_csv(stream):
             assert not isinstance(item, str), f"{name}:{line}: {item}"
             records.append(dict(item))
-    return records
-
-
-def _records(spec: str | list[str]) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
-    for item in [spec] if isinstance(spec, str) else spec:
-        path = EVENTS / item
-        if path.suffix == ".csv":
-            records += _export(path.name)
-        else:
-            records += json.loads(path.read_text(encoding="utf-8"))
     return records
 
 
@@ -133,88 +112,9 @@ def test_sender_enrichment(export: str, listed: str | None, domains: DomainList)
         assert found == ({"mt_sender_address": listed} if listed else {})
 
 
-def _rows(engine: SqliteEngine, sql: str) -> list[dict[str, Any]]:
-    """Every column of the rows a single-event query matches, with Splunk's ``_time``."""
-    cursor = engine.connection.execute(sql)
-    names = [d[0] for d in cursor.description]
-    rows = []
-    for values in cursor.fetchall():
-        row = dict(zip(names, values, strict=True))
-        moment = datetime.fromisoformat(str(row["timestamp"])).replace(tzinfo=UTC)
-        row["_time"] = moment.timestamp()
-        rows.append(row)
-    return rows
-
-
-def _key(group: dict[str, str], end: str | None) -> tuple[tuple[tuple[str, str], ...], str]:
-    return tuple(sorted(group.items())), (end or "")[:19]
-
-
-_OUTER_BRANCH = re.compile(r'\| eval (dac_rule="[^"]+"[^\]\n]*)\]$', re.MULTILINE)
-
-
-def _simulate(
-    ruleset: RuleSet, spl: dict[str, str], sql: dict[str, str], engine: SqliteEngine, name: str
-) -> list[dict[str, Any]]:
-    """The rows a rule's SPL returns: base rules' events from the reference engine, inner
-    correlations' rows from their own simulated SPL, then this search's stages."""
-    doc = ruleset.by_name(name)
-    if not doc.is_correlation:
-        return _rows(engine, sql[doc.id])
-    query = spl[doc.id]
-    matches = {
-        ruleset.ref(ref).name: _simulate(ruleset, spl, sql, engine, ruleset.ref(ref).name)
-        for ref in doc.document["correlation"]["rules"]
-    }
-    if not query.startswith("| union") or not any(
-        ruleset.ref(r).is_correlation for r in doc.document["correlation"]["rules"]
-    ):
-        return spl_sim.run(query, matches)
-    # A union over an inner correlation's search: keep each branch's closing eval and this
-    # search's own stages (after the union's last bracket); the simulator reads only those.
-    lines = query.split("\n")
-    last = max(i for i, line in enumerate(lines) if line.endswith("]"))
-    branches = [f"[search * | eval {e}]" for e in _OUTER_BRANCH.findall(query)]
-    outer = "\n".join(["| union", *branches, *lines[last + 1 :]])
-    return spl_sim.run(outer, matches)
-
-
-def _correlation_cases() -> list[Any]:
-    params = []
-    for name in CORRELATIONS:
-        document = yaml.safe_load((REPO / "tests" / "cases" / f"{name}.yml").read_text())
-        for case in document["cases"]:
-            params.append(pytest.param(name, case, id=f"{name}:{case['name']}"))
-    return params
-
-
 @pytest.fixture(scope="module")
 def splunk_queries(ruleset: RuleSet) -> Queries:
     return compile_target(ruleset, "splunk")
-
-
-@pytest.mark.parametrize(("name", "case"), _correlation_cases())
-def test_spl_stages_give_the_reference_alerts(
-    name: str,
-    case: dict[str, Any],
-    ruleset: RuleSet,
-    splunk_queries: Queries,
-    sqlite_queries: Queries,
-    domains: DomainList,
-) -> None:
-    engine = SqliteEngine(domains)
-    engine.load(row for record in _records(case["events"]) for row in sigma_rows(record))
-    doc = ruleset.by_name(name)
-    reference = {_key(a.group, a.window_end) for a in engine.run(sqlite_queries.by_rule[doc.id])}
-    assert len(reference) == case["expect"], case["why"]
-    query = splunk_queries.by_rule[doc.id]
-    names = dict(re.findall(r'(dac_g\d+) AS "([^"]+)"', query.split("\n")[-2]))
-    found = set()
-    for row in _simulate(ruleset, splunk_queries.by_rule, sqlite_queries.by_rule, engine, name):
-        group = {names[c]: str(row[c]) for c in sorted(names)}
-        end = datetime.fromtimestamp(row["_time"], UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        found.add(_key(group, end))
-    assert found == reference, case["why"]
 
 
 def test_new_account_burst_in_each_target(

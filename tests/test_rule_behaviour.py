@@ -16,13 +16,12 @@ import yaml
 
 from converters.compile import Queries
 from converters.domains import DomainList
-from converters.engine import Alert, EqlEngine, SqliteEngine, load_records, sigma_rows
-from converters.hunt.readers import read_csv, sniff
+from converters.engine import Alert, EqlEngine, SqliteEngine, sigma_rows
 from converters.loading.rules import RuleSet
+from tests.spl_stages import case_records, event_files
 
 TESTS = Path(__file__).resolve().parent
 CASES = TESTS / "cases"
-EVENTS = TESTS / "events"
 CASE_KEYS = {"name", "events", "expect", "why", "group", "min_evidence"}
 
 
@@ -47,32 +46,6 @@ def _cases() -> list[Any]:
     return params
 
 
-def _event_files(spec: str | list[str]) -> list[Path]:
-    """A case's ``events``: a file or folder under tests/events, or a list of them."""
-    files: list[Path] = []
-    for item in [spec] if isinstance(spec, str) else spec:
-        path = EVENTS / item
-        assert path.exists(), f"no events at {path}"
-        files += sorted(path.rglob("*.json")) if path.is_dir() else [path]
-    return files
-
-
-def _records(spec: str | list[str]) -> list[dict[str, Any]]:
-    """JSON records, or the records of a CSV export (message trace: Get-MessageTrace |
-    Export-Csv) or a text log (Zeek, Squid, FortiGate), read as `dac hunt` reads them."""
-    records: list[dict[str, Any]] = []
-    for path in _event_files(spec):
-        if path.suffix == ".json":
-            records += load_records(path)
-            continue
-        read = read_csv if path.suffix == ".csv" else sniff(path).read
-        with path.open("rb") as stream:
-            for line, item in read(stream):
-                assert not isinstance(item, str), f"{path}:{line}: {item}"
-                records.append(dict(item))
-    return records
-
-
 def _run_sqlite(query: str, records: list[dict[str, Any]], domains: DomainList) -> list[Alert]:
     engine = SqliteEngine(domains)
     engine.load(row for record in records for row in sigma_rows(record))
@@ -95,7 +68,7 @@ def test_rule_behaviour(
     domains: DomainList,
 ) -> None:
     doc = ruleset.by_name(rule_name)
-    records = _records(case["events"])
+    records = case_records(case["events"])
     expected = case["expect"]
 
     sql_alerts = _run_sqlite(sqlite_queries.by_rule[doc.id], records, domains)
@@ -153,6 +126,6 @@ def test_case_files_are_well_formed(path: Path, ruleset: RuleSet) -> None:
         assert set(case) <= CASE_KEYS and {"name", "events", "expect", "why"} <= set(case), case
         assert isinstance(case["expect"], int) and case["expect"] >= 0, case
         assert isinstance(case["why"], str) and case["why"].strip(), case
-        assert _event_files(case["events"]), case
+        assert event_files(case["events"]), case
         if is_correlation and case["expect"] > 0:
             assert isinstance(case.get("group"), dict), f"{case['name']}: positives name a group"
