@@ -243,27 +243,25 @@ def read_zeek(stream: IO[bytes]) -> Iterator[Item]:
                 )
 
 
-def read_squid(stream: IO[bytes]) -> Iterator[Item]:
-    for line, text in _text_lines(stream):
-        if text is None:
-            yield line, "not UTF-8"
-        elif text.strip():
-            try:
-                yield line, squid_record(text)
-            except RecordFormatError as exc:
-                yield line, str(exc)
+def _line_records(parse: Callable[[str], dict[str, str]]) -> Callable[[IO[bytes]], Iterator[Item]]:
+    """A reader of a one-record-per-line text log; a line ``parse`` refuses is reported."""
+
+    def read(stream: IO[bytes]) -> Iterator[Item]:
+        for line, text in _text_lines(stream):
+            if text is None:
+                yield line, "not UTF-8"
+            elif text.strip():
+                try:
+                    yield line, parse(text)
+                except RecordFormatError as exc:
+                    yield line, str(exc)
+
+    return read
 
 
-def read_fortigate(stream: IO[bytes]) -> Iterator[Item]:
-    """FortiGate key=value lines, with or without a syslog header."""
-    for line, text in _text_lines(stream):
-        if text is None:
-            yield line, "not UTF-8"
-        elif text.strip():
-            try:
-                yield line, fortigate_record(text)
-            except RecordFormatError as exc:
-                yield line, str(exc)
+read_squid = _line_records(squid_record)
+# FortiGate key=value lines, with or without a syslog header.
+read_fortigate = _line_records(fortigate_record)
 
 
 FILE_FORMATS: dict[str, FileFormat] = {

@@ -22,6 +22,7 @@ from sigma.rule import SigmaRule
 
 from converters import attack
 from converters.errors import DacError, Problem
+from converters.loading.references import check_references, check_unique
 from converters.loading.schema import INDICATORS, check_document
 from converters.loading.thresholds import (
     THRESHOLDS_FILE,
@@ -277,9 +278,9 @@ def load_rules(root: Path) -> RuleSet:
     known = attack.load()
     for doc in docs:
         problems.extend(check_document(doc.path, doc.document, doc.lines, known))
-    problems.extend(_check_unique(docs))
+    problems.extend(check_unique(docs))
     if not problems:
-        problems.extend(_check_references(docs))
+        problems.extend(check_references(docs))
     if not problems:
         problems.extend(_check_pysigma(docs))
     if problems:
@@ -291,99 +292,6 @@ def load_rules(root: Path) -> RuleSet:
         if not d.is_filter
     )
     return RuleSet(root, rules, filters)
-
-
-def _check_unique(docs: list[RuleDoc]) -> list[Problem]:
-    problems: list[Problem] = []
-    for key in ("id", "name"):
-        seen: dict[str, RuleDoc] = {}
-        for doc in docs:
-            value = doc.document.get(key)
-            if value is None:
-                continue
-            value = str(value)
-            if value in seen:
-                first = seen[value]
-                problems.append(
-                    Problem(
-                        doc.path,
-                        f"duplicate {key} {value!r}: also used by {first.path}",
-                        rule=value,
-                        line=doc.line(key),
-                    )
-                )
-            else:
-                seen[value] = doc
-    return problems
-
-
-def _check_references(docs: list[RuleDoc]) -> list[Problem]:
-    problems: list[Problem] = []
-    rules = [d for d in docs if not d.is_filter]
-    names = {doc.name for doc in rules} | {doc.id for doc in rules}
-    for doc in docs:
-        if doc.is_filter:
-            for ref in doc.document["filter"]["rules"]:
-                target = next((r for r in rules if ref in (r.name, r.id)), None)
-                if target is None or target.is_correlation:
-                    problems.append(
-                        Problem(
-                            doc.path,
-                            f"filter tunes {ref!r}, which is not a single-event rule",
-                            rule=doc.id,
-                            line=doc.line("filter"),
-                        )
-                    )
-                elif target.document["logsource"] != doc.document["logsource"]:
-                    problems.append(
-                        Problem(
-                            doc.path,
-                            f"filter logsource differs from that of {ref!r}: it would not apply",
-                            rule=doc.id,
-                            line=doc.line("logsource"),
-                        )
-                    )
-            continue
-        absence = doc.document.get("absence")
-        if isinstance(absence, dict):
-            target = next((r for r in rules if absence["rule"] in (r.name, r.id)), None)
-            if target is None or target.is_correlation or target is doc:
-                problems.append(
-                    Problem(
-                        doc.path,
-                        f"absence follows up with {absence['rule']!r}, which is not another "
-                        "single-event rule",
-                        rule=doc.id,
-                        line=doc.line("absence"),
-                    )
-                )
-        if not doc.is_correlation:
-            source = doc.document["logsource"]
-            if (
-                find_source(source.get("product"), source.get("service"), source.get("category"))
-                is None
-            ):
-                problems.append(
-                    Problem(
-                        doc.path,
-                        f"unknown logsource {source!r}: no data source in converters/sources.py "
-                        "serves it",
-                        rule=doc.id,
-                        line=doc.line("logsource"),
-                    )
-                )
-            continue
-        for ref in doc.document["correlation"].get("rules", []):
-            if ref not in names:
-                problems.append(
-                    Problem(
-                        doc.path,
-                        f"correlation refers to unknown rule {ref!r}",
-                        rule=doc.id,
-                        line=doc.line("correlation"),
-                    )
-                )
-    return problems
 
 
 def _check_pysigma(docs: list[RuleDoc]) -> list[Problem]:
