@@ -1,14 +1,13 @@
 """The build: Sigma rules -> dist/ (Splunk app, Kibana rules, enrichment, playbook pages,
 manifest). Everything is produced in a temporary folder beside dist/ and swapped in only when
-all of it succeeded, so a failed build leaves the previous dist/ as it was."""
+all of it succeeded, so a failed build leaves the previous dist/ as it was; only a folder a
+previous build wrote, or an empty one, is replaced (converters.writers.outdir)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from converters.versions import LOCK_FILE, read_lock, versions
 from converters.writers.conf import ConfValueError
 from converters.writers.coverage import write_coverage
 from converters.writers.elastic import write_enrichment, write_rules
+from converters.writers.outdir import MANIFEST, check_out, listed_files, staging_for, swap_in
 from converters.writers.sigma import write_sigma
 from converters.writers.splunk import write_app
 
@@ -103,18 +103,16 @@ def _content_digest(ruleset: RuleSet, playbook_path: Path) -> str:
 
 
 def build(project: Project, out: Path, now: Callable[[], datetime] | None = None) -> Path:
+    out = check_out(
+        out,
+        protected=(project.root, project.rules, project.playbook, project.templates),
+        sources=(project.rules, project.root / ".git"),
+    )
     inputs = load_inputs(project)
-    ruleset = inputs.ruleset
-    rule_versions = versions(ruleset, read_lock(project.root / LOCK_FILE))
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    try:
+    rule_versions = versions(inputs.ruleset, read_lock(project.root / LOCK_FILE))
+    with staging_for(out) as staging:
         _write_all(project, inputs, rule_versions, staging, now)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _swap(staging, out)
+        swap_in(staging, out)
     return out
 
 
@@ -232,7 +230,9 @@ def _write_all(
             for doc in sorted(ruleset.docs, key=lambda d: d.id)
         ],
     }
-    (staging / "manifest.json").write_text(
+    # The files this build wrote: what a later build may replace (converters.writers.outdir).
+    manifest["files"] = listed_files(staging)
+    (staging / MANIFEST).write_text(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
 
@@ -242,20 +242,3 @@ def _built_at(moment: datetime) -> str:
     if epoch:
         moment = datetime.fromtimestamp(int(epoch), UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _swap(staging: Path, out: Path) -> None:
-    """Replace ``out`` with ``staging`` by two renames on the same filesystem."""
-    old: Path | None = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        old.rmdir()
-        out.rename(old)
-    try:
-        staging.rename(out)
-    except OSError:
-        if old is not None:
-            old.rename(out)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

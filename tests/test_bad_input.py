@@ -3,6 +3,7 @@ exit non-zero, and leave dist/ as it was."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -21,9 +22,13 @@ def project(tmp_path: Path) -> Path:
     for name in ("sigma_rules", "playbooks", "lists"):
         shutil.copytree(ROOT / name, tmp_path / name)
     shutil.copy(ROOT / "versions.lock.json", tmp_path / "versions.lock.json")
+    # A previous build, as its manifest describes it: the only kind of folder a build replaces.
     dist = tmp_path / "dist"
     dist.mkdir()
     (dist / "previous-build.txt").write_text("the last good build\n")
+    (dist / "manifest.json").write_text(
+        json.dumps({"generator": "dac-t1585 0.1.0", "files": ["previous-build.txt"]})
+    )
     return tmp_path
 
 
@@ -47,7 +52,10 @@ def assert_fails(project: Path, *expected: str) -> None:
         for text in expected:
             assert text in output, f"{command}: {text!r} not in:\n{output}"
         # The previous build is untouched and nothing half-written sits beside it.
-        assert sorted(p.name for p in (project / "dist").iterdir()) == ["previous-build.txt"]
+        assert sorted(p.name for p in (project / "dist").iterdir()) == [
+            "manifest.json",
+            "previous-build.txt",
+        ]
         assert not [p for p in project.iterdir() if p.name.startswith(".dist.")]
 
 
