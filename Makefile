@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DIST ?= dist
 
-.PHONY: build test lint validate golden bench clean venv
+.PHONY: build test lint validate golden coverage bench clean venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -35,6 +35,10 @@ lint: $(STAMP)
 # Regenerate the golden SPL/EQL files after an intended query change; review the diff.
 golden: $(STAMP)
 	$(BIN)/python -m converters.golden
+
+# After a rule or coverage plan change: copy the generated coverage table into the README.
+coverage: $(STAMP)
+	$(BIN)/python -m converters.readme_coverage
 
 # The dac hunt benchmark: 1M synthetic events, against the simple way; a few minutes.
 bench: $(STAMP)

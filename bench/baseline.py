@@ -17,7 +17,7 @@ from typing import Any
 from converters.compile import compile_target
 from converters.domains import DomainList
 from converters.engine.adapters import ENGINE_COLUMNS, EVENT_ID, SigmaRow
-from converters.engine.formats import flatten
+from converters.engine.rowtools import flatten
 from converters.engine.sqlite_engine import TABLE, _cell, _quote, register_functions
 from converters.hunt.readers import sniff
 from converters.loading.rules import RuleSet

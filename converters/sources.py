@@ -54,6 +54,8 @@ def source_by_name(name: str) -> DataSource:
 __all__ = [
     "ENTRA_AUDIT",
     "GWS_ADMIN",
+    "GWS_GMAIL",
+    "GWS_LOGIN",
     "M365_AUDIT",
     "M365_MESSAGE_TRACE",
     "SOURCES",

@@ -187,9 +187,9 @@ def test_formats_are_detected() -> None:
         (
             # An application with no data source here (login and gmail have one).
             _activity([], id={"time": "2026-11-20T10:00:00Z", "applicationName": "drive"}),
-            "application 'drive': no data source 'gws_drive'",
+            "activities record: no data source 'gws_drive'",
         ),
-        ({"kind": "admin#reports#activity", "events": []}, "without 'id' object"),
+        ({"kind": "admin#reports#activity", "events": []}, "without an 'id' object"),
     ],
 )
 def test_unknown_format_is_a_clear_error(record: object, message: str) -> None:

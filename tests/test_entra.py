@@ -16,8 +16,8 @@ from converters.cli import main
 from converters.compile import Queries, compile_target
 from converters.domains import DomainList
 from converters.engine import SqliteEngine, load_records, sigma_rows
-from converters.engine.adapters import detect_source
 from converters.engine.ecs import ecs_documents, get_path
+from converters.engine.records import detect_source
 from converters.loading.rules import RuleSet
 from converters.sources import ENTRA_AUDIT, find_source
 

@@ -25,24 +25,25 @@ REPO = Path(__file__).resolve().parent.parent
 EVENTS = REPO / "tests" / "events"
 GMAIL = EVENTS / "gws_gmail"
 NESTED = "gws_new_account_mail_burst"
-SENDER = "parameters.message_info.source.address"
+SENDER = "message_info.source.address"
 # Where each target keeps the Gmail fields (see converters/datasources/gws_gmail.py).
 GMAIL_FIELDS = {
-    "parameters.event_info.mail_event_type": (
+    "event_info.mail_event_type": (
         "event_info.mail_event_type",
-        "google_workspace.gmail_reports.event_info.mail_event_type",
+        "google_workspace.gmail.event_info.mail_event_type",
     ),
+    "email": ("email", "google_workspace.gmail.email"),
     SENDER: ("message_info.source.address", "email.from.address"),
-    "parameters.message_info.destination.address": (
+    "message_info.destination.address": (
         "message_info.destination{}.address",
         "email.to.address",
     ),
-    "parameters.message_info.subject": ("message_info.subject", "email.subject"),
-    "parameters.message_info.rfc2822_message_id": (
+    "message_info.subject": ("message_info.subject", "email.subject"),
+    "message_info.rfc2822_message_id": (
         "message_info.rfc2822_message_id",
         "email.message_id",
     ),
-    "parameters.message_info.connection_info.client_ip": (
+    "message_info.connection_info.client_ip": (
         "message_info.connection_info.client_ip",
         "client.ip",
     ),
@@ -63,7 +64,7 @@ def test_sources_serve_their_logsources_and_the_hunts_names() -> None:
     )
     assert set(GWS_GMAIL.field_names()) == set(GMAIL_FIELDS)
     assert GWS_GMAIL.splunk_macro_definition == 'sourcetype="gws:gmail"'
-    assert GWS_GMAIL.elastic_dataset == "google_workspace.gmail_reports"
+    assert GWS_GMAIL.elastic_dataset == "google_workspace.gmail"
     assert GWS_LOGIN.splunk_macro_definition == 'sourcetype="gws:reports:login"'
     assert GWS_LOGIN.elastic_map()["event.name"] == "event.action"
     assert GWS_LOGIN.elastic_map()["actor.email"] == "source.user.email"
@@ -103,17 +104,19 @@ def test_sent_message_rows_and_documents(domains: DomainList) -> None:
     )
     assert detect_source(sent) is GWS_GMAIL and detect_source(record) is GWS_GMAIL
     (row,) = sigma_rows(sent)
-    assert row["dac_source"] == "gws_gmail" and row["event.name"] == "delivery"
-    assert row["parameters.event_info.mail_event_type"] == "1"
-    assert row[SENDER] == "n.ortiz@example.com"
-    recipients = row["parameters.message_info.destination.address"]
+    assert row["dac_source"] == "gws_gmail" and row["event_name"] == "delivery"
+    assert row["event_info.mail_event_type"] == "1"
+    assert row[SENDER] == row["email"] == "n.ortiz@example.com"
+    recipients = row["message_info.destination.address"]
     assert isinstance(recipients, list) and len(recipients) == 55  # one message, 55 recipients
     assert row["timestamp"] == "2026-11-20T10:15:00.250"
     (document,) = ecs_documents(sent, domains)
-    assert document["event"]["dataset"] == "google_workspace.gmail_reports"
+    assert document["event"]["dataset"] == "google_workspace.gmail"
     assert document["email"]["from"]["address"] == "n.ortiz@example.com"
     assert len(document["email"]["to"]["address"]) == 55
-    assert document["google_workspace"]["gmail_reports"]["event_info"]["mail_event_type"] == "1"
+    gmail = document["google_workspace"]["gmail"]
+    assert gmail["event_info"]["mail_event_type"] == "1"
+    assert gmail["email"] == "n.ortiz@example.com"
     assert document["client"]["ip"] == "185.220.101.7"
     assert "dac" not in document
 
@@ -161,7 +164,7 @@ def test_elastic_opt_outs_say_why(ruleset: RuleSet, eql_queries: Queries) -> Non
     for name in ("gws_gmail_mail_sent", "gws_gmail_mail_burst", "gws_login_success"):
         assert eql_queries.languages[ruleset.by_name(name).id] == "eql"
     burst = eql_queries.by_rule[ruleset.by_name("gws_gmail_mail_burst").id]
-    assert burst.startswith("sequence by email.from.address with maxspan=1h")
+    assert burst.startswith("sequence by google_workspace.gmail.email with maxspan=1h")
 
 
 def test_one_ecs_field_feeds_the_disposable_keys_of_both_mail_logs(
@@ -184,16 +187,14 @@ def test_alerts_carry_the_sender_for_containment(ruleset: RuleSet) -> None:
         found = commands_for(ruleset, ruleset.by_name(name), target)
         return ["".join(p.text or f"{{{p.field}}}" for p in c.parts) for c in found]
 
-    # The burst names its group by the target's field (the Splunk search renames it so).
-    assert "gam update user {message_info.source.address} suspended on" in commands(
-        "gws_gmail_mail_burst", "splunk"
-    )
-    assert "gam update user {email.from.address} suspended on" in commands(
+    # The burst names its group (the sending mailbox) by the target's field.
+    assert "gam update user {email} suspended on" in commands("gws_gmail_mail_burst", "splunk")
+    assert "gam update user {google_workspace.gmail.email} suspended on" in commands(
         "gws_gmail_mail_burst", "elastic"
     )
     # The nested rule's group is an alias: its own name, in every target.
     nested = commands(NESTED, "splunk")
-    assert f"gam update user {{{SENDER}}} suspended on" in nested
+    assert "gam update user {email} suspended on" in nested
     assert not any("USER_EMAIL" in c or "actor.email" in c for c in nested)
     disposable = commands("gws_gmail_disposable_sender_many_recipients", "splunk")
     assert disposable == ['gam all users print messages query "from:{message_info.source.address}"']

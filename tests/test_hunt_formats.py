@@ -18,10 +18,9 @@ from converters.engine.formats import (
     MESSAGE_TRACE_FORMAT,
     SQUID,
     ZEEK,
-    flatten,
-    row_time,
     squid_record,
 )
+from converters.engine.rowtools import flatten, row_time
 from converters.hunt.readers import FILE_FORMATS, InputError, Item, open_log, sniff
 
 REPO = Path(__file__).resolve().parent.parent
@@ -216,10 +215,13 @@ def test_rows_of_sources_without_rules_are_raw_names_flattened() -> None:
     assert row["dac_source"] == "entra_audit" and row["dac_event_id"] == graph["value"][0]["id"]
     assert row["timestamp"] == "2026-11-20T10:05:00.123"
     gmail = next(r for _l, r in read(EXAMPLES / "gws_login_gmail.ndjson.gz") if "gmail" in str(r))
+    # A Reports API Gmail activity gives the Gmail source's canonical row: the BigQuery
+    # export's names (converters.datasources.gws_gmail), the mailbox in "email".
     row = GWS.rows(gmail)[0]  # type: ignore[arg-type]
-    assert row["dac_source"] == "gws_gmail" and row["event.name"] == "delivery"
-    assert row["parameters.event_info.mail_event_type"] == "1"
-    assert row["parameters.message_info.source.address"] == "sales.rep1@example.com"
+    assert row["dac_source"] == "gws_gmail" and row["event_name"] == "delivery"
+    assert row["event_info.mail_event_type"] == "1"
+    assert row["message_info.source.address"] == "sales.rep1@example.com"
+    assert row["email"] == gmail["actor"]["email"]  # type: ignore[index]
     assert flatten({"a": [{"b": 1}, {"b": [2, 3]}, {"c": None}], "d": True}) == {
         "a.b": ["1", "2", "3"],
         "d": "true",

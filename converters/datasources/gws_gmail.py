@@ -1,91 +1,83 @@
-"""Google Workspace Gmail log events (Admin SDK Reports API, ``applicationName=gmail``).
+"""Google Workspace Gmail logs, read where the sender of every message is logged: the Gmail
+log rows of the Workspace BigQuery export.
 
-Sigma field names are the Reports API activity as converters.engine.formats flattens any
-application's activity: the activity's own keys with dots (``actor.email``), each event
-parameter as ``parameters.<name>``, and Gmail's message-valued parameters nested with dots
-(``parameters.event_info.mail_event_type``, ``parameters.message_info.source.address``); a
-repeated message (``message_info.destination``) gives one multivalue field per key
-(``parameters.message_info.destination.address``).
+Canonical shape and Sigma field names: one BigQuery row (the Workspace activity table,
+``record_type`` gmail) as JSON, flattened with dots: the mailbox ``email``, ``event_name``
+(``delivery``), ``event_info.mail_event_type`` (1 sent, 2 received, 0 unknown, 10 forwarded,
+11 auto-forwarded, ...), ``message_info.source.address`` (the envelope sender),
+``message_info.destination.address`` (one value per recipient), ``message_info.subject``,
+``message_info.rfc2822_message_id``, ``message_info.connection_info.client_ip``.
+``dac hunt`` also reads Reports API Gmail activities (applicationName gmail) and gives them
+the same names (converters.engine.gws: each event parameter under its own name, the actor as
+``email``).
 
-Verified, and where:
+Why the BigQuery rows and not the Reports API: received mail in the Reports API leaves
+``message_info.source`` and ``message_info.destination`` empty (Elastic's gmail_reports test
+input, two delivery records of mail_event_type 2 and 0), so a rule on the sender of received
+mail can never fire there; the BigQuery export fills them for every event (Elastic's gmail
+test input, an inbound delivery with ``source.address``). The rules on received mail
+(``gws_gmail_disposable_sender*``) therefore read this source only; on a Reports API export
+they cannot fire, and ``dac hunt`` says so in its notes. The sending rules group by the
+mailbox (``email``), which both shapes carry.
 
-- Google, "Gmail Activity Events" (developers.google.com/workspace/admin/reports/v1/appendix/
-  activity/gmail): one event, ``delivery``, of type ``delivery_type``, with the parameters
-  ``event_info`` and ``message_info``; ``event_info.mail_event_type`` is an integer whose value
-  1 is "Message sent" and 2 "Message received" (0 unknown, 3 and up: spam marks, quarantine,
-  opened, replied, forwarded, link clicks, ...). Sending limits (support.google.com/a/answer/
-  166852): 2,000 messages a day per user (500 for trial accounts), 2,000 recipients per
-  message (500 external).
-- The wire format: elastic/integrations ``packages/google_workspace/data_stream/gmail_reports``
-  (its pipeline test input ``_dev/test/pipeline/test-gmail-reports.log`` is Reports API
-  activities): ``event_info`` and ``message_info`` are ``messageValue.parameter[]`` lists,
-  ``mail_event_type`` an ``intValue`` string ("1"), ``message_info.source`` a message with
-  ``address``, ``message_info.destination`` a ``multiMessageValue`` of messages with
-  ``address``, ``service``, ``selector``; also ``rfc2822_message_id`` (with its angle brackets),
-  ``subject``, ``flattened_destinations`` ("service:selector:address,..."),
-  ``connection_info.client_ip``.
-- Elastic, data stream ``google_workspace.gmail_reports`` (the Reports API; the package's other
-  Gmail stream, ``google_workspace.gmail``, reads the BigQuery export and keeps other names), its
-  ingest pipeline ``elasticsearch/ingest_pipeline/default.yml`` and ``fields/fields.yml``: the
-  parameters are flattened under ``google_workspace.gmail_reports.*`` (``event_info.
-  mail_event_type`` a keyword), then copied to ECS and the copies removed unconditionally:
-  event name -> ``event.action`` (lower case, ``_`` -> ``-``: ``delivery``), ``id.
-  applicationName`` -> ``event.provider`` (``gmail``), ``message_info.source.address`` ->
-  ``email.from.address`` (appended: an array), every ``destination[].address`` and the
-  addresses of ``flattened_destinations`` -> ``email.to.address``, ``subject`` ->
-  ``email.subject``, ``rfc2822_message_id`` -> ``email.message_id`` (angle brackets removed),
-  ``connection_info.client_ip`` -> ``client.ip``, ``actor.email`` -> ``user.email`` (replaced by
-  the delegate's address when a delegate acted).
-- Splunk, Splunk Add-on for Google Workspace (its ``gmail_logs`` modular input, read in a public
-  copy of the add-on's code): Gmail logs come from the BigQuery export (``SELECT *`` of the
-  dataset's ``daily_*`` tables), one JSON event per row, sourcetype ``gws:gmail``; the add-on
-  reads no Gmail activities from the Reports API. The BigQuery rows carry the same
-  ``event_info`` and ``message_info`` records at the top level, so the JSON extraction names
-  them ``event_info.mail_event_type``, ``message_info.source.address``,
-  ``message_info.destination{}.address`` (splunk/security_content's older ``G Suite Gmail``
-  data source, sourcetype ``gsuite:gmail:bigquery``, shows these message_info names one level
-  up, with the add-on of that time).
+Where each target keeps the fields:
 
-Inferred, not seen in a document:
-
-- A sent message is logged once, in the sender's mailbox, with its recipients under
-  ``message_info.destination``; a received message once per receiving mailbox. The public
-  sample's received events leave ``source`` and ``destination`` empty (their recipient is only
-  in ``flattened_destinations``); such events cannot match the rules that read them.
-- ``event_info.mail_event_type`` in the BigQuery export (Google's 2023 announcement lists it
-  among the columns added there) is the same number as in the Reports API.
-- The Splunk field names above are those of the JSON extraction of the BigQuery row; the
-  add-on's props.conf (aliases, CIM) was not available. The BigQuery row has no mailbox owner
-  (no ``actor.email``), so no field here needs one.
-- The Elastic integration version that added ``gmail_reports`` is not in the changelog read
-  (its newest entry, 2.37.0, predates it); ``^2.0.0`` is the package's major version.
+- Elastic: data stream ``google_workspace.gmail`` (the integration's BigQuery input), checked
+  against its sample event and pipeline test expectations (below): ``email.from.address``
+  from ``message_info.source.address``, ``email.to.address`` from the destinations,
+  ``email.subject``, ``email.message_id`` (angle brackets removed), ``client.ip``, and the raw
+  row under ``google_workspace.gmail.*`` (``event_info.mail_event_type`` a keyword string,
+  ``email`` the mailbox).
+- Splunk: the Splunk Add-on for Google Workspace stores the same rows (sourcetype
+  ``gws:gmail``, its gmail_logs input reading the BigQuery export); the JSON extraction names
+  them as above, lists with ``{}`` (``message_info.destination{}.address``).
+  splunk/security_content's older data source for the previous Gmail export (sourcetype
+  ``gsuite:gmail:bigquery``) shows ``source.address`` / ``destination{}.address`` one level
+  up; the add-on's current props.conf was not available, so the Splunk names are inferred
+  from the row's JSON and are marked unverified.
 """
 
 from __future__ import annotations
 
-from converters.datasources.model import ContainmentCommand, DataSource, Field
+from converters.datasources.model import (
+    Capture,
+    ContainmentCommand,
+    DataSource,
+    ElasticField,
+    Field,
+    Shape,
+    TargetEvidence,
+)
 
-_SENDER = "parameters.message_info.source.address"
+_SENDER = "message_info.source.address"
+_MAILBOX = "email"
+_INTEGRATIONS = "elastic/integrations packages/google_workspace"
 
 GWS_GMAIL = DataSource(
     name="gws_gmail",
-    title="Google Workspace Gmail log events (Reports API, gmail application)",
+    title="Google Workspace Gmail logs (BigQuery export)",
     product="gcp",
     service="google_workspace.gmail",
-    raw_format="Admin SDK Reports API activity (activities.list, applicationName=gmail)",
+    raw_format="Gmail log row of the Workspace BigQuery export (activity table, JSON)",
     splunk_macro="dac_gws_gmail",
     splunk_macro_definition='sourcetype="gws:gmail"',
     splunk_sourcetype="gws:gmail",
-    elastic_indices=("logs-google_workspace.gmail_reports-*",),
-    elastic_dataset="google_workspace.gmail_reports",
+    elastic_indices=("logs-google_workspace.gmail-*",),
+    elastic_dataset="google_workspace.gmail",
     elastic_integration="google_workspace",
     elastic_integration_version="^2.0.0",
     fields=(
         Field(
-            "parameters.event_info.mail_event_type",
             "event_info.mail_event_type",
-            "google_workspace.gmail_reports.event_info.mail_event_type",
+            "event_info.mail_event_type",
+            "google_workspace.gmail.event_info.mail_event_type",
             description="What happened to the message: 1 sent, 2 received, ...",
+        ),
+        Field(
+            _MAILBOX,
+            "email",
+            "google_workspace.gmail.email",
+            description="The mailbox whose log this is (the sender's, for sent mail).",
         ),
         Field(
             _SENDER,
@@ -95,47 +87,48 @@ GWS_GMAIL = DataSource(
             description="Sender's (envelope) address.",
         ),
         Field(
-            "parameters.message_info.destination.address",
+            "message_info.destination.address",
             "message_info.destination{}.address",
             "email.to.address",
-            description="Recipients' addresses (the receiving mailbox, for received mail).",
+            description="Recipients' addresses.",
         ),
         Field(
-            "parameters.message_info.subject",
+            "message_info.subject",
             "message_info.subject",
             "email.subject",
             description="Subject line.",
         ),
         Field(
-            "parameters.message_info.rfc2822_message_id",
+            "message_info.rfc2822_message_id",
             "message_info.rfc2822_message_id",
             "email.message_id",
             description="Message-ID header (Elastic drops its angle brackets).",
         ),
         Field(
-            "parameters.message_info.connection_info.client_ip",
+            "message_info.connection_info.client_ip",
             "message_info.connection_info.client_ip",
             "client.ip",
-            description="Address of the mail client that started the message.",
+            description="Address of the client or server that handed the message over.",
         ),
     ),
     entities=(
+        ("Mailbox", _MAILBOX),
         ("Sender", _SENDER),
-        ("Recipients", "parameters.message_info.destination.address"),
-        ("Subject", "parameters.message_info.subject"),
-        ("Message-ID", "parameters.message_info.rfc2822_message_id"),
-        ("Client IP", "parameters.message_info.connection_info.client_ip"),
+        ("Recipients", "message_info.destination.address"),
+        ("Subject", "message_info.subject"),
+        ("Message-ID", "message_info.rfc2822_message_id"),
+        ("Client IP", "message_info.connection_info.client_ip"),
     ),
     # GAM (the Google Workspace admin CLI) commands; shown, never run.
     containment=(
         ContainmentCommand(
             "Suspend the sending account",
-            f"gam update user {{{_SENDER}}} suspended on",
+            f"gam update user {{{_MAILBOX}}} suspended on",
             ("new-account-mail-burst",),
         ),
         ContainmentCommand(
             "Sign the sending account out everywhere and force a password change",
-            f"gam user {{{_SENDER}}} signout; gam update user {{{_SENDER}}} changepassword on",
+            f"gam user {{{_MAILBOX}}} signout; gam update user {{{_MAILBOX}}} changepassword on",
             ("new-account-mail-burst",),
         ),
         ContainmentCommand(
@@ -143,5 +136,85 @@ GWS_GMAIL = DataSource(
             f'gam all users print messages query "from:{{{_SENDER}}}"',
             ("disposable-email-domain",),
         ),
+    ),
+    shapes=(
+        Shape(
+            "bigquery-row",
+            "Gmail log row of the BigQuery export, one JSON object per line (what the Splunk "
+            "add-on stores and Elastic's gmail data stream reads)",
+            (
+                Capture(
+                    f"{_INTEGRATIONS}/data_stream/gmail/_dev/test/pipeline/test-gmail.log",
+                    "BigQuery rows with their schema: email, event_name, time_usec, "
+                    "event_info{mail_event_type}, message_info{source{address, "
+                    "from_header_address}, destination[{address}], subject, "
+                    "rfc2822_message_id, connection_info{client_ip}}; an inbound delivery "
+                    "with its sender",
+                    "0df9636bbbeb66ddfe75aefc24647a5c8dbeaae7",
+                ),
+                Capture(
+                    "https://support.google.com/a/answer/12384955",
+                    "Google's schema of Gmail logs in BigQuery: mail_event_type INTEGER, "
+                    "1 sent, 2 received",
+                ),
+            ),
+        ),
+        Shape(
+            "reports-api",
+            "Reports API Gmail activity (activities.list, applicationName gmail; events a "
+            "list, event_info and message_info as messageValue parameters)",
+            (
+                Capture(
+                    f"{_INTEGRATIONS}/data_stream/gmail_reports/_dev/test/pipeline/"
+                    "test-gmail-reports.log",
+                    "Reports API Gmail activities: mail_event_type an intValue string; "
+                    "message_info.source and destination empty on received mail",
+                    "5e8b1b10e7b9abcf8dcf36fb157029e41d1c66cb",
+                ),
+            ),
+        ),
+    ),
+    elastic_fields=(
+        ElasticField("event.dataset", "keyword", ("google_workspace.gmail",)),
+        ElasticField(
+            "google_workspace.gmail.event_info.mail_event_type",
+            "keyword",
+            ("0", "1", "2", "10", "11"),
+        ),
+        ElasticField("google_workspace.gmail.email", "keyword"),
+        ElasticField("email.from.address", "keyword"),
+        ElasticField("email.to.address", "keyword"),
+        ElasticField("email.subject", "keyword"),
+        ElasticField("email.message_id", "keyword"),
+        ElasticField("client.ip", "ip"),
+    ),
+    elastic_evidence=TargetEvidence(
+        (
+            Capture(
+                f"{_INTEGRATIONS}/data_stream/gmail/sample_event.json",
+                "google_workspace.gmail.email, google_workspace.gmail.event_info."
+                "mail_event_type (\"0\"), email.from.address, email.to.address, email.subject, "
+                "email.message_id, client.ip, data_stream.dataset google_workspace.gmail",
+                "0b97ab02df57b57303b67e48840bb75dfe5c4738",
+            ),
+            Capture(
+                f"{_INTEGRATIONS}/data_stream/gmail/_dev/test/pipeline/test-gmail.log-"
+                "expected.json",
+                "email.from.address from message_info.source.address; event.action delivery",
+                "2385fda0961fa11f1590a6c2ae00dc2ae4e792ac",
+            ),
+        ),
+        verified=True,
+    ),
+    splunk_evidence=TargetEvidence(
+        (
+            Capture(
+                "splunk/security_content data_sources/G_Suite_Gmail.yml",
+                "the earlier Gmail BigQuery export in Splunk (gsuite:gmail:bigquery): "
+                "source.address, destination{}.address, subject",
+                "7263680bf3caf8ea72e006fafe965d928c4cbcc6",
+            ),
+        ),
+        verified=False,
     ),
 )

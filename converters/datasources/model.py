@@ -34,6 +34,47 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Capture:
+    """A public record, ingest pipeline or vendor sample that shows how the data really looks:
+    where it is (repository and path, or a documentation address), the commit read, and what
+    it shows. Named so that a reader can check every field against it."""
+
+    where: str
+    shows: str
+    commit: str = ""
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A shape in which SIEMs or exports hold the source's records, which ``dac hunt`` reads
+    (converters.engine.shapes makes them canonical). tests/conformance/<source>/<name>.* holds
+    true-positive records written anew in this shape."""
+
+    name: str
+    title: str
+    evidence: tuple[Capture, ...]
+
+
+@dataclass(frozen=True)
+class ElasticField:
+    """A field the Elastic integration's ingest pipeline produces, its mapping type, and, for a
+    field that rules compare with fixed values, the values it takes (None: any value)."""
+
+    name: str
+    type: str
+    values: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TargetEvidence:
+    """What shows a target's field names: the captures read, and whether every field a rule
+    uses was seen in one (False: some are inferred, as the source module says)."""
+
+    captures: tuple[Capture, ...]
+    verified: bool
+
+
+@dataclass(frozen=True)
 class ContainmentCommand:
     """A command that contains what a rule of these indicators found. ``{field}`` names a rule
     field whose value the alert fills in; the command is shown, never run."""
@@ -70,6 +111,11 @@ class DataSource:
     entities: tuple[tuple[str, str], ...] = ()
     containment: tuple[ContainmentCommand, ...] = ()
     category: str | None = None
+    # Where each shape and field was checked (converters/datasources/<source>.py says more).
+    shapes: tuple[Shape, ...] = ()
+    elastic_fields: tuple[ElasticField, ...] = ()
+    elastic_evidence: TargetEvidence | None = None
+    splunk_evidence: TargetEvidence | None = None
 
     def serves(self, product: str | None, service: str | None, category: str | None) -> bool:
         return (self.product, self.service, self.category) == (product, service, category)
@@ -96,3 +142,10 @@ class DataSource:
 
     def elastic_map(self) -> dict[str, str]:
         return {f.sigma: f.elastic for f in self.fields}
+
+    def elastic_field(self, name: str) -> ElasticField | None:
+        """What the integration produces under ``name``, or None when it was not seen."""
+        for known in self.elastic_fields:
+            if known.name == name:
+                return known
+        return None

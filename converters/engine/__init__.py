@@ -6,21 +6,18 @@ rows and documents each target would hold, and the compiled queries run over the
   ingest-time disposable-domain enrichment.
 - ``sqlite_engine``: the pySigma SQLite backend's queries on an in-memory table.
 - ``eql_engine``: the EQL backend's queries on ECS documents, with Elastic's ``eql`` library.
-- ``formats``: every format ``dac hunt`` reads (also Entra ID, message trace, Zeek, Squid,
-  FortiGate; ``netlogs`` parses the text network logs) -> data source, events, rows;
+- ``shapes``: the shapes SIEMs and exports hold records in -> one canonical record per source;
+- ``formats`` (``gws``, ``rowtools``): every format ``dac hunt`` reads -> data source,
+  events, rows (``netlogs`` parses the text network logs); ``records``: any record ->
+  canonical, source, rows;
   ``access``: one field read from a raw record, cheaply;
   ``bulk``: the SQLite reference engine loaded in bulk, rows located by file and line.
 """
 
-from converters.engine.adapters import (
-    RecordFormatError,
-    SigmaRow,
-    detect_source,
-    load_records,
-    sigma_rows,
-)
+from converters.engine.adapters import RecordFormatError, SigmaRow
 from converters.engine.ecs import ecs_documents
 from converters.engine.eql_engine import EqlEngine
+from converters.engine.records import detect_source, load_records, sigma_rows
 from converters.engine.sqlite_engine import Alert, SqliteEngine
 
 __all__ = [

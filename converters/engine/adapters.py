@@ -1,4 +1,4 @@
-"""Raw audit records, in the formats the sources really deliver, -> flat "Sigma rows".
+"""Raw audit records, in their canonical shape (converters.engine.shapes), -> flat "Sigma rows".
 
 A Sigma row holds the Sigma field names of converters.sources (the raw format flattened with
 dots), every event/cmdlet parameter as ``parameters.<NAME>`` / ``Parameters.<Name>``, and three
@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from converters.pipelines.build import SQLITE_SOURCE_COLUMN
-from converters.sources import GWS_ADMIN, M365_AUDIT, DataSource, source_by_name
+from converters.sources import GWS_ADMIN, M365_AUDIT, DataSource
 
 SigmaValue = str | list[str] | None
 SigmaRow = dict[str, SigmaValue]
@@ -26,8 +25,6 @@ SOURCE = SQLITE_SOURCE_COLUMN
 EVENT_ID = "dac_event_id"
 ENGINE_COLUMNS = (TIMESTAMP, SOURCE, EVENT_ID)
 
-GWS_ACTIVITY_KIND = "admin#reports#activity"
-GWS_PAGE_KIND = "admin#reports#activities"
 _GWS_PARAMETER_PREFIX = "parameters."
 _UAL_PARAMETER_PREFIX = "Parameters."
 # Keys every Management Activity API record carries (common schema).
@@ -35,75 +32,7 @@ _UAL_KEYS = ("Id", "CreationTime", "Operation", "Workload", "RecordType")
 
 
 class RecordFormatError(ValueError):
-    """The record is neither a Reports API admin activity nor a Unified Audit Log record."""
-
-
-def detect_source(record: object) -> DataSource:
-    """The data source whose raw format ``record`` is; RecordFormatError otherwise."""
-    if not isinstance(record, Mapping):
-        raise RecordFormatError(f"a record must be a JSON object, got {type(record).__name__}")
-    if record.get("kind") == GWS_ACTIVITY_KIND:
-        ident = record.get("id")
-        if not isinstance(ident, Mapping) or not isinstance(record.get("events"), list):
-            raise RecordFormatError(
-                "Reports API activity without 'id' object or 'events' list: " + _preview(record)
-            )
-        application = ident.get("applicationName")
-        if application != "admin":
-            # Other applications' rows come from converters.engine.formats (parameters
-            # flattened generically); their source is named as the hunt names it.
-            name = f"gws_{application}"
-            try:
-                return source_by_name(name)
-            except KeyError:
-                raise RecordFormatError(
-                    f"Reports API activity of application {application!r}: no data source "
-                    f"{name!r} yet"
-                ) from None
-        return GWS_ADMIN
-    if all(key in record for key in _UAL_KEYS):
-        return M365_AUDIT
-    other = _other_format_source(record)
-    if other is not None:
-        return other
-    raise RecordFormatError(
-        "unknown record format: expected a Google Workspace Reports API activity "
-        f"(kind={GWS_ACTIVITY_KIND!r}) or a Microsoft 365 Unified Audit Log record "
-        f"(keys {', '.join(_UAL_KEYS)}); got {_preview(record)}"
-    )
-
-
-def sigma_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
-    """The Sigma rows of one raw record: one per element of ``events[]`` for a Reports API
-    activity (as the Splunk add-on and the Elastic integration split them), one for a UAL
-    record."""
-    source = detect_source(record)
-    if source is GWS_ADMIN:
-        return _gws_rows(record)
-    if source is M365_AUDIT:
-        return [_ual_row(record)]
-    return _other_format_rows(record)
-
-
-def load_records(path: Path) -> list[dict[str, Any]]:
-    """Raw records from a JSON file: a Reports API response page (``items``), a JSON array
-    of records (a Management Activity API content blob), a single record, or NDJSON (one
-    record per line, as Zeek writes its JSON logs)."""
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if exc.msg != "Extra data":
-            raise RecordFormatError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from exc
-        data = [json.loads(line) for line in text.splitlines() if line.strip()]
-    if isinstance(data, dict) and data.get("kind") == GWS_PAGE_KIND:
-        # An empty page has no "items" key at all.
-        data = data.get("items", [])
-    if isinstance(data, dict):
-        data = [data]
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise RecordFormatError(f"{path}: expected a JSON object, an array of objects or a page")
-    return data
+    """The record is not one of the formats read, or a value in it has the wrong form."""
 
 
 def utc_timestamp(value: object) -> str:
@@ -121,7 +50,7 @@ def utc_timestamp(value: object) -> str:
     return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}"
 
 
-def _gws_rows(activity: Mapping[str, Any]) -> list[SigmaRow]:
+def gws_admin_rows(activity: Mapping[str, Any]) -> list[SigmaRow]:
     ident: Mapping[str, Any] = activity["id"]
     events: list[Any] = activity["events"]
     native = str(ident.get("uniqueQualifier", ""))
@@ -141,7 +70,7 @@ def _gws_rows(activity: Mapping[str, Any]) -> list[SigmaRow]:
     return rows
 
 
-def _ual_row(record: Mapping[str, Any]) -> SigmaRow:
+def ual_row(record: Mapping[str, Any]) -> SigmaRow:
     row = _source_fields(M365_AUDIT, record, _UAL_PARAMETER_PREFIX)
     for parameter in record.get("Parameters") or []:
         if isinstance(parameter, Mapping) and "Name" in parameter:
@@ -201,32 +130,3 @@ def _scalar(value: object) -> SigmaValue:
     if isinstance(value, Sequence):
         return [str(v) for v in value]
     return json.dumps(value, sort_keys=True)
-
-
-def _preview(record: Mapping[str, Any]) -> str:
-    keys = ", ".join(sorted(str(k) for k in record)[:12])
-    return f"an object with keys {{{keys}}}"
-
-
-def _other_format_source(record: Mapping[str, Any]) -> DataSource | None:
-    """The data source of a record in one of the other formats the hunt reads (Entra ID,
-    message trace, ...), once a DataSource of that name exists; None otherwise."""
-    from converters.engine.formats import record_format  # formats builds on this module
-
-    found = record_format(record)
-    if found is None or found.name in ("gws", "ual"):
-        return None
-    rows = found.rows(record)
-    name = str(rows[0][SOURCE]) if rows else ""
-    try:
-        return source_by_name(name)
-    except KeyError:
-        raise RecordFormatError(f"{found.title} record: no data source {name!r} yet") from None
-
-
-def _other_format_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
-    from converters.engine.formats import record_format
-
-    found = record_format(record)
-    assert found is not None
-    return found.rows(record)

@@ -16,14 +16,9 @@ from typing import Any
 from converters.backends.eql import ENRICHMENT_ROOT
 from converters.datasources.proxy import PROXY
 from converters.domains import DomainList
-from converters.engine.adapters import (
-    EVENT_ID,
-    TIMESTAMP,
-    SigmaRow,
-    SigmaValue,
-    detect_source,
-    sigma_rows,
-)
+from converters.engine.adapters import EVENT_ID, TIMESTAMP, SigmaRow, SigmaValue
+from converters.engine.records import canonical, detect_source, sigma_rows
+from converters.engine.shapes import client_address
 from converters.sources import ENTRA_AUDIT, M365_AUDIT, DataSource
 
 ECS_TIMESTAMP = "@timestamp"
@@ -55,11 +50,12 @@ def ecs_documents(record: Mapping[str, Any], domains: DomainList) -> list[dict[s
     """The indexed documents of one raw record (one per Reports API event, as the
     google_workspace integration splits activities), enrichment applied."""
     source = detect_source(record)
+    raw, record = record, canonical(record)[1]
     documents = []
     for row in sigma_rows(record):
         document = _map_fields(source, row)
         if source is M365_AUDIT:
-            _add_ual_extras(document, record)
+            _add_ual_extras(document, raw)
         elif source is PROXY:
             _drop_connect_domain(document)
         elif source is ENTRA_AUDIT:
@@ -169,3 +165,15 @@ def _add_ual_extras(document: dict[str, Any], record: Mapping[str, Any]) -> None
     for parameter in record.get("Parameters") or []:
         if isinstance(parameter, Mapping) and "Name" in parameter:
             set_path(document, f"{_UAL_PARAMETERS}.{parameter['Name']}", parameter.get("Value"))
+    # source.ip: the integration takes the first of these keys that is present, even when it
+    # is empty (then there is no address), and strips a port and brackets.
+    for key in ("ClientIPAddress", "ClientIP", "ActorIpAddress"):
+        if key in record:
+            value = record[key]
+            address = client_address(value) if isinstance(value, str) else ""
+            source = document.setdefault("source", {})
+            if address:
+                source["ip"] = address
+            else:
+                source.pop("ip", None)
+            break

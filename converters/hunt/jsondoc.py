@@ -1,7 +1,8 @@
 """One JSON document read element by element, each with the line it starts on.
 
-A Reports API page (``{"kind": ..., "items": [...]}``), a Graph response (``{"value": [...]}``)
-or a JSON array yields its elements; any other object is one record. ``json.loads`` would give
+A Reports API page (``{"kind": ..., "items": [...]}``), a Graph or Reporting Web Service answer
+(``{"value": [...]}``), an Azure Monitor export (``{"records": [...]}``) or a JSON array yields
+its elements; any other object is one record. ``json.loads`` would give
 neither line numbers nor the records before a syntax error; here a broken element is reported
 at its line and reading resumes at the next element of a pretty-printed array.
 """
@@ -12,7 +13,8 @@ import json
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
-CONTAINER_KEYS = ("items", "value")
+from converters.engine.shapes import CONTAINER_KEYS
+
 _WHITESPACE = " \t\n\r"
 
 

@@ -14,26 +14,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from converters.engine.adapters import GWS_PAGE_KIND, RecordFormatError
+from converters.engine.adapters import RecordFormatError
 from converters.engine.formats import (
     ENTRA,
     FORTIGATE,
-    GWS,
     MESSAGE_TRACE_FORMAT,
     SIGNUP,
     SQUID,
     UAL,
     ZEEK,
-    RecordFormat,
-    record_format,
     squid_record,
 )
+from converters.engine.gws import GMAIL_BIGQUERY, GWS
 from converters.engine.netlogs import fortigate_record
+from converters.engine.rowtools import RecordFormat
+from converters.engine.shapes import records_in
 from converters.hunt.jsondoc import JsonError, iter_document
+from converters.hunt.sniff import NotRecognised, sniff_stream
 
 # (line, record) or (line, why the record is malformed)
 Item = tuple[int, Mapping[str, Any] | str]
-_SNIFF_BYTES = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -49,22 +49,8 @@ class FileFormat:
     read: Callable[[IO[bytes]], Iterator[Item]]
 
 
-def _unwrap(value: object) -> list[object] | None:
-    """The records of a container (Reports API page, Graph response, JSON array), or None
-    when ``value`` is a record itself."""
-    if isinstance(value, list):
-        return value
-    if isinstance(value, dict):
-        if value.get("kind") == GWS_PAGE_KIND:
-            items = value.get("items", [])  # an empty page has no "items" at all
-            return items if isinstance(items, list) else None
-        if isinstance(value.get("value"), list) and any(k.startswith("@odata.") for k in value):
-            return list(value["value"])
-    return None
-
-
 def _records(line: int, value: object) -> Iterator[Item]:
-    inner = _unwrap(value)
+    inner = records_in(value)
     for item in [value] if inner is None else inner:
         if isinstance(item, dict):
             yield line, item
@@ -130,7 +116,7 @@ def _ndjson(lines: Iterator[bytes]) -> Iterator[Item]:
             except ValueError as exc:
                 yield number, f"malformed JSON: {exc}"
                 continue
-        if type(value) is dict and value.get("kind") != GWS_PAGE_KIND and "value" not in value:
+        if type(value) is dict and records_in(value) is None:
             yield number, value  # the common case, without the generator below
         else:
             yield from _records(number, value)
@@ -268,13 +254,30 @@ FILE_FORMATS: dict[str, FileFormat] = {
     f.name: f
     for f in (
         FileFormat(
-            "gws", "Google Workspace Reports API activities (page or NDJSON)", GWS, read_json
+            "gws",
+            "Google Workspace activities (Reports API page or NDJSON; Elastic or Splunk shape)",
+            GWS,
+            read_json,
+        ),
+        FileFormat(
+            "gmail-bigquery", "Gmail log rows (BigQuery export, NDJSON)", GMAIL_BIGQUERY, read_json
         ),
         FileFormat("ual", "Microsoft 365 Unified Audit Log (JSON array or NDJSON)", UAL, read_json),
         FileFormat("ual-csv", "Search-UnifiedAuditLog CSV export (AuditData)", UAL, read_ual_csv),
-        FileFormat("entra", "Microsoft Entra ID directoryAudits (Graph JSON)", ENTRA, read_json),
+        FileFormat(
+            "entra",
+            "Microsoft Entra ID audit (Graph directoryAudits; Azure Monitor AuditLogs records)",
+            ENTRA,
+            read_json,
+        ),
         FileFormat(
             "message-trace", "Microsoft 365 message trace (CSV)", MESSAGE_TRACE_FORMAT, read_csv
+        ),
+        FileFormat(
+            "message-trace-json",
+            "Microsoft 365 message trace (Reporting Web Service JSON or NDJSON)",
+            MESSAGE_TRACE_FORMAT,
+            read_json,
         ),
         FileFormat("zeek-dns", "Zeek dns.log (JSON or TSV)", ZEEK, read_zeek),
         FileFormat("squid", "Squid access.log (native format)", SQUID, read_squid),
@@ -282,6 +285,11 @@ FILE_FORMATS: dict[str, FileFormat] = {
         FileFormat("mail-signup", "Mail service sign-up log (NDJSON)", SIGNUP, read_json),
     )
 }
+# The file format of a JSON file whose records are of a record format.
+_JSON_FORMATS: dict[str, FileFormat] = {
+    f.record.name: f for f in FILE_FORMATS.values() if f.read is read_json or (f.record is ZEEK)
+}
+_TEXT_FORMATS = {"fortigate": fortigate_record, "squid": squid_record}
 
 
 def known_formats() -> str:
@@ -302,58 +310,18 @@ def open_log(path: Path) -> tuple[IO[bytes], Callable[[], int]]:
 
 
 def sniff(path: Path) -> FileFormat:
-    """The file's format, from its first bytes; InputError naming the formats known."""
+    """The file's format, from the structure of its first record; InputError saying what was
+    seen and naming the formats known."""
     stream, _ = open_log(path)
     try:
         with stream:
-            head = stream.read(_SNIFF_BYTES)
+            kind, record = sniff_stream(stream, _TEXT_FORMATS)
+    except NotRecognised as exc:
+        raise InputError(
+            f"unknown format: {exc}; the formats known are: {known_formats()}"
+        ) from exc
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot read: {exc}") from exc
-    name = _sniff_text(head.decode("utf-8", "replace").lstrip("\ufeff"))
-    if name is None:
-        raise InputError(f"unknown format; the formats known are: {known_formats()}")
-    return FILE_FORMATS[name]
-
-
-def _sniff_text(head: str) -> str | None:
-    text = head.lstrip()
-    if not text:
-        return None
-    first = text.splitlines()[0]
-    if text[0] in "[{":
-        return _sniff_json(text)
-    if first.startswith("#separator"):
-        return "zeek-dns" if "query" in text else None
-    if first.startswith("#TYPE"):
-        first = text.splitlines()[1] if len(text.splitlines()) > 1 else ""
-    header = next(csv.reader([first]), [])
-    if "AuditData" in header:
-        return "ual-csv"
-    if {"Received", "SenderAddress", "RecipientAddress"} <= set(header):
-        return "message-trace"
-    for name, parse in (("fortigate", fortigate_record), ("squid", squid_record)):
-        try:
-            parse(first)
-        except RecordFormatError:
-            continue
-        return name
-    return None
-
-
-def _sniff_json(text: str) -> str | None:
-    # Containers say what they hold before their first record, and may hold none.
-    if GWS_PAGE_KIND in text[:4096]:
-        return "gws"
-    if "directoryAudits" in text[:4096]:
-        return "entra"
-    lines = text.splitlines()
-    candidates = [text] if not _is_ndjson(lines[0]) else lines[:1]
-    for candidate in candidates:
-        for _line, value in iter_document(candidate):
-            if isinstance(value, JsonError):
-                continue  # a broken first record: the next ones tell
-            for _n, record in _records(0, value):
-                found = None if isinstance(record, str) else record_format(record)
-                if found is not None:
-                    return "zeek-dns" if found is ZEEK else found.name
-    return None
+    if record is None:
+        return FILE_FORMATS[kind]
+    return _JSON_FORMATS[record.name]

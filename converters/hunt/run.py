@@ -20,7 +20,7 @@ from converters.compile import compile_target
 from converters.domains import DomainList
 from converters.engine.adapters import ENGINE_COLUMNS
 from converters.engine.bulk import BulkEngine, EvidenceRow, Hit
-from converters.engine.formats import row_time
+from converters.engine.rowtools import row_time
 from converters.hunt.playbook import hunt_entities
 from converters.hunt.prefilter import LoadPlan, plan_loading
 from converters.hunt.readers import FileFormat, InputError, open_log
@@ -157,7 +157,7 @@ class _Loader:
         position: Callable[[], int],
         report: FileReport,
     ) -> None:
-        inspect, rows_of = fmt.record.inspect, fmt.record.rows
+        inspect, rows_of, canonical = fmt.record.inspect, fmt.record.rows, fmt.record.canonical
         tests, everything, tick = self.tests, self.plan.everything, self.progress
         batch: list[tuple[tuple[str, ...], tuple[object, ...]]] = []
         events: Counter[str] = Counter()  # by source, counted per record; summed per file
@@ -170,6 +170,7 @@ class _Loader:
                     self._skip(report, line, record)
                     continue
                 try:
+                    record = canonical(record)
                     source, count, when = inspect(record)
                     test = tests.get(source)
                     if everything or (test is not None and test(record)):

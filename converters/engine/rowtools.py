@@ -1,0 +1,132 @@
+"""What every record format shares: the row helpers (times, flattening, engine columns) and
+``RecordFormat``, what a format must say about its records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from converters.engine import shapes
+from converters.engine.adapters import (
+    EVENT_ID,
+    SOURCE,
+    TIMESTAMP,
+    RecordFormatError,
+    SigmaRow,
+    SigmaValue,
+    _scalar,
+)
+
+# Get-MessageTrace | Export-Csv writes dates in the en-US culture unless told otherwise.
+_US_TIMES = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M")
+
+
+# What a cheap look at one record tells: its data source, how many events (rows) it holds,
+# and when it happened (the newest time read bounds correlation windows). A plain tuple: this
+# runs once per record read.
+Inspected = tuple[str, int, datetime]
+
+
+def _same(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    return record
+
+
+@dataclass(frozen=True)
+class RecordFormat:
+    """``canonical`` turns any shape of the format's records into the one ``inspect`` and
+    ``rows`` read (converters.engine.shapes); callers apply it first."""
+
+    name: str
+    title: str
+    looks_like: Callable[[Mapping[str, Any]], bool]
+    inspect: Callable[[Mapping[str, Any]], Inspected]
+    rows: Callable[[Mapping[str, Any]], list[SigmaRow]]
+    canonical: Callable[[Mapping[str, Any]], Mapping[str, Any]] = _same
+
+
+def parse_time(value: object) -> datetime:
+    """ISO-8601 (no zone = UTC), Unix seconds (Zeek, Squid), the en-US date of a message
+    trace export or OData's ``/Date(ms)/``, as an aware UTC datetime; RecordFormatError
+    otherwise."""
+    if type(value) is str:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = shapes.odata_date(value) or _other_time(value)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(float(value), UTC)
+    else:
+        raise RecordFormatError(f"time must be a string or a number, got {value!r}")
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+
+
+def iso_time(value: object) -> datetime:
+    """ISO-8601 only (no zone = UTC), as adapters.utc_timestamp accepts it: a record that
+    inspects well must also give its rows."""
+    if type(value) is not str:
+        raise RecordFormatError(f"timestamp must be a string, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise RecordFormatError(f"not an ISO-8601 timestamp: {value!r}") from exc
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+
+
+def _other_time(value: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except ValueError:
+        pass
+    for layout in _US_TIMES:
+        try:
+            return datetime.strptime(value.strip(), layout)
+        except ValueError:
+            continue
+    raise RecordFormatError(f"not a timestamp: {value!r}")
+
+
+def row_time(moment: datetime) -> str:
+    """The rows' timestamp format (adapters.utc_timestamp)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def flatten(value: object, prefix: str = "", into: SigmaRow | None = None) -> SigmaRow:
+    """Raw names flattened with dots; lists of objects become one multivalue field per key."""
+    row: SigmaRow = {} if into is None else into
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            flatten(item, f"{prefix}{key}.", row)
+    elif isinstance(value, list) and any(isinstance(item, Mapping) for item in value):
+        for item in value:
+            for key, found in flatten(item, prefix).items():
+                append(row, key, found)
+    elif prefix:
+        row[prefix[:-1]] = _scalar(value)
+    return row
+
+
+def append(row: SigmaRow, key: str, found: SigmaValue) -> None:
+    """Add values to a multivalue field."""
+    existing = row.get(key)
+    if found is None and existing is None:
+        return
+    values = [] if existing is None else [existing] if isinstance(existing, str) else existing
+    values.extend([] if found is None else [found] if isinstance(found, str) else found)
+    row[key] = values
+
+
+def engine_columns(row: SigmaRow, moment: datetime, source: str, event_id: object) -> SigmaRow:
+    row.update(
+        {
+            TIMESTAMP: row_time(moment),
+            SOURCE: source,
+            EVENT_ID: None if event_id in (None, "") else str(event_id),
+        }
+    )
+    return row
