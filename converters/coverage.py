@@ -3,7 +3,7 @@ targets that cover it, with the reason where nothing does (playbooks/coverage.ym
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from converters import attack
 from converters.errors import DacError, Problem
 from converters.loading.rules import RuleSet
 from converters.playbook.model import Playbook
-from converters.sources import SOURCES
+from converters.sources import SOURCES, DataSource
 
 COVERAGE_FILE = Path("playbooks/coverage.yml")
 TARGETS = ("splunk", "elastic")
@@ -27,6 +27,18 @@ class IndicatorRow:
     rules: tuple[str, ...]
     targets: dict[str, int]  # rules compiled per target
     note: str
+    # Per target: whether the source's field names were all checked against a captured
+    # record or the target's own pipeline (converters/datasources/<source>.py names them).
+    verified: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """A rule retired, or restricted to the sources or shapes that carry what it needs."""
+
+    rules: tuple[str, ...]
+    change: str  # "retired" or "restricted"
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,7 @@ class LogSourceRow:
 class Coverage:
     indicators: tuple[IndicatorRow, ...]
     log_sources: tuple[LogSourceRow, ...]
+    changes: tuple[RuleChange, ...] = ()
 
 
 def _problem(path: Path, reason: str) -> Problem:
@@ -51,8 +64,15 @@ def _read(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise DacError([_problem(path, f"cannot read the coverage plan: {exc}")]) from exc
-    if not isinstance(data, dict) or set(data) != {"log_sources", "indicators"}:
-        raise DacError([_problem(path, "expected exactly the keys log_sources and indicators")])
+    keys = {"log_sources", "indicators"}
+    if not isinstance(data, dict) or not keys <= set(data) <= keys | {"retired", "restricted"}:
+        raise DacError(
+            [
+                _problem(
+                    path, "expected the keys log_sources and indicators (and retired, restricted)"
+                )
+            ]
+        )
     return data
 
 
@@ -103,10 +123,42 @@ def make_coverage(
         for title, ids in sorted(by_source.items()):
             names = tuple(sorted(ruleset.by_id(i).name for i in ids))
             counts = {t: sum(1 for i in ids if i in compiled.get(t, set())) for t in TARGETS}
-            rows.append(IndicatorRow(indicator.id, indicator.name, title, names, counts, note))
+            source = next(s for s in SOURCES if s.title == title)
+            verified = {t: _verified(source, t) for t in TARGETS}
+            rows.append(
+                IndicatorRow(indicator.id, indicator.name, title, names, counts, note, verified)
+            )
+    changes = _changes(path, data, ruleset, problems)
     if problems:
         raise DacError(problems)
-    return Coverage(tuple(rows), tuple(log_rows))
+    return Coverage(tuple(rows), tuple(log_rows), changes)
+
+
+def _verified(source: DataSource, target: str) -> bool:
+    evidence = source.splunk_evidence if target == "splunk" else source.elastic_evidence
+    return evidence is not None and evidence.verified
+
+
+def _changes(
+    path: Path, data: dict[str, Any], ruleset: RuleSet, problems: list[Problem]
+) -> tuple[RuleChange, ...]:
+    """Retired rules must be gone from sigma_rules/, restricted ones there; each says why."""
+    found: list[RuleChange] = []
+    known = {d.name for d in ruleset.docs}
+    for change in ("retired", "restricted"):
+        for entry in data.get(change) or []:
+            rules = tuple(str(r) for r in entry.get("rules") or [])
+            reason = " ".join(str(entry.get("reason", "")).split())
+            if not rules or not reason:
+                problems.append(_problem(path, f"{change}: each entry needs rules and a reason"))
+                continue
+            wrong = [r for r in rules if (r in known) != (change == "restricted")]
+            if wrong:
+                state = "still in sigma_rules" if change == "retired" else "not a rule"
+                problems.append(_problem(path, f"{change}: {', '.join(wrong)}: {state}"))
+                continue
+            found.append(RuleChange(rules, change, reason))
+    return tuple(found)
 
 
 def navigator_layer(ruleset: RuleSet) -> dict[str, Any]:

@@ -343,7 +343,8 @@ def test_resolved_sigma_rules_convert_with_sigma_cli(dist: Path) -> None:
         [str(sigma), "convert", "-t", "splunk", "-p", "dac_splunk_gws_admin", str(rule)],
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
-    assert '"event.parameters{}.value">=20' in result.stdout
+    # The stock backend reads the add-on's own field: the count is an intValue.
+    assert '"event.parameters{}.intValue">=20' in result.stdout
 
 
 def test_building_blocks_ship_quiet(dist: Path) -> None:

@@ -43,8 +43,9 @@ def test_every_source_maps_every_field_for_every_target() -> None:
 
 
 def test_elastic_mapping_follows_the_o365_integration() -> None:
+    # The integration rewrites "Add user." (exactly so); Microsoft's "Add User." stays as is.
     query = convert(EqlBackend, "elastic", "Operation", "Add user.")
-    assert 'event.action:"added-user-account"' in query
+    assert 'event.action like~ ("added-user-account", "Add user.")' in query
     assert 'event.dataset:"o365.audit"' in query
     query = convert(EqlBackend, "elastic", "Parameters.ForwardingSmtpAddress", "x@example.com")
     assert "o365.audit.Parameters.ForwardingSmtpAddress" in query
@@ -98,9 +99,10 @@ def test_sigma_convert_with_our_pipeline() -> None:
 
 
 def test_gws_parameters_are_tested_on_their_own_value_in_splunk() -> None:
-    """The add-on keeps every parameter in one multivalue field: the index search uses it as a
-    superset, and the exact test runs after each parameter's own value is evaluated; under NOT
-    the superset would hide events, so only the exact test decides."""
+    """The add-on keeps a parameter's value in one of several multivalue fields (value,
+    intValue, boolValue): the index search asks only that the parameter be there, the exact
+    test runs after each parameter's own value is read from its JSON object; under NOT the
+    superset would hide events, so the index search leaves it out."""
     from converters.backends.splunk import DacSplunkBackend
 
     def spl(condition: str) -> str:
@@ -119,12 +121,20 @@ detection:
         return str(backend.convert(SigmaCollection.from_yaml(rule))[0])
 
     positive = spl("sel and size").splitlines()
-    assert (
-        positive[0]
-        == '`dac_gws_admin` (event.name="USERS_BULK_UPLOAD" "event.parameters{}.value">=20)'
+    assert positive[0] == (
+        '`dac_gws_admin` (event.name="USERS_BULK_UPLOAD" '
+        '"event.parameters{}.name"="BULK_UPLOAD_TOTAL_USERS_NUMBER")'
     )
-    assert positive[1].startswith("| eval ") and "^BULK_UPLOAD_TOTAL_USERS_NUMBER$" in positive[1]
-    assert "dac_parameters_bulk_upload_total_users_number>=20" in positive[2]
+    assert positive[1] == "| spath output=dac_gws_parameters path=event.parameters{}"
+    assert positive[2].startswith("| eval ") and '=="BULK_UPLOAD_TOTAL_USERS_NUMBER"' in positive[2]
+    assert "dac_parameters_bulk_upload_total_users_number>=20" in positive[3]
+    either = spl("sel and (size or who)").splitlines()
+    assert '"event.parameters{}.name"="USER_EMAIL"' in either[0]
+    # Under NOT the index search drops the condition (NOT of a field no event has), so it
+    # keeps every event the rest admits; the exact search after the evaluation decides.
     negated = spl("sel and size and not who").splitlines()
-    assert negated[0] == "`dac_gws_admin` (*)"
-    assert 'NOT dac_parameters_user_email="x@example.com"' in negated[2]
+    assert negated[0] == (
+        '`dac_gws_admin` (event.name="USERS_BULK_UPLOAD" '
+        '"event.parameters{}.name"="BULK_UPLOAD_TOTAL_USERS_NUMBER" NOT "dac_never"=*)'
+    )
+    assert 'NOT dac_parameters_user_email="x@example.com"' in negated[3]

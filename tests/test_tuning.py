@@ -149,8 +149,9 @@ def test_threat_intel_csv_needs_its_header(tmp_path: Path) -> None:
 
 def test_threat_intel_networks_reach_every_target(queries: dict[str, dict[str, str]]) -> None:
     name = "m365_user_added_from_threat_intel_ip"
-    # Splunk: through the CIDR lookup the app ships with the list (test below).
-    assert "| lookup dac_threat_intel_ips network AS ClientIP" in queries["splunk"][name]
+    # Splunk: through the CIDR lookup the app ships with the list (test below), on the address
+    # without its port (dac_clientip, evaluated before).
+    assert "| lookup dac_threat_intel_ips network AS dac_clientip" in queries["splunk"][name]
     assert 'cidrMatch(source.ip, "192.0.2.0/24")' in queries["elastic"][name]
 
 

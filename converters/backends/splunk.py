@@ -7,7 +7,12 @@ import re
 from typing import Any, ClassVar, cast
 
 from sigma.backends.splunk.splunk import SplunkBackend
-from sigma.conditions import ConditionFieldEqualsValueExpression, ConditionNOT
+from sigma.conditions import (
+    ConditionAND,
+    ConditionFieldEqualsValueExpression,
+    ConditionNOT,
+    ConditionOR,
+)
 from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
@@ -22,10 +27,18 @@ from converters.backends.common import (
 from converters.backends.correlation import Correlation
 from converters.backends.splunk_correlation import correlation_spl
 from converters.domains import ADDRESS_DOMAIN_PATTERN
+from converters.sources import Field
 
 DISPOSABLE_LOOKUP = "dac_disposable_email_domains"
 _MARKS = "dac_disposable_marks"
 _LOOKUP_MARKS = "dac_lookup_marks"
+# Conditions on a field whose exact value the search evaluates (converters.datasources.model
+# Field.splunk_exact): the index search tests a superset, the search after the evaluation
+# the condition itself.
+_EXACT_MARKS = "dac_exact_marks"
+# What the index search tests for such a condition under NOT: nothing (no event has this
+# field), so that the NOT keeps every event and the index search stays a superset.
+_NEVER = '"dac_never"=*'
 # A value list tested through a CIDR lookup: transforms.conf name, and the columns it returns.
 THREAT_INTEL_LOOKUP = "dac_threat_intel_ips"
 THREAT_INTEL_COLUMNS = ("source", "confidence")
@@ -57,23 +70,50 @@ def disposable_output(sigma_field: str) -> str:
     return "dac_disposable_" + re.sub(r"\W+", "_", sigma_field).lower()
 
 
-def _tested_under_not(rule: SigmaRule, fields: set[str]) -> bool:
-    """Whether the rule's condition tests one of ``fields`` (mapped names) under a NOT."""
-
-    def walk(node: Any, negated: bool) -> bool:
-        negated = negated or isinstance(node, ConditionNOT)
-        if isinstance(node, ConditionFieldEqualsValueExpression):
-            return negated and node.field in fields
-        return any(walk(arg, negated) for arg in getattr(node, "args", ()))
-
-    return bool(fields) and any(
-        walk(condition.parsed, False) for condition in rule.detection.parsed_condition
-    )
+def _negated(node: Any) -> bool:
+    """Whether an odd number of NOTs is above the condition."""
+    count = 0
+    parent = node.parent
+    while parent is not None:
+        count += isinstance(parent, ConditionNOT)
+        parent = getattr(parent, "parent", None)
+    return count % 2 == 1
 
 
 class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
     name: ClassVar[str] = "dac-t1585 Splunk backend"
     target_label: ClassVar[str] = "Splunk"
+
+    @staticmethod
+    def _exact_field(name: str | None, state: ConversionState) -> Field | None:
+        if name is None:
+            return None
+        source = state_source(state.processing_state)
+        for field in source.fields:
+            if field.splunk_exact and field.splunk_result == name:
+                return field
+        return None
+
+    def convert_condition_field_eq_val(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
+        converted = super().convert_condition_field_eq_val(cond, state)
+        field = self._exact_field(cond.field, state)
+        if field is None or not isinstance(converted, str) or converted.startswith("__dac_"):
+            return converted  # a plain field, or a disposable-domain or lookup test
+        processing_state = cast(dict[str, Any], state.processing_state)
+        marks: list[tuple[Field, str, bool]] = processing_state.setdefault(_EXACT_MARKS, [])
+        marks.append((field, converted, _negated(cond)))
+        return f"__dac_exact_{len(marks) - 1}__"
+
+    def decide_convert_condition_as_in_expression(
+        self, cond: ConditionOR | ConditionAND, state: ConversionState
+    ) -> bool:
+        # Each value of an exact field goes through its own mark (above).
+        fields = {getattr(arg, "field", None) for arg in cond.args}
+        if any(self._exact_field(f, state) for f in fields):
+            return False
+        return bool(super().decide_convert_condition_as_in_expression(cond, state))
 
     def disposable_test(
         self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState
@@ -112,22 +152,21 @@ class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
             return query
         source = state_source(state.processing_state)
         marks: list[str] = state.processing_state.get(_MARKS, [])
-        exact_used = [f for f in source.fields if f.splunk_exact and f.splunk_result in query]
+        exact_marks: list[tuple[Field, str, bool]] = state.processing_state.get(_EXACT_MARKS, [])
         prefilter = postfilter = query
-        for field in exact_used:
-            # The index search reads the add-on's multivalue field: a superset of the exact
-            # test, which the search after the evaluation then applies.
-            prefilter = prefilter.replace(field.splunk_result, f'"{field.splunk}"')
-        if _tested_under_not(rule, {f.splunk_result for f in exact_used}):
-            # Under NOT the superset turns into a subset (a sibling parameter with the value
-            # would drop the event): only the exact search after the evaluation decides.
-            prefilter = "*"
+        for index, (field, condition, negated) in enumerate(exact_marks):
+            # The index search asks only that the field be there (the add-ons keep event
+            # parameters as lists of names and values, a parameter's value not always among
+            # the values); the search after the evaluation applies the condition itself.
+            superset = _NEVER if negated else field.splunk_present
+            prefilter = prefilter.replace(f"__dac_exact_{index}__", superset)
+            postfilter = postfilter.replace(f"__dac_exact_{index}__", condition)
         lookups: list[str] = []
         listed: list[tuple[str, str]] = state.processing_state.get(_LOOKUP_MARKS, [])
         for index, (list_name, sigma_field) in enumerate(listed):
             field = source_field(source, sigma_field)
             token = f"__dac_lookup_{index}__"
-            prefilter = prefilter.replace(token, f'"{field.splunk}"=*')
+            prefilter = prefilter.replace(token, field.splunk_present)
             first = lookup_output(list_name, sigma_field, THREAT_INTEL_COLUMNS[0])
             postfilter = postfilter.replace(token, f"{first}=*")
             if (list_name, sigma_field) in listed[:index]:
@@ -141,24 +180,27 @@ class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
             )
         for index, sigma_field in enumerate(marks):
             field = source_field(source, sigma_field)
-            exact = field.splunk_exact or f"'{field.splunk}'"
-            prefilter = prefilter.replace(_token(index), f'"{field.splunk}"=*')
+            prefilter = prefilter.replace(_token(index), field.splunk_present)
             postfilter = postfilter.replace(_token(index), f"{disposable_output(sigma_field)}=*")
             if sigma_field in marks[:index]:
                 continue  # the same field tested again: its lookup already ran
+            # The field's exact value is evaluated above (splunk_result).
             lookups += [
-                f"| eval dac_address_{index}={exact}",
+                f"| eval dac_address_{index}='{field.splunk_result}'",
                 f'| rex field=dac_address_{index} max_match=0 "{_named_domain_pattern(index)}"',
                 f"| lookup {DISPOSABLE_LOOKUP} domain AS dac_domain_{index} "
                 f"OUTPUT disposable_domain AS {disposable_output(sigma_field)}",
             ]
-        lines = [f"`{source.splunk_macro}` ({prefilter})", *lookups]
-        # Event parameters are one multivalue field in the add-ons: give the search, the
-        # alert's tokens and its analyst each parameter's own value.
+        lines = [f"`{source.splunk_macro}` ({prefilter})"]
+        if source.splunk_prelude:
+            lines.append(source.splunk_prelude)
+        # Event parameters are lists in the add-ons, an address may carry a port: give the
+        # lookups, the search, the alert's tokens and its analyst each field's exact value.
         values = [f"{f.splunk_result}={f.splunk_exact}" for f in source.fields if f.splunk_exact]
         if values:
             lines.append("| eval " + ", ".join(values))
-        if marks or exact_used or listed:
+        lines += lookups
+        if marks or exact_marks or listed:
             lines.append(f"| search ({postfilter})")
         lines.append(f"| `{filter_macro(str(rule.name))}`")
         return "\n".join(lines)

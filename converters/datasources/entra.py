@@ -101,6 +101,15 @@ ENTRA_AUDIT = DataSource(
             f"{_PROPERTIES}.initiated_by.user.id",
         ),
         Field(
+            "callerIpAddress",
+            "callerIpAddress",
+            "source.ip",
+            description=(
+                "Address of the caller (the Azure Monitor record's callerIpAddress; from Graph, "
+                "the initiating user's address)."
+            ),
+        ),
+        Field(
             "initiatedBy.app.displayName",
             "properties.initiatedBy.app.displayName",
             f"{_PROPERTIES}.initiated_by.app.displayName",

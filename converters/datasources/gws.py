@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
-from converters.datasources.model import ContainmentCommand, DataSource, Field
+from converters.datasources.model import ContainmentCommand, DataSource, Field, json_list_value
+
+# The Splunk add-on keeps an event's parameters as one JSON list; the automatic extraction
+# gives one multivalue field per value kind (event.parameters{}.value, .intValue, .boolValue,
+# .multiValue{}) whose positions do not line up with event.parameters{}.name as soon as the
+# kinds mix (USERS_BULK_UPLOAD: BULK_UPLOAD_TOTAL_USERS_NUMBER is an intValue). So every
+# search of the source first takes the list whole, one JSON object per parameter, and each
+# parameter's value is read from its own object (json_extract and mvmap: Splunk 8.1 or later).
+GWS_PARAMETERS = "dac_gws_parameters"
+GWS_PRELUDE = f"| spath output={GWS_PARAMETERS} path=event.parameters{{}}"
 
 
-def _gws_param(
-    name: str, elastic: str, address_key: str | None = None, *, numeric: bool = False
+def gws_parameter_value(name: str) -> str:
+    """The SPL expression of a scalar parameter's value, whichever of value, intValue or
+    boolValue holds it."""
+    return json_list_value(GWS_PARAMETERS, "name", ("value", "intValue", "boolValue"), name)
+
+
+def gws_parameter(
+    name: str,
+    elastic: str,
+    address_key: str | None = None,
+    *,
+    numeric: bool = False,
+    sigma_prefix: str = "parameters.",
+    description: str = "",
 ) -> Field:
     return Field(
-        sigma=f"parameters.{name}",
-        splunk="event.parameters{}.value",
+        sigma=f"{sigma_prefix}{name}",
+        splunk="event.parameters{}.intValue" if numeric else "event.parameters{}.value",
         elastic=elastic,
-        splunk_exact=(
-            f"mvindex('event.parameters{{}}.value', "
-            f"mvfind('event.parameters{{}}.name', \"^{name}$\"))"
-        ),
+        splunk_exact=gws_parameter_value(name),
+        splunk_presence=f'"event.parameters{{}}.name"="{name}"',
         address_key=address_key,
-        description=f"Value of the event parameter {name}.",
+        description=description or f"Value of the event parameter {name}.",
         numeric=numeric,
     )
 
@@ -35,6 +54,7 @@ GWS_ADMIN = DataSource(
     elastic_dataset="google_workspace.admin",
     elastic_integration="google_workspace",
     elastic_integration_version="^2.0.0",
+    splunk_prelude=GWS_PRELUDE,
     fields=(
         Field("event.name", "event.name", "event.action", description="Admin event name."),
         Field("event.type", "event.type", "google_workspace.event.type"),
@@ -42,10 +62,10 @@ GWS_ADMIN = DataSource(
         Field("actor.callerType", "actor.callerType", "google_workspace.actor.type"),
         Field("ipAddress", "ipAddress", "source.ip", description="Actor's IP address."),
         Field("id.applicationName", "id.applicationName", "event.provider"),
-        _gws_param("USER_EMAIL", "google_workspace.admin.user.email"),
-        _gws_param("NEW_VALUE", "google_workspace.admin.new_value", address_key="gws_new_value"),
+        gws_parameter("USER_EMAIL", "google_workspace.admin.user.email"),
+        gws_parameter("NEW_VALUE", "google_workspace.admin.new_value", address_key="gws_new_value"),
         # USERS_BULK_UPLOAD: how many accounts the uploaded CSV held (an intValue).
-        _gws_param(
+        gws_parameter(
             "BULK_UPLOAD_TOTAL_USERS_NUMBER",
             "google_workspace.admin.bulk_upload.total",
             numeric=True,

@@ -193,7 +193,7 @@ GWS_GMAIL = DataSource(
             Capture(
                 f"{_INTEGRATIONS}/data_stream/gmail/sample_event.json",
                 "google_workspace.gmail.email, google_workspace.gmail.event_info."
-                "mail_event_type (\"0\"), email.from.address, email.to.address, email.subject, "
+                'mail_event_type ("0"), email.from.address, email.to.address, email.subject, '
                 "email.message_id, client.ip, data_stream.dataset google_workspace.gmail",
                 "0b97ab02df57b57303b67e48840bb75dfe5c4738",
             ),

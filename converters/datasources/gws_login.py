@@ -38,16 +38,17 @@ Inferred, not seen in a document:
   it is set by a later version only.
 - In Splunk the parameters are parallel multivalue lists per value kind (``value``,
   ``boolValue``, ``multiValue{}``): a parameter's position among the names is not its
-  position among the values when parameters of other kinds precede it. So no exact
-  per-parameter expression is given here; ``event.parameters{}.value`` holds every string
-  parameter of the event (``login_type`` and ``login_failure_type`` among them).
-  ``is_suspicious`` is ``event.parameters{}.boolValue`` on the same terms.
+  position among the values when parameters of other kinds precede it. Each scalar
+  parameter is therefore read from its own JSON object (converters.datasources.gws,
+  ``gws_parameter_value``); ``login_challenge_method`` (a list) is left as the add-on's
+  ``event.parameters{}.multiValue{}``, which no rule compares.
 - The add-on's own aliases (``user``, ``src_ip``, ``login_challenge_method`` appear in those
   detections) are not used: their definitions were not available.
 """
 
 from __future__ import annotations
 
+from converters.datasources.gws import GWS_PRELUDE, gws_parameter
 from converters.datasources.model import ContainmentCommand, DataSource, Field
 
 GWS_LOGIN = DataSource(
@@ -63,6 +64,7 @@ GWS_LOGIN = DataSource(
     elastic_dataset="google_workspace.login",
     elastic_integration="google_workspace",
     elastic_integration_version="^2.0.0",
+    splunk_prelude=GWS_PRELUDE,
     fields=(
         Field(
             "event.name",
@@ -79,15 +81,13 @@ GWS_LOGIN = DataSource(
         ),
         Field("ipAddress", "ipAddress", "source.ip", description="Where the sign-in came from."),
         Field("id.applicationName", "id.applicationName", "event.provider"),
-        Field(
-            "parameters.login_type",
-            "event.parameters{}.value",
+        gws_parameter(
+            "login_type",
             "google_workspace.login.type",
             description="Credential used (google_password, saml, ...).",
         ),
-        Field(
-            "parameters.login_failure_type",
-            "event.parameters{}.value",
+        gws_parameter(
+            "login_failure_type",
             "google_workspace.login.failure_type",
             description="Why a sign-in failed.",
         ),
@@ -97,11 +97,10 @@ GWS_LOGIN = DataSource(
             "google_workspace.login.challenge_method",
             description="Challenges passed or offered (password, security_key, ...).",
         ),
-        Field(
-            "parameters.is_suspicious",
-            "event.parameters{}.boolValue",
+        gws_parameter(
+            "is_suspicious",
             "google_workspace.login.is_suspicious",
-            description="Google's own suspicious-login verdict.",
+            description="Google's own suspicious-login verdict (a boolValue).",
         ),
     ),
     entities=(

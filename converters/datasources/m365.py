@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from converters.datasources.model import ContainmentCommand, DataSource, Field
+from converters.datasources.model import ContainmentCommand, DataSource, Field, json_list_value
+
+# The cmdlet's parameters, each read from its own JSON object: the add-on's Parameters{}.Name
+# and Parameters{}.Value lists do not line up when a value is null.
+UAL_PARAMETERS = "dac_ual_parameters"
+UAL_PRELUDE = f"| spath output={UAL_PARAMETERS} path=Parameters{{}}"
 
 
 def _ual_param(name: str, address_key: str | None = None) -> Field:
@@ -12,13 +17,30 @@ def _ual_param(name: str, address_key: str | None = None) -> Field:
         sigma=f"Parameters.{name}",
         splunk="Parameters{}.Value",
         elastic=f"o365.audit.Parameters.{name}",
-        splunk_exact=(
-            f"mvindex('Parameters{{}}.Value', mvfind('Parameters{{}}.Name', \"^{name}$\"))"
-        ),
+        splunk_exact=json_list_value(UAL_PARAMETERS, "Name", ("Value",), name),
+        splunk_presence=f'"Parameters{{}}.Name"="{name}"',
         address_key=address_key,
         description=f"Value of the cmdlet parameter {name}.",
     )
 
+
+# The client's address as converters.engine.shapes.client_address reads it: the first of
+# ClientIPAddress, ClientIP, ActorIpAddress that holds one (Azure AD records usually hold
+# none), without the port Exchange adds (1.2.3.4:52816, [2001:db8::1]:443) or the IPv4-mapped
+# prefix. The add-on's own src_ip was not used: whether it strips the port is not documented.
+_FIRST_ADDRESS = (
+    "coalesce("
+    + ", ".join(
+        f"nullif('{key}', \"\")" for key in ("ClientIPAddress", "ClientIP", "ActorIpAddress")
+    )
+    + ")"
+)
+CLIENT_ADDRESS_SPL = (
+    "replace(replace(replace("
+    + _FIRST_ADDRESS
+    + r', "^\[([^\]]+)\](:\d+)?$", "\1"), "^(\d{1,3}(\.\d{1,3}){3}):\d+$", "\1"), '
+    + r'"^::ffff:(\d{1,3}(\.\d{1,3}){3})$", "\1")'
+)
 
 M365_AUDIT = DataSource(
     name="m365_audit",
@@ -33,12 +55,20 @@ M365_AUDIT = DataSource(
     elastic_dataset="o365.audit",
     elastic_integration="o365",
     elastic_integration_version="^2.0.0",
+    splunk_prelude=UAL_PRELUDE,
     fields=(
         Field("Operation", "Operation", "event.action", description="Audited operation."),
         Field("Workload", "Workload", "event.provider"),
         Field("UserId", "UserId", "user.id", description="Acting user."),
         Field("ObjectId", "ObjectId", "o365.audit.ObjectId", description="Target object."),
-        Field("ClientIP", "ClientIP", "source.ip", description="Actor's IP address."),
+        Field(
+            "ClientIP",
+            "ClientIP",
+            "source.ip",
+            splunk_exact=CLIENT_ADDRESS_SPL,
+            splunk_presence="(ClientIP=* OR ActorIpAddress=* OR ClientIPAddress=*)",
+            description="Actor's IP address, without a port (none on most Azure AD records).",
+        ),
         Field("ResultStatus", "ResultStatus", "o365.audit.ResultStatus"),
         _ual_param("Identity"),
         _ual_param("ForwardingSmtpAddress", address_key="ual_forwarding_smtp_address"),
@@ -47,14 +77,16 @@ M365_AUDIT = DataSource(
         _ual_param("RedirectTo", address_key="ual_redirect_to"),
         _ual_param("ForwardAsAttachmentTo", address_key="ual_forward_as_attachment_to"),
     ),
-    # The o365 integration renames Azure AD operations (see its ingest pipeline).
+    # The o365 integration renames these Azure AD operations when they are spelt exactly so
+    # (a case-sensitive comparison in its pipeline); Microsoft's own sample spells "Add User.",
+    # which it keeps as is, so a query tests both.
     elastic_value_maps=MappingProxyType(
         {
             "Operation": MappingProxyType(
                 {
-                    "Add user.": "added-user-account",
-                    "Update user.": "modified-user-account",
-                    "Delete user.": "deleted-user-account",
+                    "Add user.": ("added-user-account", "Add user."),
+                    "Update user.": ("modified-user-account", "Update user."),
+                    "Delete user.": ("deleted-user-account", "Delete user."),
                 }
             )
         }

@@ -23,6 +23,13 @@ class Field:
     description: str = ""
     # The targets index it as a number (the raw log may carry it as a string).
     numeric: bool = False
+    # Where splunk_exact is set: what the index search tests instead (a superset: the field
+    # is there); default: the add-on's field has a value.
+    splunk_presence: str | None = None
+
+    @property
+    def splunk_present(self) -> str:
+        return self.splunk_presence or f'"{self.splunk}"=*'
 
     @property
     def splunk_result(self) -> str:
@@ -31,6 +38,20 @@ class Field:
         if self.splunk_exact is None:
             return self.splunk
         return "dac_" + re.sub(r"\W+", "_", self.sigma).lower()
+
+
+def json_list_value(list_field: str, name_key: str, value_keys: tuple[str, ...], name: str) -> str:
+    """SPL: the value of the element named ``name`` in a list the search took whole with
+    ``spath output=<list_field>`` (one JSON object per element), from the first of
+    ``value_keys`` it has. Used where the add-on's per-key multivalue fields do not line up
+    (value kinds mixed, null values left out)."""
+
+    def get(key: str) -> str:
+        return f'json_extract({list_field}, "{key}")'
+
+    values = ", ".join(get(k) for k in value_keys)
+    first = f"coalesce({values})" if len(value_keys) > 1 else values
+    return f'mvindex(mvmap({list_field}, if({get(name_key)}=="{name}", {first}, null())), 0)'
 
 
 @dataclass(frozen=True)
@@ -103,8 +124,10 @@ class DataSource:
     elastic_integration: str
     elastic_integration_version: str
     fields: tuple[Field, ...]
-    # Sigma value -> Elastic value, per Sigma field, where the integration rewrites values.
-    elastic_value_maps: Mapping[str, Mapping[str, str]] = field(
+    # Sigma value -> Elastic values, per Sigma field, where the integration rewrites values:
+    # first what it writes for exactly that raw value, then what other spellings of the value
+    # (which it leaves alone) look like; a query tests them all.
+    elastic_value_maps: Mapping[str, Mapping[str, tuple[str, ...]]] = field(
         default_factory=lambda: MappingProxyType({})
     )
     # Fields that identify the alert's entities, in reading order: (label, sigma field).
@@ -116,6 +139,9 @@ class DataSource:
     elastic_fields: tuple[ElasticField, ...] = ()
     elastic_evidence: TargetEvidence | None = None
     splunk_evidence: TargetEvidence | None = None
+    # A search stage every search of the source runs first, after the index search (the
+    # Google Workspace parameters' extraction).
+    splunk_prelude: str = ""
 
     def serves(self, product: str | None, service: str | None, category: str | None) -> bool:
         return (self.product, self.service, self.category) == (product, service, category)

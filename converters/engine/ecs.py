@@ -140,9 +140,10 @@ def _number(value: str) -> Any:
 
 def _elastic_value(source: DataSource, sigma_field: str, value: SigmaValue) -> SigmaValue:
     renames = source.elastic_value_maps.get(sigma_field)
-    if renames is None or not isinstance(value, str):
+    if renames is None or not isinstance(value, str) or value not in renames:
         return value
-    return renames.get(value, value)
+    # The integration rewrites exactly this spelling (case-sensitive); others stay as read.
+    return renames[value][0]
 
 
 def _drop_connect_domain(document: dict[str, Any]) -> None:

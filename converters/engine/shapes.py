@@ -104,9 +104,19 @@ def is_entra(record: Mapping[str, Any]) -> bool:
 
 
 def entra_audit(record: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The directoryAudit itself; from a diagnostic record, its ``properties`` with the
-    envelope's time, name and id where they are missing."""
-    if not is_entra_monitor(record) or is_entra_graph(record):
+    """The directoryAudit itself, with the caller's address as ``callerIpAddress``. From a
+    diagnostic record: its ``properties``, with the envelope's time, name, id and
+    ``callerIpAddress`` where they are missing. Graph's directoryAudit names no caller
+    address: the initiating user's address stands for it (the diagnostic record's
+    callerIpAddress is that address for a user's activity)."""
+    if is_entra_graph(record) and not is_entra_monitor(record):
+        if "callerIpAddress" in record:
+            return record
+        initiator = record.get("initiatedBy")
+        user = initiator.get("user") if isinstance(initiator, Mapping) else None
+        address = user.get("ipAddress") if isinstance(user, Mapping) else None
+        return {**record, "callerIpAddress": address or None}
+    if not is_entra_monitor(record):
         return record
     audit = dict(record["properties"])
     audit.setdefault("activityDisplayName", record.get("operationName"))
@@ -115,6 +125,7 @@ def entra_audit(record: Mapping[str, Any]) -> Mapping[str, Any]:
     if not audit.get("id"):
         # The diagnostic record has no id of its own beside properties.id.
         audit["id"] = f"{record.get('correlationId', '')}:{record.get('time', '')}"
+    audit["callerIpAddress"] = record.get("callerIpAddress") or None
     return audit
 
 

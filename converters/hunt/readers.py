@@ -30,7 +30,7 @@ from converters.engine.netlogs import fortigate_record
 from converters.engine.rowtools import RecordFormat
 from converters.engine.shapes import records_in
 from converters.hunt.jsondoc import JsonError, iter_document
-from converters.hunt.sniff import NotRecognised, sniff_stream
+from converters.hunt.sniff import Blank, NotRecognised, sniff_stream
 
 # (line, record) or (line, why the record is malformed)
 Item = tuple[int, Mapping[str, Any] | str]
@@ -285,6 +285,8 @@ FILE_FORMATS: dict[str, FileFormat] = {
         FileFormat("mail-signup", "Mail service sign-up log (NDJSON)", SIGNUP, read_json),
     )
 }
+# A file of blanks only: listed with no records; not a format one can ask for.
+EMPTY = FileFormat("empty", "an empty file", UAL, lambda stream: iter(()))
 # The file format of a JSON file whose records are of a record format.
 _JSON_FORMATS: dict[str, FileFormat] = {
     f.record.name: f for f in FILE_FORMATS.values() if f.read is read_json or (f.record is ZEEK)
@@ -316,6 +318,8 @@ def sniff(path: Path) -> FileFormat:
     try:
         with stream:
             kind, record = sniff_stream(stream, _TEXT_FORMATS)
+    except Blank:
+        return EMPTY
     except NotRecognised as exc:
         raise InputError(
             f"unknown format: {exc}; the formats known are: {known_formats()}"

@@ -147,6 +147,17 @@ class _Loader:
         finally:
             if enabled:
                 gc.enable()
+        if report.error is None and report.parsed == 0 and fmt.name != "empty":
+            # A file that held something, none of it a record: never "0 records" and done.
+            first = (
+                f"; first: line {report.problems[0][0]}: {report.problems[0][1]}"
+                if (report.problems)
+                else ""
+            )
+            report.error = (
+                f"no {fmt.record.title} record recognised ({report.records} read, "
+                f"{report.skipped} skipped){first}"
+            )
         return report
 
     def _read(

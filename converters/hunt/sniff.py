@@ -32,6 +32,10 @@ class NotRecognised(Exception):
     """No record of a known format found: the message says what was seen."""
 
 
+class Blank(Exception):
+    """The file holds nothing but blanks: nothing to read, nothing lost."""
+
+
 def sniff_stream(
     stream: IO[bytes], text_formats: Mapping[str, Callable[[str], object]]
 ) -> tuple[str, RecordFormat | None]:
@@ -41,7 +45,7 @@ def sniff_stream(
     lines = _lines(stream)
     first = next(lines, None)
     if first is None:
-        raise NotRecognised("the file is empty")
+        raise Blank
     if first[:1] in (b"[", b"{"):
         return "json", _json_format(first, lines, stream)
     text = first.decode("utf-8", "replace").lstrip("\ufeff").strip()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sigma.processing.conditions import (
     IncludeFieldCondition,
     LogsourceCondition,
@@ -32,6 +34,11 @@ SPLUNK_LOOKUP_LISTS = frozenset({"threat_intel_ips"})
 
 # The reference engine's table keeps every source's events; this column says which.
 SQLITE_SOURCE_COLUMN = "dac_source"
+
+
+def _value_map(mapping: Mapping[str, tuple[str, ...]]) -> dict[str, str | list[str]]:
+    """A raw value -> the one value, or every value, the target's query tests for it."""
+    return {raw: list(values) if len(values) > 1 else values[0] for raw, values in mapping.items()}
 
 
 def _field_map(source: DataSource, target: str, evaluated: bool) -> dict[str, str]:
@@ -87,7 +94,7 @@ def source_pipeline(
         for sigma_field, mapping in source.elastic_value_maps.items():
             items.append(
                 ProcessingItem(
-                    MapStringTransformation(dict(mapping)),
+                    MapStringTransformation(_value_map(mapping)),
                     rule_conditions=scope(),
                     field_name_conditions=[IncludeFieldCondition([sigma_field])],
                     identifier=f"{prefix}_values_{sigma_field}",

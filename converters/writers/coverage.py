@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from converters.coverage import Coverage
+from converters.coverage import Coverage, IndicatorRow
 from converters.writers.templates import artifact_environment
 
 
@@ -19,10 +19,17 @@ def _md_code(value: object) -> str:
     return f"`{value}`"
 
 
+def _checked(count: int, row: IndicatorRow, target: str) -> str:
+    if not count:
+        return "0"
+    return f"{count} ({'verified' if row.verified.get(target) else 'inferred'})"
+
+
 def coverage_markdown(coverage: Coverage) -> str:
     env = artifact_environment("coverage")
     env.filters["md_cell"] = _md_cell
     env.filters["md_code"] = _md_code
+    env.filters["checked"] = _checked
     return env.get_template("coverage.md.j2").render(coverage=coverage)
 
 
