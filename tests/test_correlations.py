@@ -189,7 +189,8 @@ def test_opted_out_rules_are_listed_not_built(compiled: dict[str, Queries], rule
     quiet = rules.by_name("t_quiet_actor").id
     assert quiet not in compiled["elastic"].by_rule
     assert "maximum" in compiled["elastic"].skipped[quiet]
-    assert "where event_count < 3" in compiled["splunk"].by_rule[quiet]
+    assert quiet not in compiled["splunk"].by_rule
+    assert "running count" in compiled["splunk"].skipped[quiet]
 
 
 def test_inexpressible_rule_fails_without_opt_out(tmp_path: Path) -> None:
@@ -198,12 +199,15 @@ def test_inexpressible_rule_fails_without_opt_out(tmp_path: Path) -> None:
     folder = correlation_rules_dir(tmp_path / "rules")
     path = folder / "t_quiet_actor.yml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(re.sub(r"skip_targets:\n  elastic: .*\n", "", text), encoding="utf-8")
-    with pytest.raises(DacError) as error:
-        compile_target(load_rules(folder), "elastic")
-    message = str(error.value)
-    assert str(path) in message and "lt 3" not in message
-    assert "'< 3'" in message and "minimum" in message
+    path.write_text(
+        re.sub(r"skip_targets:\n  elastic: .*\n  splunk: .*\n", "", text), encoding="utf-8"
+    )
+    for target, why in (("elastic", "minimum"), ("splunk", "first event")):
+        with pytest.raises(DacError) as error:
+            compile_target(load_rules(folder), target)
+        message = str(error.value)
+        assert str(path) in message and "lt 3" not in message
+        assert "'< 3'" in message and why in message
 
 
 def test_no_correlation_search_uses_fixed_buckets(compiled: dict[str, Queries]) -> None:
@@ -274,8 +278,9 @@ def test_build_with_every_correlation_type(tmp_path: Path) -> None:
     assert by_name[NESTED]["type"] == "esql" and "t_quiet_actor" not in by_name
     manifest = json.loads((dist / "manifest.json").read_text())
     entries = {entry["name"]: entry for entry in manifest["rules"]}
-    assert entries["t_quiet_actor"]["targets"] == ["splunk"]
+    assert entries["t_quiet_actor"]["targets"] == []
     assert "maximum" in entries["t_quiet_actor"]["skipped_targets"]["elastic"]
+    assert "first event" in entries["t_quiet_actor"]["skipped_targets"]["splunk"]
     searches = (dist / "splunk" / "dac_t1585" / "default" / "savedsearches.conf").read_text()
     assert "Test Bulk Creation With Disposable Forwarding" in searches
     # The nested correlation looks back over both windows plus the schedule.

@@ -29,16 +29,22 @@ SQUID_GET = (
     "1795180061.500     93 10.20.0.22 TCP_MISS/200 512 GET http://www.mailinator.com/v4/ "
     "- HIER_DIRECT/198.51.100.41 text/html"
 )
+# A traffic log names no host (its web filter log, same sessionid, does).
 FGT_TRAFFIC = (
     'date=2026-11-20 time=13:06:41 devname="fgt-hq" eventtime=1795180001123456789 tz="+0000" '
     'logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" '
     "srcip=10.20.0.15 srcport=51544 dstip=198.51.100.41 dstport=443 sessionid=870012 proto=6 "
     'action="close" policyid=12 policyname="LAN to Internet" user="N/A" unauthuser="jdoe" '
-    'service="HTTPS" hostname="mailinator.com"'
+    'service="HTTPS" utmaction="allow" countweb=1'
 )
 FGT_UTM = (
     'date=2026-11-20 time=13:06:41 logid="0317013312" type="utm" subtype="webfilter" '
     'eventtime=1795180001 srcip=10.20.0.15 hostname="mailinator.com" action="passthrough"'
+)
+FGT_EVENT = (
+    'date=2026-11-20 time=13:07:02 logid="0100032001" type="event" subtype="system" '
+    'eventtime=1795180022 user="admin" action="login" status="success" msg="Administrator admin'
+    ' logged in successfully from GUI(10.20.0.9)"'
 )
 
 
@@ -100,12 +106,16 @@ def test_fortigate_rows_and_sources() -> None:
     assert (source, count) == ("firewall", 1)
     assert when == datetime(2026, 11, 20, 13, 6, 41, 123457, tzinfo=UTC)
     row = FORTIGATE.rows(record)[0]
-    assert row["dst_hostname"] == "mailinator.com" and row["dst_port"] == "443"
+    assert row["dst_hostname"] is None and row["dst_port"] == "443"
     # "N/A" is FortiOS's unset value; the unauthenticated name wins as in the integration.
     assert row["username"] == "jdoe" and row["action"] == "close"
     assert row["dac_event_id"] == "870012:1795180001123456789"
+    # Security-profile logs are the firewall source too, with the host they inspected.
+    utm = FORTIGATE.rows(fortigate_record(FGT_UTM))[0]
+    assert utm["dac_source"] == "firewall" and utm["dst_hostname"] == "mailinator.com"
+    assert utm["subtype"] == "webfilter" and utm["logid"] == "0317013312"
     # Other log types are read and counted, under a source no rule reads.
-    assert FORTIGATE.inspect(fortigate_record(FGT_UTM))[0] == "fortigate_utm"
+    assert FORTIGATE.inspect(fortigate_record(FGT_EVENT))[0] == "fortigate_event"
 
 
 @pytest.mark.parametrize(
@@ -165,12 +175,12 @@ def test_hunt_alerts_on_proxy_and_firewall_logs(tmp_path: Path) -> None:
     proxy = (EVENTS / "proxy").glob("*.log")
     (logs / "access.log").write_text("".join(p.read_text() for p in sorted(proxy)) + "oops\n")
     firewall = (EVENTS / "firewall").glob("*.log")
-    (logs / "fgt.log").write_text("".join(p.read_text() for p in sorted(firewall)) + FGT_UTM)
+    (logs / "fgt.log").write_text("".join(p.read_text() for p in sorted(firewall)) + FGT_EVENT)
     out = tmp_path / "alerts.jsonl"
     code, output = hunt(logs, "--indicator", "disposable-email-service-traffic", "--out", out)
     assert code == 0, output
     assert "skipped" in output and "access.log:14: not a Squid access.log line" in output
-    assert "fortigate_utm: 1 event" in output  # read and counted, no rule reads it
+    assert "fortigate_event: 1 event" in output  # read and counted, no rule reads it
     alerts = [json.loads(line) for line in out.read_text().splitlines()]
     by_rule: dict[str, list[str]] = {}
     for alert in alerts:
@@ -181,4 +191,5 @@ def test_hunt_alerts_on_proxy_and_firewall_logs(tmp_path: Path) -> None:
         "1795180122.750:10.20.0.22",  # GET http://www.yopmail.com/en/
         "1795180183.000:10.20.0.31",  # denied CONNECT temp-mail.org:443
     ]
-    assert len(by_rule["Firewall Session to a Disposable Email Service"]) == 3
+    # Web filter, application control, a blocked visit, and a DNS query with its answer.
+    assert len(by_rule["Firewall Session to a Disposable Email Service"]) == 5

@@ -138,3 +138,68 @@ detection:
         '"event.parameters{}.name"="BULK_UPLOAD_TOTAL_USERS_NUMBER" NOT "dac_never"=*)'
     )
     assert 'NOT dac_parameters_user_email="x@example.com"' in negated[3]
+
+
+def test_stages_pysigma_appends_come_after_the_scoped_search() -> None:
+    """A regular expression or a field reference becomes a later stage (| regex, | where);
+    inside the parentheses after the data-source macro it would be invalid SPL."""
+    from converters.backends.splunk import DacSplunkBackend
+
+    rule = """
+title: t
+id: 7d1b3a2e-0000-4000-8000-000000000009
+name: t_deferred
+status: test
+logsource: {product: m365, service: audit}
+detection:
+  sel: {Operation: 'Add user.'}
+  rx: {UserId|re: '^adm.*@x\\.com$'}
+  ref: {ObjectId|fieldref: UserId}
+  condition: sel and rx and not ref
+"""
+    backend = DacSplunkBackend(pipeline_for("splunk"))
+    lines = str(backend.convert(SigmaCollection.from_yaml(rule))[0]).splitlines()
+    assert lines[0] == '`dac_o365_management_activity` (Operation="Add user.")'
+    assert lines[-3:] == [
+        '| regex UserId="^adm.*@x\\\\.com$"',
+        "| where NOT 'ObjectId'='UserId'",
+        "| `t_deferred_filter`",
+    ]
+    assert all(not line.startswith("| regex") for line in lines[:-3])
+
+
+@pytest.mark.parametrize("target", ["elastic", "sqlite"])
+def test_combined_pipelines_refuse_a_logsource_no_source_takes(target: str) -> None:
+    """SigmaHQ's m365 threat_management rules: no data source here reads that service, so the
+    stock backends would write them unscoped and unmapped; the pipelines refuse them."""
+    from sigma.backends.sqlite import sqliteBackend
+
+    rule = RULE.replace("service: audit", "service: threat_management").format(
+        field="Workload", value="SecurityComplianceCenter"
+    )
+    backend = EqlBackend if target == "elastic" else sqliteBackend
+    with pytest.raises(SigmaTransformationError, match=r"threat_management.*no dac-t1585 data"):
+        backend(pipeline_for(target)).convert(SigmaCollection.from_yaml(rule))
+    # A rule of a known source still converts, scoped to it.
+    known = RULE.format(field="Workload", value="Exchange")
+    (query,) = backend(pipeline_for(target)).convert(SigmaCollection.from_yaml(known))
+    scope = (
+        'event.dataset:"o365.audit"' if target == "elastic" else "dac_source LIKE 'm365\\_audit'"
+    )
+    assert scope in str(query)
+
+
+def test_sigma_cli_refuses_an_unknown_logsource(tmp_path: Path) -> None:
+    rule = tmp_path / "tm.yml"
+    rule.write_text(
+        RULE.replace("service: audit", "service: threat_management").format(
+            field="Workload", value="SecurityComplianceCenter"
+        )
+    )
+    sigma = Path(sys.executable).parent / "sigma"
+    result = subprocess.run(
+        [str(sigma), "convert", "-t", "eql", "-p", "dac_elastic", str(rule)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "no dac-t1585 data source" in result.stdout + result.stderr

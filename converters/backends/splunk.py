@@ -153,6 +153,9 @@ class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
         source = state_source(state.processing_state)
         marks: list[str] = state.processing_state.get(_MARKS, [])
         exact_marks: list[tuple[Field, str, bool]] = state.processing_state.get(_EXACT_MARKS, [])
+        # pySigma appends what a search expression cannot say (|re, field references) as
+        # stages after it: they belong after the scoped search and the evaluations.
+        query, _, deferred = query.partition("\n| ")
         prefilter = postfilter = query
         for index, (field, condition, negated) in enumerate(exact_marks):
             # The index search asks only that the field be there (the add-ons keep event
@@ -202,6 +205,8 @@ class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
         lines += lookups
         if marks or exact_marks or listed:
             lines.append(f"| search ({postfilter})")
+        if deferred:
+            lines.append("| " + deferred)
         lines.append(f"| `{filter_macro(str(rule.name))}`")
         return "\n".join(lines)
 

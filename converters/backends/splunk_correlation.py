@@ -86,6 +86,14 @@ def correlation_spl(corr: Correlation, filter_macro: str) -> str:
         lines.append("| where " + " AND ".join(f"isnotnull({c})" for c in columns))
     lines.append("| sort 0 _time")
     kind = corr.kind
+    if corr.operator in ("<", "<="):
+        # streamstats counts up from each group's first event: a running count is under any
+        # limit there, so "fewer than N" would fire for almost every group.
+        raise SigmaFeatureNotSupportedByBackendError(
+            f"Splunk cannot express the correlation condition '{corr.operator} {corr.count}': "
+            "a running count is below the limit at each group's first event, so the search "
+            "would fire for almost every group; only a minimum (gte, gt) or eq is supported"
+        )
     if kind == SigmaCorrelationType.EVENT_COUNT:
         metric = "event_count"
         lines.append(f"| streamstats time_window={span}s count as {metric}{by}")

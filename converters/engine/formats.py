@@ -168,14 +168,16 @@ def _squid_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
 
 
 # FortiGate logs, key=value syslog (converters.engine.netlogs.fortigate_record reads a line).
-# Traffic logs are the firewall source; the other types are counted as fortigate_<type>.
+# Traffic and security-profile (utm) logs are the firewall source; the other types (event,
+# ...) are counted as fortigate_<type>.
+_FIREWALL_TYPES = frozenset({"traffic", "utm", "dns"})
 
 
 def _inspect_fortigate(record: Mapping[str, Any]) -> Inspected:
     if not is_fortigate(record):
         raise RecordFormatError("not a FortiGate log entry (logid, type, date or eventtime)")
     kind = str(record["type"])
-    source = FIREWALL.name if kind == "traffic" else f"fortigate_{kind}"
+    source = FIREWALL.name if kind in _FIREWALL_TYPES else f"fortigate_{kind}"
     return source, 1, fortigate_time(record)
 
 

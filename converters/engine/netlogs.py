@@ -116,7 +116,8 @@ def fortigate_time(record: Mapping[str, str]) -> datetime:
 
 
 def fortigate_fields(record: Mapping[str, str]) -> SigmaRow:
-    """The Sigma firewall fields of one traffic log line (converters.datasources.firewall)."""
+    """The Sigma firewall fields of one traffic or security-profile (utm) log line
+    (converters.datasources.firewall)."""
 
     def given(key: str) -> str | None:
         value = record.get(key)
@@ -128,7 +129,10 @@ def fortigate_fields(record: Mapping[str, str]) -> SigmaRow:
         "dst_ip": given("dstip"),
         "dst_port": given("dstport"),
         "dst_hostname": given("hostname"),
+        "query": given("qname"),
         "action": given("action"),
+        "subtype": given("subtype"),
+        "logid": given("logid"),
         # As the Elastic integration: the unauthenticated name first, then the user.
         "username": given("unauthuser") or given("user"),
     }

@@ -21,7 +21,7 @@ from converters.pipelines.placeholders import (
     DisposableDomainPlaceholderTransformation,
     LookupPlaceholderTransformation,
 )
-from converters.pipelines.strict import StrictFieldsTransformation
+from converters.pipelines.strict import KnownLogsourceTransformation, StrictFieldsTransformation
 from converters.pipelines.valuelists import ValueListTransformation
 from converters.sources import SOURCES, DataSource
 from converters.valuelists import ValueList
@@ -130,10 +130,16 @@ def source_pipeline(
 
 def pipeline_for(target: str, lists: dict[str, ValueList] | None = None) -> ProcessingPipeline:
     """Every data source's pipeline for one target, each guarded by its logsource; the value
-    lists are expanded first, for every source."""
+    lists are expanded first, for every source; a rule no source takes is refused."""
     pipeline = source_pipeline(SOURCES[0], target)
     for source in SOURCES[1:]:
         pipeline = pipeline + source_pipeline(source, target)
+    known = tuple(", ".join(f"{k}: {v}" for k, v in source.logsource.items()) for source in SOURCES)
+    pipeline = pipeline + ProcessingPipeline(
+        name="dac-t1585 known logsources",
+        priority=30,
+        items=[ProcessingItem(KnownLogsourceTransformation(known=known), identifier="dac_known")],
+    )
     if lists is not None:
         expand = ProcessingPipeline(
             name="dac-t1585 value lists",

@@ -44,6 +44,7 @@ def _register() -> dict[str, Callable[[], ProcessingPipeline]]:
         found[f"dac_splunk_{source.name}"] = _factory(partial(_splunk_for_cli, source))
         found[f"dac_elastic_{source.name}"] = _factory(partial(source_pipeline, source, "elastic"))
     found["dac_elastic"] = _factory(partial(pipeline_for, "elastic"))
+    found["dac_sqlite"] = _factory(partial(pipeline_for, "sqlite"))
     return found
 
 

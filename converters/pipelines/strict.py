@@ -69,3 +69,31 @@ class StrictFieldsTransformation(PreprocessingTransformation):
 def _is_alias(rule: SigmaCorrelationRule, name: str) -> bool:
     aliases = getattr(rule, "aliases", None)
     return aliases is not None and name in getattr(aliases, "aliases", {})
+
+
+@dataclass
+class KnownLogsourceTransformation(PreprocessingTransformation):
+    """Fails a rule that no data source's pipeline took (none set the ``dac_source`` state):
+    a stock backend would write it unscoped and unmapped, so it would search everything for
+    names no index has. Runs last in the combined pipelines sigma-cli uses."""
+
+    known: tuple[str, ...] = ()
+
+    def apply(self, rule: SigmaRule | SigmaCorrelationRule) -> None:
+        super().apply(rule)
+        if isinstance(rule, SigmaCorrelationRule):
+            return  # scoped through the rules it reads
+        if "dac_source" not in self._pipeline.state:  # type: ignore[union-attr]  # set by apply
+            logsource = {
+                key: value
+                for key, value in (
+                    ("category", rule.logsource.category),
+                    ("product", rule.logsource.product),
+                    ("service", rule.logsource.service),
+                )
+                if value
+            }
+            raise SigmaTransformationError(
+                f"logsource {logsource} has no dac-t1585 data source (known: "
+                f"{'; '.join(self.known)})"
+            )
