@@ -114,7 +114,8 @@ class _Parser:
             value = token.group("num")
             return lambda f: value
         if token.group("str") is not None:
-            text = json.loads(token.group("str"))
+            # SPL string literals: \" and \\ are escapes, any other backslash stays (regexes).
+            text = re.sub(r'\\(["\\])', r"\1", token.group("str")[1:-1])
             return lambda f: text
         if token.group("field") is not None:
             return _Ref(token.group("field")[1:-1])
@@ -186,6 +187,8 @@ def _function(name: str, args: list[Node]) -> Node:
         return _mvmap(args)
     if name == "json_extract":
         return lambda f: _json_extract(args[0](f), str(args[1](f)))
+    if name == "mvjoin":
+        return lambda f: _mvjoin(args[0](f), str(args[1](f)))
     if name == "lower":
         return lambda f: _map(args[0](f), str.lower)
     raise ValueError(f"SPL function {name!r} is not simulated")
@@ -209,6 +212,12 @@ def _map(value: Value, change: Callable[[str], str]) -> Value:
 def _spl_replace(value: str, pattern: str, replacement: str) -> str:
     # SPL writes back-references as \1 (PCRE); Python's re.sub reads them the same way.
     return re.sub(pattern, replacement, value)
+
+
+def _mvjoin(value: Value, separator: str) -> Value:
+    if value is None:
+        return None
+    return separator.join(value) if isinstance(value, list) else value
 
 
 def _mvindex(value: Value, index: int) -> Value:

@@ -239,3 +239,68 @@ def test_what_inspection_tells_the_rows_say(path: Path) -> None:
         for row in rows:
             assert row["dac_source"] == source
             assert row["timestamp"] == row_time(when)
+
+
+def _hunt(*args: Path | str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from converters.cli import main
+
+    root = Path(__file__).resolve().parent.parent
+    result = CliRunner().invoke(main, ["hunt", "--root", str(root), *map(str, args)])
+    return result.exit_code, result.output
+
+
+def test_detection_reads_as_far_as_the_first_record_needs(tmp_path: Path) -> None:
+    """A UAL export whose first record holds a 100 KB UserId, as an array and as NDJSON."""
+    records = _records(EVENTS / "m365" / "bulk_5_in_40min.json")
+    records[0]["UserId"] = "x" * 100_000 + "@contoso.onmicrosoft.com"
+    for name, text in (
+        ("array.json", json.dumps(records, indent=2)),
+        ("lines.json", "".join(json.dumps(r) + "\n" for r in records)),
+    ):
+        path = tmp_path / name
+        path.write_text(text)
+        assert sniff(path).name == "ual", name
+        assert len([r for _l, r in read(path) if isinstance(r, dict)]) == len(records)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "reason"),
+    [
+        ("objects.json", '{"time": 1, "msg": "hello"}\n', "no record of a known format"),
+        ("empty-page.json", '{"value": []}', "the JSON holds no records"),
+        ("notes.txt", "meeting at ten\nbring the slides\n", "no known record or header"),
+    ],
+)
+def test_a_file_of_no_known_shape_fails_with_its_name(
+    tmp_path: Path, name: str, text: str, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    code, output = _hunt(path)
+    assert code == 2
+    assert str(path) in output and reason in output
+
+
+def test_a_file_with_no_recognised_record_is_an_error(tmp_path: Path) -> None:
+    """A message trace export with its header only, and one whose every row is broken: the
+    file holds something, none of it a record."""
+    header = tmp_path / "trace.csv"
+    header.write_text('"Received","SenderAddress","RecipientAddress","Subject"\r\n')
+    code, output = _hunt(header)
+    assert code == 2
+    assert f"{header}: no Microsoft 365 message trace record recognised" in output
+    broken = tmp_path / "squid.log"
+    broken.write_text("1795180001.250 412 10.20.0.15 TCP_TUNNEL/200 6120 CONNECT\nnot squid\n")
+    code, output = _hunt("--format", "squid", broken)
+    assert code == 2
+    assert f"{broken}: no Squid access.log record recognised (2 read, 2 skipped)" in output
+
+
+def test_an_empty_file_is_listed_and_is_no_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text("\n\n")
+    code, output = _hunt(empty)
+    assert code == 0, output
+    assert "empty" in output

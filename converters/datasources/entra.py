@@ -37,7 +37,15 @@ Where the targets keep them (checked against public sources, see each note):
 
 from __future__ import annotations
 
-from converters.datasources.model import ContainmentCommand, DataSource, Field
+from converters.datasources.model import (
+    Capture,
+    ContainmentCommand,
+    DataSource,
+    ElasticField,
+    Field,
+    Shape,
+    TargetEvidence,
+)
 
 _PROPERTIES = "azure.auditlogs.properties"
 _FIRST_TARGET = f"{_PROPERTIES}.target_resources.0"
@@ -194,5 +202,98 @@ ENTRA_AUDIT = DataSource(
             "Remove-MgUser -UserId '{targetResources.id}'",
             ("disposable-email-domain",),
         ),
+    ),
+    shapes=(
+        Shape(
+            "graph",
+            "Microsoft Graph directoryAudits (a response page with value, or records)",
+            (
+                Capture(
+                    "https://learn.microsoft.com/graph/api/resources/directoryaudit",
+                    "activityDisplayName, activityDateTime, result, initiatedBy, "
+                    "targetResources, additionalDetails",
+                ),
+            ),
+        ),
+        Shape(
+            "azure-monitor",
+            "Azure Monitor diagnostic records (Event Hub or storage export: "
+            '{"records": [...]}, a JSON array or one per line): time, operationName, '
+            "category AuditLogs, callerIpAddress, the directoryAudit under properties",
+            (
+                Capture(
+                    "elastic/integrations packages/azure/data_stream/auditlogs/_dev/test/pipeline/"
+                    "test-audit-logs-sample.log",
+                    "time, operationName, category AuditLogs, resultSignature, callerIpAddress, "
+                    "properties{activityDisplayName, result, initiatedBy, targetResources, "
+                    "additionalDetails}",
+                    "0c1eadf30b8ad10380234dcf615b435f9105dc7a",
+                ),
+                Capture(
+                    "splunk/security_content data_sources/azure_active_directory_update_user.yml",
+                    "a captured Update user record: callerIpAddress equal to "
+                    "properties.initiatedBy.user.ipAddress",
+                    "b13b314aed0e1778335a55620474e7d27289a20a",
+                ),
+            ),
+        ),
+    ),
+    elastic_fields=(
+        ElasticField("event.dataset", "keyword", ("azure.auditlogs",)),
+        ElasticField(
+            "azure.auditlogs.operation_name", "keyword", ("Add user", "Invite external user")
+        ),
+        ElasticField("event.outcome", "keyword", ("success", "failure")),
+        ElasticField("source.ip", "ip"),
+        *(
+            ElasticField(f"{_PROPERTIES}.{name}", "keyword")
+            for name in (
+                "category",
+                "logged_by_service",
+                "operation_type",
+                "initiated_by.user.userPrincipalName",
+                "initiated_by.user.ipAddress",
+                "initiated_by.user.id",
+                "initiated_by.app.displayName",
+                "initiated_by.app.servicePrincipalId",
+                "target_resources.0.user_principal_name",
+                "target_resources.0.id",
+                "target_resources.0.type",
+                "target_resources.0.display_name",
+                "additional_details.key",
+                "additional_details.value",
+            )
+        ),
+    ),
+    elastic_evidence=TargetEvidence(
+        (
+            Capture(
+                "elastic/integrations packages/azure/data_stream/auditlogs/elasticsearch/"
+                "ingest_pipeline/default.yml",
+                "operationName -> azure.auditlogs.operation_name and event.action; "
+                "properties.result -> event.outcome; callerIpAddress -> source.ip; initiatedBy "
+                "-> initiated_by (camelCase inside); targetResources keyed by position",
+                "8f7e7ee3623df0ac82466ac3887ed7e5941b66fc",
+            ),
+            Capture(
+                "elastic/integrations packages/azure/data_stream/auditlogs/fields/fields.yml",
+                "initiated_by.user.ipAddress, target_resources.*.user_principal_name, "
+                "additional_details.key/value: keywords",
+                "0b97ab02df57b57303b67e48840bb75dfe5c4738",
+            ),
+        ),
+        verified=True,
+    ),
+    splunk_evidence=TargetEvidence(
+        (
+            Capture(
+                "splunk/security_content data_sources/azure_active_directory_update_user.yml",
+                "azure:monitor:aad fields: operationName, callerIpAddress, "
+                "properties.initiatedBy.user.userPrincipalName / .ipAddress, "
+                "properties.targetResources{}.userPrincipalName, properties.result",
+                "b13b314aed0e1778335a55620474e7d27289a20a",
+            ),
+        ),
+        verified=True,
     ),
 )

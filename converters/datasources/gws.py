@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from converters.datasources.model import ContainmentCommand, DataSource, Field, json_list_value
+from converters.datasources.model import (
+    Capture,
+    ContainmentCommand,
+    DataSource,
+    ElasticField,
+    Field,
+    Shape,
+    TargetEvidence,
+    json_list_value,
+)
 
 # The Splunk add-on keeps an event's parameters as one JSON list; the automatic extraction
 # gives one multivalue field per value kind (event.parameters{}.value, .intValue, .boolValue,
@@ -96,5 +105,103 @@ GWS_ADMIN = DataSource(
             "gam print routing",
             ("disposable-email-domain",),
         ),
+    ),
+    shapes=(
+        Shape(
+            "reports-api",
+            "Admin SDK Reports API activities (activities.list page or one activity per line): "
+            "events a list, uniqueQualifier and profileId strings",
+            (
+                Capture(
+                    "https://developers.google.com/workspace/admin/reports/v1/appendix/activity/"
+                    "admin-user-settings",
+                    "CREATE_USER (USER_EMAIL), USERS_BULK_UPLOAD (BULK_UPLOAD_TOTAL_USERS_NUMBER, "
+                    "BULK_UPLOAD_FAIL_USERS_NUMBER), MAIL_ROUTING_DESTINATION_ADDED (USER_EMAIL, "
+                    "NEW_VALUE)",
+                ),
+            ),
+        ),
+        Shape(
+            "elastic-document",
+            "One event per document with its activity (events one object), as Elastic's "
+            "google_workspace integration ingests it; ids may be numbers",
+            (
+                Capture(
+                    "elastic/integrations packages/google_workspace/data_stream/admin/_dev/test/"
+                    "pipeline/test-admin.log",
+                    "events as one object; id.uniqueQualifier and actor.profileId as numbers",
+                    "b315beea9237de1bf1c3e9940fb3332153b9de07",
+                ),
+                Capture(
+                    "elastic/integrations packages/google_workspace/data_stream/admin/agent/"
+                    "stream/httpjson.yml.hbs",
+                    "the input splits body.items, then body.events, keeping the parent",
+                    "3029f79b887dbef715b9a9325e031ee74ec4564b",
+                ),
+            ),
+        ),
+        Shape(
+            "splunk-event",
+            "One event per record under the singular key event, as the Splunk Add-on for "
+            "Google Workspace stores it (gws:reports:admin)",
+            (
+                Capture(
+                    "splunk/security_content data_sources/google_workspace.yml",
+                    "example log of an admin activity: kind, id, etag, actor, ipAddress, event "
+                    "(one object with type, name, parameters); ids as strings",
+                    "2a60eb067067ee88fa694f2ce41af70f0a3fa75a",
+                ),
+            ),
+        ),
+    ),
+    elastic_fields=(
+        ElasticField("event.dataset", "keyword", ("google_workspace.admin",)),
+        ElasticField(
+            "event.action",
+            "keyword",
+            ("CREATE_USER", "USERS_BULK_UPLOAD", "MAIL_ROUTING_DESTINATION_ADDED"),
+        ),
+        ElasticField("event.provider", "keyword", ("admin",)),
+        ElasticField("google_workspace.event.type", "keyword", ("USER_SETTINGS",)),
+        ElasticField("google_workspace.actor.type", "keyword"),
+        ElasticField("source.user.email", "keyword"),
+        ElasticField("source.ip", "ip"),
+        ElasticField("google_workspace.admin.user.email", "keyword"),
+        ElasticField("google_workspace.admin.new_value", "keyword"),
+        ElasticField("google_workspace.admin.bulk_upload.total", "long"),
+    ),
+    elastic_evidence=TargetEvidence(
+        (
+            Capture(
+                "elastic/integrations packages/google_workspace/data_stream/admin/_dev/test/"
+                "pipeline/"
+                "test-admin-user.log-expected.json",
+                "CREATE_USER, USERS_BULK_UPLOAD, MAIL_ROUTING_DESTINATION_ADDED as event.action; "
+                "source.user.email, source.ip, google_workspace.admin.user.email, "
+                "google_workspace.admin.new_value, google_workspace.admin.bulk_upload.total "
+                "(a number), google_workspace.event.type USER_SETTINGS, event.provider admin",
+                "0c3c51de095249d4f2dd9cc5b0f96b38a8dc71a2",
+            ),
+            Capture(
+                "elastic/integrations packages/google_workspace/data_stream/admin/fields/"
+                "fields.yml",
+                "google_workspace.admin.bulk_upload.total: long",
+                "20ecb2c14f28614e81ff6b61362550f66c0e1cc9",
+            ),
+        ),
+        verified=True,
+    ),
+    splunk_evidence=TargetEvidence(
+        (
+            Capture(
+                "splunk/security_content data_sources/google_workspace.yml",
+                "gws:reports:admin fields: event.name, event.type, actor.email, ipAddress, "
+                "id.applicationName, event.parameters{}.name, event.parameters{}.value",
+                "2a60eb067067ee88fa694f2ce41af70f0a3fa75a",
+            ),
+        ),
+        # intValue parameters (the bulk-upload count) were seen in no Splunk record: the
+        # search reads each parameter's JSON object, whatever key holds its value.
+        verified=False,
     ),
 )

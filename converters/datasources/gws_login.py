@@ -49,7 +49,15 @@ Inferred, not seen in a document:
 from __future__ import annotations
 
 from converters.datasources.gws import GWS_PRELUDE, gws_parameter
-from converters.datasources.model import ContainmentCommand, DataSource, Field
+from converters.datasources.model import (
+    Capture,
+    ContainmentCommand,
+    DataSource,
+    ElasticField,
+    Field,
+    Shape,
+    TargetEvidence,
+)
 
 GWS_LOGIN = DataSource(
     name="gws_login",
@@ -116,5 +124,81 @@ GWS_LOGIN = DataSource(
             "gam user {actor.email} signout; gam update user {actor.email} changepassword on",
             ("untraceable-account", "suspicious-source-ip"),
         ),
+    ),
+    shapes=(
+        Shape(
+            "reports-api",
+            "Admin SDK Reports API login activities (events a list)",
+            (
+                Capture(
+                    "https://developers.google.com/workspace/admin/reports/v1/appendix/activity/"
+                    "login",
+                    "login_success with login_type, login_challenge_method (multiValue), "
+                    "is_suspicious (boolValue)",
+                ),
+            ),
+        ),
+        Shape(
+            "elastic-document",
+            "One event per document (events one object), as Elastic's integration ingests it",
+            (
+                Capture(
+                    "elastic/integrations packages/google_workspace/data_stream/login/_dev/test/"
+                    "pipeline/test-login.log",
+                    "login_success lines with events as one object; a 2025 capture with string "
+                    "ids and a multiValue login_challenge_method",
+                    "20ecb2c14f28614e81ff6b61362550f66c0e1cc9",
+                ),
+            ),
+        ),
+        Shape(
+            "splunk-event",
+            "One event per record under the singular key event (gws:reports:login)",
+            (
+                Capture(
+                    "splunk/security_content data_sources/google_workspace_login_success.yml",
+                    "example log of login_success: event one object, parameters with value, "
+                    "multiValue and boolValue; ids as strings",
+                    "2a60eb067067ee88fa694f2ce41af70f0a3fa75a",
+                ),
+            ),
+        ),
+    ),
+    elastic_fields=(
+        ElasticField("event.dataset", "keyword", ("google_workspace.login",)),
+        ElasticField("event.action", "keyword", ("login_success", "login_failure")),
+        ElasticField("event.provider", "keyword", ("login",)),
+        ElasticField("google_workspace.event.type", "keyword", ("login",)),
+        ElasticField("source.user.email", "keyword"),
+        ElasticField("source.ip", "ip"),
+        ElasticField("google_workspace.login.type", "keyword"),
+        ElasticField("google_workspace.login.failure_type", "keyword"),
+        ElasticField("google_workspace.login.challenge_method", "keyword"),
+        ElasticField("google_workspace.login.is_suspicious", "boolean"),
+    ),
+    elastic_evidence=TargetEvidence(
+        (
+            Capture(
+                "elastic/integrations packages/google_workspace/data_stream/login/elasticsearch/"
+                "ingest_pipeline/"
+                "default.yml",
+                "events.name -> event.action (login_success), actor.email -> "
+                "source.user.email and user.email, ipAddress -> source.ip, parameters under "
+                "google_workspace.login.* without their login_ prefix",
+                "01d08b40fb00aa80b1a41c3a567a291c559e22ea",
+            ),
+        ),
+        verified=True,
+    ),
+    splunk_evidence=TargetEvidence(
+        (
+            Capture(
+                "splunk/security_content data_sources/google_workspace_login_success.yml",
+                "gws:reports:login fields: event.name, event.type, actor.email, ipAddress, "
+                "event.parameters{}.name / .value / .boolValue / .multiValue{}",
+                "2a60eb067067ee88fa694f2ce41af70f0a3fa75a",
+            ),
+        ),
+        verified=True,
     ),
 )

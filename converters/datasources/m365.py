@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from converters.datasources.model import ContainmentCommand, DataSource, Field, json_list_value
+from converters.datasources.model import (
+    Capture,
+    ContainmentCommand,
+    DataSource,
+    ElasticField,
+    Field,
+    Shape,
+    TargetEvidence,
+    json_list_value,
+)
 
 # The cmdlet's parameters, each read from its own JSON object: the add-on's Parameters{}.Name
 # and Parameters{}.Value lists do not line up when a value is null.
@@ -120,5 +129,107 @@ M365_AUDIT = DataSource(
             "Disable-InboxRule -Identity '{ObjectId}'",
             ("disposable-email-domain",),
         ),
+    ),
+    shapes=(
+        Shape(
+            "management-api",
+            "Management Activity API content (a JSON array of records, or one per line)",
+            (
+                Capture(
+                    "elastic/beats x-pack/filebeat/module/o365/audit/test/08-azuread-users.log",
+                    "RecordType 8 records, Add user. among them: ClientIP and ActorIpAddress "
+                    "empty in 7 of 11 (the Add user. record included); ObjectId the new account",
+                    "0b086b325505f5fe888626f66340ca8dfe5fd67f",
+                ),
+                Capture(
+                    "MicrosoftDocs/office-365-management-api office-365-management-api/"
+                    "office-365-management-activity-api-reference.md",
+                    "Microsoft's sample: Operation Add User. (capital U), no ClientIP key; "
+                    "ClientIP null for Entra ID events (schema page)",
+                    "8a539d33bd3f05032e3c2b49c7951aa94bd80555",
+                ),
+                Capture(
+                    "splunk/security_content data_sources/o365_set_mailbox.yml",
+                    "Set-Mailbox with ClientIP 18.192.200.190:52816 (a port) and Parameters "
+                    "Name/Value pairs",
+                    "b13b314aed0e1778335a55620474e7d27289a20a",
+                ),
+            ),
+        ),
+        Shape(
+            "search-unifiedauditlog-csv",
+            "Search-UnifiedAuditLog | Export-Csv: the record as JSON in the AuditData column",
+            (
+                Capture(
+                    "https://learn.microsoft.com/powershell/module/exchange/search-unifiedauditlog",
+                    "the AuditData property holds the record's JSON",
+                ),
+            ),
+        ),
+    ),
+    elastic_fields=(
+        ElasticField("event.dataset", "keyword", ("o365.audit",)),
+        ElasticField(
+            "event.action",
+            "keyword",
+            (
+                "added-user-account",
+                "Add User.",
+                "Set-Mailbox",
+                "New-InboxRule",
+                "Set-InboxRule",
+                "UserLoggedIn",
+            ),
+        ),
+        ElasticField("event.provider", "keyword", ("AzureActiveDirectory", "Exchange")),
+        ElasticField("user.id", "keyword"),
+        ElasticField("o365.audit.ObjectId", "keyword"),
+        ElasticField("source.ip", "ip"),
+        *(
+            ElasticField(f"o365.audit.Parameters.{name}", "keyword")
+            for name in (
+                "Identity",
+                "ForwardingSmtpAddress",
+                "ForwardingAddress",
+                "ForwardTo",
+                "RedirectTo",
+                "ForwardAsAttachmentTo",
+            )
+        ),
+    ),
+    elastic_evidence=TargetEvidence(
+        (
+            Capture(
+                "elastic/integrations packages/o365/data_stream/audit/elasticsearch/"
+                "ingest_pipeline/default.yml",
+                "Operation -> event.action, Add user. (exactly) -> added-user-account, Workload "
+                "-> event.provider, UserId -> user.id, Parameters -> o365.audit.Parameters.<Name>, "
+                "the first present of ClientIPAddress, ClientIP, ActorIpAddress -> source.ip "
+                "without its port",
+                "01dcefed928df2943fe587da87272b96931d1869",
+            ),
+            Capture(
+                "elastic/integrations packages/o365/data_stream/audit/fields/fields.yml",
+                "o365.audit.Parameters.* and o365.audit.ObjectId keywords",
+                "ef18377c9d7b1ee6b3739dcf93ec988cf2154818",
+            ),
+        ),
+        verified=True,
+    ),
+    splunk_evidence=TargetEvidence(
+        (
+            Capture(
+                "splunk/security_content data_sources/o365_set_mailbox.yml",
+                "o365:management:activity fields: Operation, Workload, UserId, ObjectId, "
+                "ClientIP, Parameters{}.Name, Parameters{}.Value",
+                "b13b314aed0e1778335a55620474e7d27289a20a",
+            ),
+            Capture(
+                "splunk/security_content data_sources/o365_update_user_.yml",
+                "a RecordType 8 record with no ClientIP or ActorIpAddress key",
+                "b13b314aed0e1778335a55620474e7d27289a20a",
+            ),
+        ),
+        verified=True,
     ),
 )

@@ -43,7 +43,15 @@ What was checked, and where:
 
 from __future__ import annotations
 
-from converters.datasources.model import ContainmentCommand, DataSource, Field
+from converters.datasources.model import (
+    Capture,
+    ContainmentCommand,
+    DataSource,
+    ElasticField,
+    Field,
+    Shape,
+    TargetEvidence,
+)
 
 M365_MESSAGE_TRACE = DataSource(
     name="m365_message_trace",
@@ -137,5 +145,92 @@ M365_MESSAGE_TRACE = DataSource(
             "-StartDate (Get-Date).AddDays(-10) -EndDate (Get-Date)",
             ("new-account-mail-burst", "disposable-email-domain"),
         ),
+    ),
+    shapes=(
+        Shape(
+            "export-csv",
+            "Get-MessageTrace | Export-Csv (en-US dates; PowerShell's #TYPE line optional)",
+            (
+                Capture(
+                    "https://learn.microsoft.com/powershell/module/exchange/get-messagetrace",
+                    "Received, SenderAddress, RecipientAddress, Subject, Status, ToIP, FromIP, "
+                    "Size, MessageId, MessageTraceId",
+                ),
+            ),
+        ),
+        Shape(
+            "rws-json",
+            'Reporting Web Service JSON: {"value": [...]} (JSON light) or '
+            '{"d": {"results": [...]}} (verbose, /Date(ms)/), or one record per line as '
+            "Elastic's input stores it; Received without a zone is UTC",
+            (
+                Capture(
+                    "elastic/integrations packages/microsoft_exchange_online_message_trace/"
+                    "data_stream/log/_dev/test/"
+                    "pipeline/test-log.log",
+                    "records one per line: Received 2022-09-05T18:10:13.4907658 (no zone), "
+                    "SenderAddress, RecipientAddress, Status, FromIP, ToIP (or null), Size",
+                    "0afb68a04cfdf5bf3360322d37b7a89ffc81bdd2",
+                ),
+                Capture(
+                    "elastic/integrations packages/microsoft_exchange_online_message_trace/"
+                    "data_stream/log/agent/stream/"
+                    "httpjson.yml.hbs",
+                    'the input splits body.value: the service answers {"value": [...]}',
+                    "063b313c899e82ce7af5e485449036b8a5ac6833",
+                ),
+            ),
+        ),
+    ),
+    elastic_fields=(
+        ElasticField("event.dataset", "keyword", ("microsoft_exchange_online_message_trace.log",)),
+        ElasticField("email.delivery_timestamp", "date"),
+        ElasticField("email.from.address", "keyword"),
+        ElasticField("email.to.address", "keyword"),
+        ElasticField("email.subject", "keyword"),
+        ElasticField(
+            "microsoft.online_message_trace.Status",
+            "keyword",
+            (
+                "Delivered",
+                "Expanded",
+                "Failed",
+                "FilteredAsSpam",
+                "GettingStatus",
+                "Pending",
+                "Quarantined",
+                "None",
+            ),
+        ),
+        ElasticField("source.ip", "ip"),
+        ElasticField("destination.ip", "ip"),
+        ElasticField("microsoft.online_message_trace.Size", "long"),
+        ElasticField("email.message_id", "keyword"),
+        ElasticField("email.local_id", "keyword"),
+    ),
+    elastic_evidence=TargetEvidence(
+        (
+            Capture(
+                "elastic/integrations packages/microsoft_exchange_online_message_trace/"
+                "data_stream/log/elasticsearch/"
+                "ingest_pipeline/default.yml",
+                "raw record under microsoft.online_message_trace.*; email.from.address and "
+                "email.to.address (arrays), source.ip FromIP, destination.ip ToIP, "
+                "email.local_id MessageTraceId, @timestamp from Received as UTC",
+                "136ebec10fe34f4161b2ea919f5b4f8de2e487fe",
+            ),
+        ),
+        verified=True,
+    ),
+    splunk_evidence=TargetEvidence(
+        (
+            Capture(
+                "public searches over the BOTS v3 data set (sourcetype "
+                "ms:o365:reporting:messagetrace)",
+                "SenderAddress, RecipientAddress, Subject, Status, Size, MessageId",
+            ),
+        ),
+        # FromIP, ToIP, MessageTraceId and Received were not seen in a Splunk search.
+        verified=False,
     ),
 )

@@ -35,7 +35,14 @@ What was checked, and where:
 
 from __future__ import annotations
 
-from converters.datasources.model import DataSource, Field
+from converters.datasources.model import (
+    Capture,
+    DataSource,
+    ElasticField,
+    Field,
+    Shape,
+    TargetEvidence,
+)
 
 PROXY = DataSource(
     name="proxy",  # the source name converters.engine.formats gives Squid rows
@@ -76,5 +83,56 @@ PROXY = DataSource(
         ("Host requested", "cs-host"),
         ("User", "cs-username"),
         ("URL", "c-uri"),
+    ),
+    shapes=(
+        Shape(
+            "native",
+            "Squid access.log, native format (logformat squid), CONNECT lines with host:port",
+            (
+                Capture(
+                    "elastic/integrations packages/squid/data_stream/log/_dev/test/pipeline/"
+                    "test-access.log",
+                    "native lines: GET with an absolute URL, CONNECT host:443, TCP_DENIED/407",
+                    "7c8c614aeda36586dc39245fe058eb4d749902c9",
+                ),
+                Capture(
+                    "squid-cache/squid src/log/FormatSquidNative.cc",
+                    "the native format's columns",
+                    "037048ee6a8bdc4137fa104e6ca837c2a253806b",
+                ),
+            ),
+        ),
+    ),
+    elastic_fields=(
+        ElasticField("event.dataset", "keyword", ("squid.log",)),
+        ElasticField("url.original", "wildcard"),
+        ElasticField("url.domain", "keyword"),
+        ElasticField("http.request.method", "keyword"),
+        ElasticField("squid.status_code", "long"),
+        ElasticField("source.ip", "ip"),
+        ElasticField("source.user.name", "keyword"),
+    ),
+    elastic_evidence=TargetEvidence(
+        (
+            Capture(
+                "elastic/integrations packages/squid/data_stream/log/_dev/test/pipeline/"
+                "test-access.log-expected.json",
+                "a CONNECT line keeps host:port in url.original and has no url.domain; GET: "
+                "url.domain; squid.status_code; source.ip; source.user.name",
+                "2726bec12436dd010b3eb8003c7ae1dcf42caf8c",
+            ),
+        ),
+        verified=True,
+    ),
+    splunk_evidence=TargetEvidence(
+        (
+            Capture(
+                "https://help.splunk.com/data-management/common-information-model/6.0/"
+                "data-models/web",
+                "CIM Web fields url, dest, src, http_method, status, user (the Squid add-on's "
+                "own extraction was not available)",
+            ),
+        ),
+        verified=False,
     ),
 )

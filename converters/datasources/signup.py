@@ -12,7 +12,14 @@ ingest pipeline maps it as below (the README gives the mapping).
 
 from __future__ import annotations
 
-from converters.datasources.model import DataSource, Field
+from converters.datasources.model import (
+    Capture,
+    DataSource,
+    ElasticField,
+    Field,
+    Shape,
+    TargetEvidence,
+)
 
 MAIL_SIGNUP = DataSource(
     name="mail_signup",
@@ -44,4 +51,30 @@ MAIL_SIGNUP = DataSource(
     ),
     # No containment commands: every mail service has its own admin tool.
     entities=(("New account", "account"), ("Source IP", "src_ip"), ("Recovery", "recovery_email")),
+    shapes=(
+        Shape(
+            "ndjson",
+            "One JSON object per sign-up attempt, the schema this package defines",
+            (Capture("README.md, The sign-up log of a mail service you run", "the schema"),),
+        ),
+    ),
+    elastic_fields=(
+        ElasticField("event.dataset", "keyword", ("mailservice.signup",)),
+        ElasticField("event.action", "keyword", ("account.signup",)),
+        ElasticField("user.email", "keyword"),
+        ElasticField("source.ip", "ip"),
+        ElasticField("user_agent.original", "keyword"),
+        ElasticField("mailservice.signup.recovery_email", "keyword"),
+        ElasticField("event.outcome", "keyword", ("success", "failure")),
+        ElasticField("mailservice.signup.captcha", "keyword"),
+    ),
+    # The ingest mapping is this package's own (README): nothing to check it against.
+    elastic_evidence=TargetEvidence(
+        (Capture("README.md, The sign-up log of a mail service you run", "the mapping"),),
+        verified=True,
+    ),
+    splunk_evidence=TargetEvidence(
+        (Capture("README.md, The sign-up log of a mail service you run", "KV_MODE = json"),),
+        verified=True,
+    ),
 )
