@@ -17,8 +17,8 @@ input, two delivery records of mail_event_type 2 and 0), so a rule on the sender
 mail can never fire there; the BigQuery export fills them for every event (Elastic's gmail
 test input, an inbound delivery with ``source.address``). The rules on received mail
 (``gws_gmail_disposable_sender*``) therefore read this source only; on a Reports API export
-they cannot fire, and ``dac hunt`` says so in its notes. The sending rules group by the
-mailbox (``email``), which both shapes carry.
+they cannot fire (the coverage table lists them as restricted). The sending rules group by
+the mailbox (``email``), which both shapes carry.
 
 Where each target keeps the fields:
 
