@@ -46,14 +46,18 @@ class Project:
     rules: Path
     playbook: Path
     templates: Path
+    # Ship every search and rule disabled, as Splunk's own content does (`dac build
+    # --disabled`); by default they ship enabled, building blocks excepted.
+    ship_disabled: bool = False
 
     @classmethod
-    def at(cls, root: Path, rules: Path | None = None) -> Project:
+    def at(cls, root: Path, rules: Path | None = None, ship_disabled: bool = False) -> Project:
         return cls(
             root,
             rules or root / "sigma_rules",
             root / PLAYBOOK_FILE,
             root / "playbooks" / "templates",
+            ship_disabled,
         )
 
 
@@ -141,6 +145,8 @@ def _write_all(
             app_version,
             int(digest[:7], 16),
             load_value_lists(project.root)["threat_intel_ips"],
+            rule_versions,
+            project.ship_disabled,
         )
         write_app(app, staging / "splunk", _epoch(ruleset))
     except ConfValueError as exc:
@@ -161,6 +167,7 @@ def _write_all(
                 text.description,
                 text.note,
                 rule_versions[doc.id],
+                enabled=not project.ship_disabled,
             )
         )
     write_rules(kibana_rules, staging / "elastic" / "rules.ndjson")

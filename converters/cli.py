@@ -90,11 +90,19 @@ def validate(root: Path, rules: Path | None) -> None:
     show_default=True,
     help="Output folder; replaced only when the whole build succeeds.",
 )
-def build_command(root: Path, rules: Path | None, out: Path) -> None:
+@click.option(
+    "--disabled",
+    "ship_disabled",
+    is_flag=True,
+    help="Ship every Splunk search and Kibana rule disabled, as Splunk's own content does "
+    "(enable them in the SIEM after review). By default they ship enabled, building blocks "
+    "excepted.",
+)
+def build_command(root: Path, rules: Path | None, out: Path, ship_disabled: bool) -> None:
     """Compile the rules into OUT: splunk/<app>/ and its .tgz, elastic/rules.ndjson and the
     enrichment files, playbooks/ pages and manifest.json."""
     try:
-        written = build(Project.at(root, rules), out)
+        written = build(Project.at(root, rules, ship_disabled), out)
     except DacError as exc:
         _fail(exc)
         return

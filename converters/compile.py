@@ -26,7 +26,6 @@ from converters.backends.sqlite import DacSqliteBackend
 from converters.errors import DacError, Problem
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.pipelines import pipeline_for
-from converters.timing import newest_window_minutes
 from converters.valuelists import ValueList, load_value_lists
 
 _Backend = Callable[..., TextQueryBackend]
@@ -130,7 +129,7 @@ def _new_terms(
         if target == "sqlite":
             result[doc.id] = new_terms_sql(result[doc.id], terms)
         elif target == "splunk":
-            result[doc.id] = new_terms_spl(result[doc.id], terms, source, newest_window_minutes())
+            result[doc.id] = new_terms_spl(result[doc.id], terms, source)
         elif doc.id in lucene:
             result[doc.id] = lucene[doc.id]
             languages[doc.id] = "lucene"
@@ -175,15 +174,15 @@ def _absence(
             problems.append(Problem(doc.path, reason, rule=doc.id, line=doc.line("absence")))
             continue
         base, later = queries[doc.id], queries[followup.id]
+        # Decided once a follow-up delivered late could have arrived (converters.timing).
+        lag = max(source.delivery_lag_minutes, followup_source.delivery_lag_minutes)
         if target == "sqlite":
             result[doc.id] = absence_sql(base, later, absence)
         elif target == "splunk":
-            result[doc.id] = absence_spl(
-                base, later, absence, source, followup_source, newest_window_minutes()
-            )
+            result[doc.id] = absence_spl(base, later, absence, source, followup_source, lag)
         else:
             result[doc.id] = absence_esql(
-                esql_condition(base), esql_condition(later), absence, source, followup_source
+                esql_condition(base), esql_condition(later), absence, source, followup_source, lag
             )
             languages[doc.id] = "esql"
 

@@ -21,7 +21,8 @@ KIBANA_KNOWN = KIBANA_REQUIRED | {
     "rule_id", "note", "setup", "index", "threat", "required_fields", "related_integrations",
     "interval", "from", "max_signals", "version", "tags", "author", "references",
     "false_positives", "license", "enabled", "meta", "new_terms_fields", "history_window_start",
-    "building_block_type",
+    "building_block_type", "timestamp_override", "timestamp_override_fallback_disabled",
+    "timestamp_field", "alert_suppression",
 }  # fmt: skip
 
 

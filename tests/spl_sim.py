@@ -1,9 +1,10 @@
 """A small simulator of the correlation stages this package writes in SPL.
 
 No Splunk runs in the tests, so the window logic of the generated searches (streamstats with
-time_window, the ordered-chain evals) is executed here, stage by stage, over the events the
-reference engine says each referenced rule matches. It understands only the stage forms the
-generator emits and refuses anything else, so a generator change cannot slip past it.
+time_window, the ordered-chain evals, the inner windows of a correlation of correlations, the
+index-time slot a run keeps) is executed here, stage by stage, over the events the reference
+engine says each referenced rule matches. It understands only the stage forms the generator
+emits and refuses anything else, so a generator change cannot slip past it.
 """
 
 from __future__ import annotations
@@ -18,19 +19,35 @@ _BRANCH = re.compile(r'eval dac_rule="(?P<rule>[^"]+)"(?P<rest>[^\]\n]*)')
 _ASSIGN = re.compile(r"(dac_g\d+)=lower\('([^']+)'\)|dac_value='([^']+)'")
 _STREAM = re.compile(
     r"\| streamstats time_window=(?P<span>\d+)s(?P<current> current=f)? "
-    r"(?P<agg>count|dc\((?P<dc>\w+)\)|max\((?P<max>\w+)\)) as (?P<out>\w+)(?: by (?P<by>.+))?$"
+    r"(?P<agg>count|count\(eval\(dac_rule=\"(?P<crule>[^\"]+)\"\)\)|dc\((?P<dc>\w+)\)"
+    r"|max\((?P<max>\w+)\)"
+    r"|(?P<fn>dc|max)\(eval\(if\(dac_rule=\"(?P<irule>[^\"]+)\", (?P<ifield>\w+), null\(\)\)\)\))"
+    r" as (?P<out>\w+)(?: by (?P<by>.+))?$"
 )
 _FIRST = re.compile(
-    r'\| eval (?P<out>dac_chain_\d+)=if\(dac_rule="(?P<rule>[^"]+)", _time, null\(\)\)$'
+    r'\| eval (?P<out>dac_chain_\d+)=if\((?P<key>dac_rule|dac_outer)="(?P<rule>[^"]+)", _time, '
+    r"null\(\)\)$"
 )
 _NEXT = re.compile(
-    r'\| eval (?P<out>dac_chain_\d+)=if\(dac_rule="(?P<rule>[^"]+)" AND (?P<prev>\w+) < _time, '
-    r"(?P=prev), null\(\)\)$"
+    r'\| eval (?P<out>dac_chain_\d+)=if\((?P<key>dac_rule|dac_outer)="(?P<rule>[^"]+)" AND '
+    r"(?P<prev>\w+) < _time, (?P=prev), null\(\)\)$"
+)
+# The outer rule of a correlation of correlations: an inner window firing, or an own rule.
+_OUTER = re.compile(r"\| eval dac_outer=case\((?P<outer>.*)\), dac_fresh=case\((?P<fresh>.*)\)$")
+_CASE = re.compile(
+    r'dac_rule="(?P<rule>[^"]+)"(?: AND (?P<metric>\w+) (?P<op>>=|>|=) (?P<n>\d+))?, '
+    r'(?:"(?P<name>[^"]+)"|(?P<field>\w+))'
+)
+_SLOT = re.compile(
+    r'\| where (?P<f>\w+)>=relative_time\(info_max_time, "-(?P<start>\d+)m@m"\) '
+    r'AND (?P=f)<relative_time\(info_max_time, "-(?P<end>\d+)m@m"\)$'
 )
 _CHAIN_END = re.compile(r"\| where isnotnull\((?P<f>\w+)\) AND (?P=f) >= _time - (?P<span>\d+)$")
 _METRIC = re.compile(r"\| where (?P<f>\w+) (?P<op>>=|>|<=|<|=) (?P<n>\d+)$")
 _NOT_NULL = re.compile(r"\| where (isnotnull\(\w+\)(?: AND )?)+$")
-_IGNORED = re.compile(r"\| (eval rule_count=\d+|eval window_end=.*|rename .*|`\w+_filter`)$")
+_IGNORED = re.compile(
+    r"\| (eval rule_count=\d+|eval window_end=.*|rename .*|`\w+_filter`|addinfo)$"
+)
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": lambda a, b: a >= b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b,
     "<": lambda a, b: a < b, "=": lambda a, b: a == b,
@@ -54,13 +71,16 @@ def _stages(spl: str) -> list[str]:
     return lines[start - 1 :]
 
 
-def run(spl: str, matches: dict[str, list[Event]]) -> list[Event]:
-    """Events of each referenced rule (``_time`` in seconds) -> the rows the search returns."""
+def run(spl: str, matches: dict[str, list[Event]], now: float | None = None) -> list[Event]:
+    """Events of each referenced rule (``_time`` and, where it matters, ``_indextime`` in
+    seconds) -> the rows the search returns. ``now``: the run's scheduled time, which its
+    index-time slot is measured from; None keeps every window (all newly indexed)."""
     evals = branch_evals(spl)
     rows: list[Event] = []
     for rule, columns in evals.items():
         for event in matches[rule]:
             row = dict(event, dac_rule=rule)
+            row["dac_indexed"] = event.get("_indextime", event["_time"])
             for column, field in columns.items():
                 value = event.get(field)
                 row[column] = (
@@ -68,11 +88,17 @@ def run(spl: str, matches: dict[str, list[Event]]) -> list[Event]:
                 )
             rows.append(row)
     for stage in _stages(spl):
-        rows = _apply(stage, rows)
+        rows = _apply(stage, rows, now)
     return rows
 
 
-def _apply(stage: str, rows: list[Event]) -> list[Event]:
+def _relative(now: float, minutes: int) -> float:
+    """relative_time(now, "-<minutes>m@m")."""
+    moment = now - minutes * 60
+    return moment - moment % 60
+
+
+def _apply(stage: str, rows: list[Event], now: float | None) -> list[Event]:
     if _NOT_NULL.match(stage):
         fields = re.findall(r"isnotnull\((\w+)\)", stage)
         return [r for r in rows if all(r.get(f) is not None for f in fields)]
@@ -82,14 +108,25 @@ def _apply(stage: str, rows: list[Event]) -> list[Event]:
         return _streamstats(rows, m)
     if m := _FIRST.match(stage):
         for r in rows:
-            r[m["out"]] = r["_time"] if r["dac_rule"] == m["rule"] else None
+            r[m["out"]] = r["_time"] if r.get(m["key"]) == m["rule"] else None
         return rows
     if m := _NEXT.match(stage):
         for r in rows:
             prev = r.get(m["prev"])
-            ok = r["dac_rule"] == m["rule"] and prev is not None and prev < r["_time"]
+            ok = r.get(m["key"]) == m["rule"] and prev is not None and prev < r["_time"]
             r[m["out"]] = prev if ok else None
         return rows
+    if m := _OUTER.match(stage):
+        outer, fresh = _CASE.findall(m["outer"]), _CASE.findall(m["fresh"])
+        for r in rows:
+            r["dac_outer"] = _case(r, outer)
+            r["dac_fresh"] = _case(r, fresh)
+        return rows
+    if m := _SLOT.match(stage):
+        if now is None:
+            return rows
+        start, end = _relative(now, int(m["start"])), _relative(now, int(m["end"]))
+        return [r for r in rows if r.get(m["f"]) is not None and start <= r[m["f"]] < end]
     if m := _CHAIN_END.match(stage):
         span = int(m["span"])
         return [r for r in rows if r.get(m["f"]) is not None and r[m["f"]] >= r["_time"] - span]
@@ -98,6 +135,17 @@ def _apply(stage: str, rows: list[Event]) -> list[Event]:
     if _IGNORED.match(stage):
         return rows
     raise ValueError(f"the SPL simulator does not know this stage: {stage!r}")
+
+
+def _case(row: Event, cases: list[tuple[str, ...]]) -> Any:
+    """case(dac_rule="x" [AND metric op n], "name" | field, ...): the first that holds."""
+    for rule, metric, op, n, name, field in cases:
+        if row["dac_rule"] != rule:
+            continue
+        if metric and not (row.get(metric) is not None and _OPS[op](row[metric], int(n))):
+            continue
+        return name or row.get(field)
+    return None
 
 
 def _streamstats(rows: list[Event], m: re.Match[str]) -> list[Event]:
@@ -114,11 +162,20 @@ def _streamstats(rows: list[Event], m: re.Match[str]) -> list[Event]:
             window = [*window, row]
         if m["agg"] == "count":
             value: Any = len(window)
+        elif m["crule"]:
+            value = sum(1 for r in window if r["dac_rule"] == m["crule"])
         elif m["dc"]:
             value = len({r.get(m["dc"]) for r in window if r.get(m["dc"]) is not None})
-        else:
+        elif m["max"]:
             values = [r[m["max"]] for r in window if r.get(m["max"]) is not None]
             value = max(values) if values else None
+        else:
+            picked = [
+                r.get(m["ifield"])
+                for r in window
+                if r["dac_rule"] == m["irule"] and r.get(m["ifield"]) is not None
+            ]
+            value = len(set(picked)) if m["fn"] == "dc" else (max(picked) if picked else None)
         history.append(row)
         row[m["out"]] = value
     return rows

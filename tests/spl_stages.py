@@ -67,28 +67,26 @@ def _splunk_rows(engine: SqliteEngine, sql: str, ruleset: RuleSet, name: str) ->
     return rows
 
 
-_OUTER_BRANCH = re.compile(r'\| eval (dac_rule="[^"]+"[^\]\n]*)\]$', re.MULTILINE)
-
-
 def simulate(
-    ruleset: RuleSet, spl: dict[str, str], sql: dict[str, str], engine: SqliteEngine, name: str
+    ruleset: RuleSet,
+    spl: dict[str, str],
+    sql: dict[str, str],
+    engine: SqliteEngine,
+    name: str,
+    now: float | None = None,
 ) -> list[Any]:
-    """The rows a rule's SPL returns: base rules' events from the reference engine, inner
-    correlations' rows from their own simulated SPL, then this search's stages."""
+    """The rows a rule's SPL returns: the leaf rules' events from the reference engine (a
+    correlation of correlations reads its inner rules' events in the same pass), then this
+    search's stages; ``now``, the run's scheduled time, for its index-time slot."""
     doc = ruleset.by_name(name)
     if not doc.is_correlation:
         return _splunk_rows(engine, sql[doc.id], ruleset, name)
     query = spl[doc.id]
-    refs = [ruleset.ref(ref).name for ref in doc.document["correlation"]["rules"]]
-    matches = {ref: simulate(ruleset, spl, sql, engine, ref) for ref in refs}
-    if not any(ruleset.by_name(ref).is_correlation for ref in refs):
-        return spl_sim.run(query, matches)
-    # A union over an inner correlation's search: keep each branch's closing eval and this
-    # search's own stages (after the union's last bracket); the simulator reads only those.
-    lines = query.split("\n")
-    last = max(i for i, line in enumerate(lines) if line.endswith("]"))
-    branches = [f"[search * | eval {e}]" for e in _OUTER_BRANCH.findall(query)]
-    return spl_sim.run("\n".join(["| union", *branches, *lines[last + 1 :]]), matches)
+    leaves = spl_sim.branch_evals(query)
+    matches = {
+        leaf: _splunk_rows(engine, sql[ruleset.by_name(leaf).id], ruleset, leaf) for leaf in leaves
+    }
+    return spl_sim.run(query, matches, now)
 
 
 def splunk_alerts(

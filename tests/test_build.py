@@ -68,14 +68,30 @@ def test_saved_searches_are_scheduled_es_correlation_searches(dist: Path) -> Non
     assert set(searches) == {doc.title for doc in ruleset.docs}
     for doc in ruleset.docs:
         search = searches[doc.title]
+        spl = conf_decode(search["search"])
         assert search["enableSched"] == "1"
-        assert search["cron_schedule"] == "*/15 * * * *"
+        assert search["cron_schedule"] == ("0 * * * *" if doc.absence else "*/15 * * * *")
         earliest = int(search["dispatch.earliest_time"].removeprefix("-").removesuffix("m@m"))
         window = window_seconds(doc, ruleset) // 60  # minutes, inner windows included
-        assert earliest >= window + 15, f"{doc.name}: look-back {earliest}m misses the window"
-        assert search["dispatch.latest_time"] == "-5m@m"
+        lag = max(s.delivery_lag_minutes for s in ruleset.sources_of(doc))
+        assert earliest >= window + lag + 15, f"{doc.name}: look-back {earliest}m too short"
+        assert search["dispatch.latest_time"] == "now"
+        assert "union" not in spl, doc.name  # subsearches are capped without a word
+        if doc.is_correlation or doc.new_terms or doc.absence:
+            # The search reads the whole event-time range and keeps what is due in its slot.
+            assert "dispatch.index_earliest" not in search
+            assert 'relative_time(info_max_time, "-5m@m")' in spl, doc.name
+        else:
+            # A single-event search reads the records indexed in its slot.
+            assert search["dispatch.index_earliest"] == "-20m@m"
+            assert search["dispatch.index_latest"] == "-5m@m"
         assert search["action.notable"] == "1"
         assert search["action.correlationsearch.enabled"] == "1"
+        assert search["action.correlationsearch.detection_type"] == "ebd"
+        metadata = json.loads(search["action.correlationsearch.metadata"])
+        assert metadata["detection_id"] == doc.id and metadata["deprecated"] == "0"
+        assert search["action.risk.param._risk_score"] == "0"
+        assert search["action.notable.param.nes_fields"]
         assert search["action.notable.param.security_domain"] == "identity"
         assert search["action.notable.param.severity"] == doc.level
         assert f"`{doc.name}_filter`" in conf_decode(search["search"])
@@ -87,6 +103,8 @@ def test_saved_searches_are_scheduled_es_correlation_searches(dist: Path) -> Non
         assert annotations["dac_indicator"] == [doc.indicator]
         risk = json.loads(search["action.risk.param._risk"])
         assert risk and risk[0]["risk_score"] > 0
+        for entry in risk:
+            assert entry.get("risk_object_type", "domain") in ("user", "system", "domain")
         drilldowns = json.loads(search["action.notable.param.drilldown_searches"])
         assert drilldowns[0]["search"].startswith("`dac_")
 
@@ -368,7 +386,11 @@ def test_absence_alerts_point_at_the_silent_account(dist: Path) -> None:
     stanza = searches["Google Workspace Account Not Signed In To After Its Creation"]
     drilldowns = json.loads(stanza["action.notable.param.drilldown_searches"])
     assert drilldowns[1]["search"].endswith('"actor.email"="$result.dac_key$"')
-    assert stanza["dispatch.earliest_time"] == f"-{7 * 1440 + 20}m@m"
+    # A week, the Google login log's 120-minute lag and an hourly run's slot (60 + 5).
+    assert stanza["dispatch.earliest_time"] == f"-{7 * 1440 + 120 + 65}m@m"
+    assert stanza["cron_schedule"] == "0 * * * *"
+    # One notable per account, decided once.
+    assert stanza["alert.suppress.fields"] == "dac_key"
     assert (
         "gam update user $result.dac_parameters_user_email$ suspended on"
         in stanza["action.notable.param.next_steps"]
@@ -377,6 +399,7 @@ def test_absence_alerts_point_at_the_silent_account(dist: Path) -> None:
     rule = next(
         r for r in kibana_rules(dist) if r["name"] == stanza["action.correlationsearch.label"]
     )
-    assert rule["type"] == "esql" and "NOW() - 7 days" in rule["query"]
+    # Decided a week and the lag (120 minutes) after the creation.
+    assert rule["type"] == "esql" and f"NOW() - {7 * 86400 + 120 * 60} seconds" in rule["query"]
     assert "gam update user <dac_key> suspended on" in rule["note"]
     assert "signout" not in rule["note"]

@@ -12,7 +12,7 @@ import pytest
 from converters.compile import skipped_targets
 from converters.loading.rules import load_rules
 from converters.playbook.model import load_playbook
-from converters.timing import window_seconds
+from converters.timing import schedule_for, window_seconds
 from tests.dist_helpers import KIBANA_KNOWN, KIBANA_REQUIRED, ROOT, built_dist, kibana_rules
 
 
@@ -43,10 +43,26 @@ def test_kibana_rules_follow_the_import_contract(dist: Path) -> None:
             assert rule["index"] and all(i.startswith("logs-") for i in rule["index"])
         else:  # an ES|QL query names its indices itself; Kibana refuses `index` beside it
             assert "index" not in rule and rule["query"].startswith("FROM ")
-        assert rule["interval"] == "15m" and rule["from"].startswith("now-")
+        doc = ruleset.by_id(rule["rule_id"])
+        schedule = schedule_for(doc, ruleset)
+        assert rule["interval"] == ("60m" if doc.absence else "15m")
+        # Late data: the look-back covers the run's slot, the sources' lag and the window.
+        lag = max(s.delivery_lag_minutes for s in ruleset.sources_of(doc))
+        looked_back = int(rule["from"].removeprefix("now-").removesuffix("m"))
+        assert looked_back >= schedule.interval_minutes + lag + window_seconds(doc, ruleset) // 60
+        if rule["type"] == "esql":
+            assert "timestamp_override" not in rule  # ES|QL reads @timestamp over that look-back
+        else:
+            assert rule["timestamp_override"] == "event.ingested"
+            assert rule["timestamp_override_fallback_disabled"] is False
+        if rule["type"] == "eql" and doc.is_correlation:
+            assert rule["timestamp_field"] == "@timestamp"  # sequences order by event time
+        if doc.is_correlation or doc.new_terms or doc.absence:
+            suppression = rule["alert_suppression"]
+            assert 1 <= len(suppression["group_by"]) <= 3
+            assert suppression["duration"]["value"] * 60 >= schedule.suppress_seconds
         assert isinstance(rule["version"], int) and rule["version"] >= 1
         assert rule["max_signals"] >= 1
-        doc = ruleset.by_id(rule["rule_id"])
         assert f"Indicator: {doc.indicator}" in rule["tags"]
         for field in rule["required_fields"]:
             assert set(field) == {"name", "type"}

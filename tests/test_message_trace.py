@@ -124,11 +124,15 @@ def test_new_account_burst_in_each_target(
     reason = eql_queries.skipped[doc.id]
     assert doc.id not in eql_queries.by_rule and "sequence" in reason and "order" in reason
     spl = splunk_queries.by_rule[doc.id]
-    assert spl.startswith("| union") and "dac_g0=lower('ObjectId')" in spl
-    assert "streamstats time_window=3600s count" in spl  # the inner burst, unchanged
+    assert spl.startswith("| multisearch") and "dac_g0=lower('ObjectId')" in spl
+    assert "union" not in spl
+    # The inner burst over the message-trace rows, then the ordered chain over the outer rules.
+    assert 'streamstats time_window=3600s count(eval(dac_rule="message_trace_mail_sent"))' in spl
     assert "streamstats time_window=86400s current=f max(dac_chain_0)" in spl
-    # Evidence may lie the 24h chain plus the 1h burst back, plus the schedule.
-    assert schedule_for(doc, ruleset).lookback_minutes == 24 * 60 + 60 + 15 + 5
+    assert 'if(dac_outer="m365_user_added", _time, null())' in spl
+    # Evidence may lie the 24h chain plus the 1h burst back, plus the run's slot and the lag
+    # of the slower source (the Unified Audit Log, 180 minutes).
+    assert schedule_for(doc, ruleset).lookback_minutes == 24 * 60 + 60 + 15 + 5 + 180
 
 
 def test_alerts_carry_the_sender_for_containment(ruleset: RuleSet) -> None:

@@ -53,6 +53,13 @@ class KibanaRule:
     history_window_start: str | None = None
     # "default" for a building block: Kibana hides its alerts from the alerts table.
     building_block_type: str | None = None
+    # Late data (converters.timing): read by ingest time, keep @timestamp where a document
+    # has no event.ingested; an EQL sequence still orders its events by event time.
+    timestamp_override: str | None = None
+    timestamp_override_fallback_disabled: bool | None = None
+    timestamp_field: str | None = None
+    # One alert per group while a late record can still extend the same window.
+    alert_suppression: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

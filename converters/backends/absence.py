@@ -7,8 +7,10 @@ the rule's event, raised once ``within`` has passed without a follow-up:
 
 - SQLite (tests, ``dac hunt``): the event, older than ``within`` at the newest time read, with
   no follow-up event after it within ``within``.
-- Splunk: both searches run side by side (multisearch) over ``within`` plus the schedule's
-  window; an event from ``within`` ago with no later follow-up alerts.
+- Splunk: both searches run side by side (multisearch) over ``within``, the delivery lag
+  and the run's slot; an event alerts in the run whose slot holds its deadline (``within``
+  after it, plus the lag, so that late follow-ups have arrived) when no follow-up came in
+  between: each event is decided once (converters.timing).
 - Elastic: an ES|QL rule over both rules' indices, same look-back, grouped by the matched
   value (its alert names the value, not the whole event).
 """
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 
 from converters.datasources.model import DataSource
 from converters.engine.adapters import TIMESTAMP
-from converters.timing import timespan_seconds
+from converters.timing import ABSENCE_INTERVAL_MINUTES, SETTLE_MINUTES, timespan_seconds
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,8 @@ def sqlite_query(base: str, followup: str, absence: Absence) -> str:
 
 KEY = "dac_key"
 CREATED = "dac_created"
-FOLLOWUP = "dac_last_followup"
+FOLLOWUP = "dac_followups"
+LAST_FOLLOWUP = "dac_last_followup"
 
 
 def splunk_query(
@@ -70,11 +73,13 @@ def splunk_query(
     absence: Absence,
     source: DataSource,
     followup_source: DataSource,
-    window_minutes: int,
+    lag_minutes: int,
 ) -> str:
     mine = _splunk_value(source, absence.field)
     theirs = _splunk_value(followup_source, absence.followup_field)
-    late = absence.seconds
+    within = absence.seconds
+    start, end = ABSENCE_INTERVAL_MINUTES + SETTLE_MINUTES, SETTLE_MINUTES
+    due = f"{CREATED}+{within + lag_minutes * 60}"
     # multisearch, not append: a subsearch stops at 50,000 results, and a week of sign-ins is
     # more than that in a large tenant (missing sign-ins would raise false alerts).
     return "\n".join(
@@ -82,10 +87,14 @@ def splunk_query(
             "| multisearch",
             f"[search {base}\n| eval {KEY}=lower({mine}), {CREATED}=_time]",
             f"[search {followup}\n| eval {KEY}=lower({theirs}), dac_followup=_time]",
-            f"| eventstats max(dac_followup) AS {FOLLOWUP} BY {KEY}",
-            f'| where isnotnull({CREATED}) AND {CREATED}<=relative_time(now(), "-{late}s") '
-            f'AND {CREATED}>relative_time(now(), "-{late + window_minutes * 60}s") '
-            f"AND (isnull({FOLLOWUP}) OR {FOLLOWUP}<{CREATED})",
+            f"| eventstats values(dac_followup) AS {FOLLOWUP} BY {KEY}",
+            "| addinfo",
+            f'| where isnotnull({CREATED}) AND {due}>=relative_time(info_max_time, "-{start}m@m") '
+            f'AND {due}<relative_time(info_max_time, "-{end}m@m")',
+            # A follow-up within the time after the event answers it; one later does not.
+            f"| eval dac_answered=mvmap({FOLLOWUP}, if({FOLLOWUP}>={CREATED} AND "
+            f"{FOLLOWUP}<={CREATED}+{within}, 1, null()))",
+            "| where isnull(dac_answered)",
         ]
     )
 
@@ -103,12 +112,13 @@ def esql_query(
     absence: Absence,
     source: DataSource,
     followup_source: DataSource,
+    lag_minutes: int = 0,
 ) -> str:
     indices = [*source.elastic_indices]
     indices += [i for i in followup_source.elastic_indices if i not in indices]
     mine, theirs = f"({condition})", f"({followup_condition})"
-    days = absence.seconds // 86400
-    late = f"{days} days" if days * 86400 == absence.seconds else f"{absence.seconds} seconds"
+    # Decided once the time has passed and a follow-up delivered late has arrived.
+    late = f"{absence.seconds + lag_minutes * 60} seconds"
     mine_field = _esql_field(source, absence.field)
     theirs_field = _esql_field(followup_source, absence.followup_field)
     return "\n".join(
@@ -117,9 +127,9 @@ def esql_query(
             f"| WHERE {mine} OR {theirs}",
             f"| EVAL {KEY} = TO_LOWER(CASE({mine}, {mine_field}, {theirs}, {theirs_field})), "
             f"{CREATED} = CASE({mine}, @timestamp), dac_followup = CASE({theirs}, @timestamp)",
-            f"| STATS {CREATED} = MIN({CREATED}), {FOLLOWUP} = MAX(dac_followup) BY {KEY}",
+            f"| STATS {CREATED} = MIN({CREATED}), {LAST_FOLLOWUP} = MAX(dac_followup) BY {KEY}",
             f"| WHERE {CREATED} IS NOT NULL AND {CREATED} <= NOW() - {late} "
-            f"AND ({FOLLOWUP} IS NULL OR {FOLLOWUP} < {CREATED})",
+            f"AND ({LAST_FOLLOWUP} IS NULL OR {LAST_FOLLOWUP} < {CREATED})",
         ]
     )
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from converters.datasources.model import DataSource
 from converters.engine.adapters import TIMESTAMP
-from converters.timing import timespan_seconds
+from converters.timing import slot_condition, timespan_seconds
 
 FIRST_SEEN = "dac_first_seen"
 
@@ -66,15 +66,17 @@ def sqlite_query(base: str, terms: NewTerms) -> str:
     )
 
 
-def splunk_query(base: str, terms: NewTerms, source: DataSource, window_minutes: int) -> str:
-    """``base`` runs over the history and the newest window (dispatch.earliest_time); a
-    combination alerts with its first event when that event lies in the newest window."""
+def splunk_query(base: str, terms: NewTerms, source: DataSource) -> str:
+    """``base`` runs over the history, the lag and the run's slot (dispatch.earliest_time); a
+    combination alerts with its first event when that event was indexed in the run's slot
+    (converters.timing), however late it came."""
     names = [_splunk_name(source, f) for f in terms.fields]
     # The filter macro ends the base search; its events keep every field for the notable.
     return (
         f"{base}\n"
         f"| eventstats min(_time) AS {FIRST_SEEN} BY {' '.join(names)}\n"
-        f'| where _time={FIRST_SEEN} AND {FIRST_SEEN}>=relative_time(now(), "-{window_minutes}m@m")'
+        f"| where _time={FIRST_SEEN}\n"
+        f"{slot_condition('_indextime')}"
     )
 
 

@@ -296,4 +296,11 @@ ENTRA_AUDIT = DataSource(
         ),
         verified=True,
     ),
+    delivery_lag_minutes=30,
+    delivery_lag_reference=Capture(
+        "https://learn.microsoft.com/entra/identity/monitoring-health/"
+        "howto-stream-logs-to-event-hub",
+        "Microsoft: audit logs reach the event hub within about 15 minutes (and the audit log "
+        "itself within minutes)",
+    ),
 )

@@ -160,4 +160,9 @@ FIREWALL = DataSource(
         ),
         verified=False,
     ),
+    delivery_lag_minutes=10,
+    delivery_lag_reference=Capture(
+        "no vendor figure",
+        "FortiGate sends syslog as it logs; 10 minutes allow for a log collector's batching",
+    ),
 )

@@ -204,4 +204,11 @@ GWS_ADMIN = DataSource(
         # search reads each parameter's JSON object, whatever key holds its value.
         verified=False,
     ),
+    delivery_lag_minutes=120,
+    delivery_lag_reference=Capture(
+        "https://support.google.com/a/answer/7061566",
+        "Google's data retention and lag times: admin log events near real time (a couple of "
+        "minutes), other applications up to hours, with no bound; Elastic's prebuilt Google "
+        "Workspace rules look back 130 minutes for this lag",
+    ),
 )

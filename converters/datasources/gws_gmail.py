@@ -217,4 +217,10 @@ GWS_GMAIL = DataSource(
         ),
         verified=False,
     ),
+    delivery_lag_minutes=240,
+    delivery_lag_reference=Capture(
+        "https://support.google.com/a/answer/7061566",
+        "Google's data retention and lag times: Gmail log events take minutes to hours to "
+        "reach the reports and the BigQuery export",
+    ),
 )

@@ -201,4 +201,11 @@ GWS_LOGIN = DataSource(
         ),
         verified=True,
     ),
+    delivery_lag_minutes=120,
+    delivery_lag_reference=Capture(
+        "https://support.google.com/a/answer/7061566",
+        "Google's data retention and lag times (login events: minutes, user account changes: "
+        "tens of minutes); Elastic's login input waits 30 minutes and its prebuilt rules look "
+        "back 130",
+    ),
 )

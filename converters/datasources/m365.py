@@ -232,4 +232,12 @@ M365_AUDIT = DataSource(
         ),
         verified=True,
     ),
+    delivery_lag_minutes=180,
+    delivery_lag_reference=Capture(
+        "https://learn.microsoft.com/office/office-365-management-api/"
+        "troubleshooting-the-office-365-management-activity-api",
+        "Microsoft: event availability typically 60 to 90 minutes for core services (Exchange, "
+        "SharePoint, OneDrive, Teams), longer for others (Azure AD is not a core service), no "
+        "committed time",
+    ),
 )

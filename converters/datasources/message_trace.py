@@ -233,4 +233,10 @@ M365_MESSAGE_TRACE = DataSource(
         # FromIP, ToIP, MessageTraceId and Received were not seen in a Splunk search.
         verified=False,
     ),
+    delivery_lag_minutes=30,
+    delivery_lag_reference=Capture(
+        "https://learn.microsoft.com/exchange/monitoring/trace-an-email-message/message-trace-faq",
+        "Microsoft: a message should appear in message trace data within 5 to 10 minutes; the "
+        "collector polls on its own interval",
+    ),
 )

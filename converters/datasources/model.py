@@ -142,6 +142,11 @@ class DataSource:
     # A search stage every search of the source runs first, after the index search (the
     # Google Workspace parameters' extraction).
     splunk_prelude: str = ""
+    # How late records may reach the SIEM after the event (minutes), and the vendor's page
+    # that says so: every schedule and look-back reading the source is derived from it
+    # (converters.timing).
+    delivery_lag_minutes: int = 0
+    delivery_lag_reference: Capture | None = None
 
     def serves(self, product: str | None, service: str | None, category: str | None) -> bool:
         return (self.product, self.service, self.category) == (product, service, category)

@@ -135,4 +135,9 @@ PROXY = DataSource(
         ),
         verified=False,
     ),
+    delivery_lag_minutes=10,
+    delivery_lag_reference=Capture(
+        "no vendor figure",
+        "written as requests finish; 10 minutes allow for forwarding",
+    ),
 )

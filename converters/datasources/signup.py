@@ -77,4 +77,9 @@ MAIL_SIGNUP = DataSource(
         (Capture("README.md, The sign-up log of a mail service you run", "KV_MODE = json"),),
         verified=True,
     ),
+    delivery_lag_minutes=10,
+    delivery_lag_reference=Capture(
+        "README.md, The sign-up log of a mail service you run",
+        "your own service: 10 minutes assumed; set it to your pipeline's delay",
+    ),
 )

@@ -90,4 +90,9 @@ ZEEK_DNS = DataSource(
         ),
         verified=True,
     ),
+    delivery_lag_minutes=10,
+    delivery_lag_reference=Capture(
+        "no vendor figure",
+        "written as the traffic is seen; 10 minutes allow for log rotation and forwarding",
+    ),
 )

@@ -7,10 +7,11 @@ from typing import Any
 from converters import attack
 from converters.alerts import detection_fields, disposable_fields
 from converters.artifacts.kibana import SEVERITY, KibanaRule, RelatedIntegration, RequiredField
+from converters.backends.absence import KEY as ABSENCE_KEY
 from converters.backends.eql import ENRICHMENT_ROOT
 from converters.backends.new_terms import history_window_start, kibana_fields, new_terms_of
 from converters.loading.rules import RuleDoc, RuleSet
-from converters.timing import schedule_for
+from converters.timing import Schedule, schedule_for
 
 MAX_SIGNALS = 100
 _IP_FIELDS = {"source.ip", "client.ip", "destination.ip"}
@@ -118,10 +119,12 @@ def kibana_rule(
     description: str,
     note: str,
     version: int,
+    enabled: bool = True,
 ) -> KibanaRule:
     severity, risk = SEVERITY[doc.level]
     # A new-terms rule is Kibana's new_terms type; its query is Lucene (converters.compile).
     terms = new_terms_of(doc.document)
+    terms_fields = kibana_fields(terms, ruleset.sources_of(doc)[0]) if terms else None
     schedule = schedule_for(doc, ruleset)
     sources = ruleset.sources_of(doc)
     _, techniques = attack.split_tags(doc.tags)
@@ -161,9 +164,62 @@ def kibana_rule(
         references=tuple(str(r) for r in doc.document["references"]),
         false_positives=tuple(str(f) for f in doc.document["falsepositives"]),
         license="Apache-2.0",
-        enabled=True,
+        enabled=enabled,
         meta={"dac_indicator": doc.indicator, "dac_sigma_name": doc.name},
-        new_terms_fields=kibana_fields(terms, ruleset.sources_of(doc)[0]) if terms else None,
+        new_terms_fields=terms_fields,
         history_window_start=history_window_start(terms) if terms else None,
         building_block_type="default" if doc.building_block else None,
+        # ES|QL rules select by @timestamp over a look-back that covers the lag instead.
+        timestamp_override=None if language == "esql" else INGEST_TIME,
+        timestamp_override_fallback_disabled=None if language == "esql" else False,
+        timestamp_field="@timestamp" if language == "eql" and doc.is_correlation else None,
+        alert_suppression=_suppression(ruleset, doc, terms_fields, schedule),
     )
+
+
+INGEST_TIME = "event.ingested"
+
+
+def correlation_group_fields(ruleset: RuleSet, doc: RuleDoc) -> list[str]:
+    """The correlation's group as its Kibana alerts name it: an alias by its own name, a
+    field by the Elastic name of the first rule read that has it."""
+    correlation = doc.document["correlation"]
+    aliases = correlation.get("aliases") or {}
+    names = []
+    for group in correlation.get("group-by", []):
+        if group in aliases:
+            names.append(str(group))
+            continue
+        fields = [
+            field
+            for base in ruleset.base_rules_of(doc)
+            if (field := ruleset.sources_of(base)[0].field(str(group))) is not None
+        ]
+        names.append(fields[0].elastic if fields else str(group))
+    return names
+
+
+_MAX_GROUP_BY = 3  # Kibana's AlertSuppressionGroupBy
+
+
+def _suppression(
+    ruleset: RuleSet, doc: RuleDoc, terms_fields: tuple[str, ...] | None, schedule: Schedule
+) -> dict[str, Any] | None:
+    """Correlations, new terms and absences: one alert per group for as long as a late
+    record could make a later run find the same window again."""
+    if terms_fields:
+        group = list(terms_fields)
+    elif doc.absence:
+        group = [ABSENCE_KEY]
+    elif doc.is_correlation:
+        group = correlation_group_fields(ruleset, doc)
+    else:
+        return None
+    if not group or len(group) > _MAX_GROUP_BY:
+        return None
+    minutes = -(-schedule.suppress_seconds // 60)
+    return {
+        "group_by": group,
+        "duration": {"value": minutes, "unit": "m"},
+        "missing_fields_strategy": "suppress",
+    }

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from converters import attack
+from converters.alerts import disposable_fields
 from converters.artifacts.splunk import Lookup, SplunkApp, Stanza
 from converters.backends.absence import KEY as ABSENCE_KEY
 from converters.backends.splunk import (
     DISPOSABLE_LOOKUP,
     THREAT_INTEL_COLUMNS,
     THREAT_INTEL_LOOKUP,
+    disposable_output,
     filter_macro,
 )
 from converters.domains import DomainList
@@ -31,16 +34,52 @@ SECURITY_DOMAIN = "identity"
 RISK_SCORE = {"informational": 10, "low": 25, "medium": 50, "high": 75, "critical": 100}
 
 
-def _risk(doc: RuleDoc, entity_fields: list[str]) -> str:
-    objects = [
-        {
-            "risk_object_field": field,
-            "risk_object_type": "user",
-            "risk_score": RISK_SCORE[doc.level],
-        }
-        for field in entity_fields
-    ]
+def _risk(ruleset: RuleSet, doc: RuleDoc, entity_fields: list[str]) -> str:
+    """Risk objects as Splunk's content writes them: accounts as ``user``, addresses and host
+    names as ``system``; a listed disposable domain the alert names as a threat object."""
+    objects: list[dict[str, object]] = []
+    for name in entity_fields:
+        kind = _risk_type(ruleset, doc, name)
+        if kind is not None:
+            objects.append(
+                {
+                    "risk_object_field": name,
+                    "risk_object_type": kind,
+                    "risk_score": RISK_SCORE[doc.level],
+                }
+            )
+    for name in sorted({disposable_output(f) for f in disposable_fields(doc)}):
+        objects.append({"threat_object_field": name, "threat_object_type": "domain"})
     return json.dumps(objects, separators=(",", ":"))
+
+
+_HOST_FIELDS = frozenset({"dst_hostname", "cs-host", "query"})
+
+
+def _risk_type(ruleset: RuleSet, doc: RuleDoc, splunk_name: str) -> str | None:
+    """user, system or None (a value that is neither an account nor a machine)."""
+    for base in ruleset.base_rules_of(doc):
+        for source in ruleset.sources_of(base):
+            for field in source.fields:
+                if splunk_name not in (field.splunk_result, field.sigma):
+                    continue
+                produced = source.elastic_field(field.elastic)
+                address = field.sigma.rsplit(".", 1)[-1].lower().endswith(("ip", "ipaddress"))
+                if (produced and produced.type == "ip") or address or field.sigma in _HOST_FIELDS:
+                    return "system"
+                if _identity(field.sigma):
+                    return "user"
+                return None
+    # A correlation's group under an alias name: an identity unless it names an address.
+    return "system" if "ip" in splunk_name.lower() else "user"
+
+
+def _identity(sigma_name: str) -> bool:
+    last = sigma_name.rsplit(".", 1)[-1].lower()
+    return last in {
+        "email", "userid", "objectid", "userprincipalname", "user_email", "account",
+        "senderaddress", "recipientaddress", "address", "username", "cs-username", "c-username",
+    }  # fmt: skip
 
 
 def _annotations(doc: RuleDoc) -> str:
@@ -100,43 +139,71 @@ def _drilldowns(
     return json.dumps(drilldowns, separators=(",", ":"))
 
 
+def _metadata(doc: RuleDoc, version: int) -> str:
+    """What Splunk's content generator writes for ES to track a detection's version."""
+    published = datetime.fromisoformat(str(doc.document["date"])).replace(tzinfo=UTC)
+    return json.dumps(
+        {
+            "detection_id": doc.id,
+            "deprecated": "0",
+            "detection_version": str(version),
+            "publish_time": published.timestamp(),
+        },
+        separators=(",", ":"),
+    )
+
+
 def saved_search(
     ruleset: RuleSet,
     doc: RuleDoc,
     queries: Mapping[str, str],
     context: AlertContext,
-    description: str,
-    next_steps: str,
+    text: tuple[str, str],
+    version: int,
+    ship_disabled: bool = False,
 ) -> Stanza:
+    description, next_steps = text
     schedule = schedule_for(doc, ruleset)
     group_fields = [e.field for e in context.entities if e.field != "event_count"]
-    user_fields = group_fields[:1]
     # The drilldown narrows the raw events, which lack the fields the search evaluates.
     raw_fields = [f for f in group_fields if not f.startswith("dac_")]
+    # A building block's search lives on inside the rules that read it; its own notables
+    # would flood the queue, so it ships disabled (enable it to hunt with it).
+    disabled = ship_disabled or doc.building_block
     settings: list[tuple[str, str]] = [
         ("description", " ".join(str(doc.document["description"]).split())),
         ("search", queries[doc.id]),
-        # A building block's search lives on inside the rules that read it; its own notables
-        # would flood the queue, so it ships disabled (enable it to hunt with it).
-        ("disabled", "1" if doc.building_block else "0"),
+        ("disabled", "1" if disabled else "0"),
         ("enableSched", "1"),
         ("cron_schedule", schedule.splunk_cron),
         ("schedule_window", "auto"),
         ("dispatch.earliest_time", schedule.splunk_earliest),
         ("dispatch.latest_time", schedule.splunk_latest),
+    ]
+    if schedule.splunk_index_earliest and schedule.splunk_index_latest:
+        # A single-event search reads the records indexed in its slot, whenever they
+        # happened within the lag (converters.timing).
+        settings += [
+            ("dispatch.index_earliest", schedule.splunk_index_earliest),
+            ("dispatch.index_latest", schedule.splunk_index_latest),
+        ]
+    settings += [
         ("counttype", "number of events"),
         ("relation", "greater than"),
         ("quantity", "0"),
         ("alert.digest_mode", "0"),
         ("alert.track", "0"),
         ("action.correlationsearch.enabled", "1"),
+        ("action.correlationsearch.detection_type", "ebd"),
         ("action.correlationsearch.label", doc.title),
         ("action.correlationsearch.annotations", _annotations(doc)),
+        ("action.correlationsearch.metadata", _metadata(doc, version)),
         ("action.notable", "1"),
         ("action.notable.param.rule_title", f"{doc.title} ($result.{group_fields[0]}$)"),
         ("action.notable.param.rule_description", description),
         ("action.notable.param.security_domain", SECURITY_DOMAIN),
         ("action.notable.param.severity", doc.level),
+        ("action.notable.param.nes_fields", ",".join(group_fields)),
         (
             "action.notable.param.next_steps",
             json.dumps({"version": 1, "data": next_steps}, ensure_ascii=False),
@@ -146,15 +213,20 @@ def saved_search(
             _drilldowns(ruleset, doc, queries, raw_fields),
         ),
         ("action.risk", "1"),
-        ("action.risk.param._risk", _risk(doc, user_fields)),
+        ("action.risk.param._risk", _risk(ruleset, doc, group_fields)),
         ("action.risk.param._risk_message", f"{doc.title}: $result.{group_fields[0]}$"),
+        # The score is per risk object (in _risk), as Splunk's content sets it.
+        ("action.risk.param._risk_score", "0"),
+        ("action.risk.param.verbose", "0"),
     ]
-    if doc.is_correlation:
-        # Overlapping runs see the same burst again; one notable per group and window.
+    if doc.is_correlation or doc.absence:
+        # A burst a late record extends, seen again by a later run, or an account whose
+        # absence a rerun decides again: one notable per group within the window and lag.
+        fields = [ABSENCE_KEY] if doc.absence else group_fields
         settings += [
             ("alert.suppress", "1"),
-            ("alert.suppress.fields", ",".join(group_fields)),
-            ("alert.suppress.period", f"{schedule.window_seconds}s"),
+            ("alert.suppress.fields", ",".join(fields)),
+            ("alert.suppress.period", f"{schedule.suppress_seconds}s"),
         ]
     return Stanza(doc.title, tuple(settings))
 
@@ -238,12 +310,22 @@ def make_app(
     version: str,
     build: int,
     threat_intel: ValueList,
+    rule_versions: Mapping[str, int],
+    ship_disabled: bool = False,
 ) -> SplunkApp:
     searches = []
     problems: list[Problem] = []
     for doc in sorted((d for d in ruleset.docs if d.id in queries), key=lambda d: d.title):
         context, description, next_steps = render(doc)
-        stanza = saved_search(ruleset, doc, queries, context, description, next_steps)
+        stanza = saved_search(
+            ruleset,
+            doc,
+            queries,
+            context,
+            (description, next_steps),
+            rule_versions[doc.id],
+            ship_disabled,
+        )
         for key, value in stanza.settings:
             try:
                 conf_value(value)
