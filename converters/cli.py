@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from converters.build import Project, build
-from converters.cli_options import root_option, rules_option
+from converters.cli_options import option, root_option, rules_option
 from converters.errors import DacError
 from converters.loading.rules import load_rules
 from converters.versions import LOCK_FILE, read_lock, stale, updated_lock, write_lock
@@ -83,7 +83,7 @@ def validate(root: Path, rules: Path | None) -> None:
 @main.command(name="build")
 @root_option
 @rules_option
-@click.option(
+@option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("dist"),

@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from converters.cli_options import option
 from converters.deploy import config
 from converters.deploy.dist import DistError, read_elastic, read_splunk
 from converters.deploy.engine import Target, TargetError, run
@@ -26,7 +27,7 @@ from converters.deploy.splunk import SplunkTarget
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
-_DIST = click.option(
+_DIST = option(
     "--dist",
     "dist",
     type=click.Path(file_okay=False, path_type=Path),
@@ -34,26 +35,26 @@ _DIST = click.option(
     show_default=True,
     help="The built output to deploy (what `make build` wrote).",
 )
-_CONFIG = click.option(
+_CONFIG = option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help=f"TOML settings file.  [default: ${config.CONFIG_ENV}, else none]",
 )
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
-_DRY_RUN = click.option(
+_JSON = option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
+_DRY_RUN = option(
     "--dry-run", is_flag=True, help="Print the plan (create, update, delete...); write nothing."
 )
-_PRUNE = click.option(
+_PRUNE = option(
     "--prune",
     is_flag=True,
     help="Delete what this package deployed earlier and no longer ships (its marker decides).",
 )
-_APP = click.option("--app", default=None, help="Splunk app.  [default: dac_t1585]")
-_OWNER = click.option("--owner", default=None, help="Splunk owner.  [default: nobody]")
-_SPACE = click.option("--space", default=None, help="Kibana space.  [default: default]")
-_ENRICHMENT = click.option(
+_APP = option("--app", default=None, help="Splunk app.  [default: dac_t1585]")
+_OWNER = option("--owner", default=None, help="Splunk owner.  [default: nobody]")
+_SPACE = option("--space", default=None, help="Kibana space.  [default: default]")
+_ENRICHMENT = option(
     "--enrichment/--no-enrichment",
     default=None,
     help="Also the disposable-domain enrichment through Elasticsearch.  "

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from converters.build import Project
-from converters.cli_options import root_option, rules_option
+from converters.cli_options import option, root_option, rules_option
 from converters.domains import load_domains
 from converters.errors import DacError
 from converters.hunt.output import (
@@ -45,36 +45,37 @@ EXIT_INPUT = 2
 )
 @root_option
 @rules_option
-@click.option(
+@option(
     "--rule", "rule_refs", multiple=True, metavar="NAME|ID", help="Run this rule only (repeatable)."
 )
-@click.option(
+@option(
     "--indicator",
     "indicators",
     multiple=True,
     type=click.Choice(INDICATORS),
     help="Run the rules of this playbook indicator (repeatable).",
 )
-@click.option(
+@option(
     "--format",
     "forced",
     type=click.Choice(list(FILE_FORMATS)),
     default=None,
     help="Read every LOG in this format instead of detecting it per file.",
 )
-@click.option(
+@option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Write the alerts here, one JSON object per line.",
 )
-@click.option(
+@option(
     "--report",
+    "reports",
+    multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the analyst report here: .html or .md.",
+    help="Write the analyst report here: .html or .md, by the name (repeatable).",
 )
-@click.option(
+@option(
     "--fail-on-alert",
     type=click.Choice(LEVELS),
     default=None,
@@ -88,7 +89,7 @@ def hunt(
     indicators: tuple[str, ...],
     forced: str | None,
     out: Path | None,
-    report: Path | None,
+    reports: tuple[Path, ...],
     fail_on_alert: str | None,
 ) -> None:
     """Run the detections over exported log files and report the alerts, each with its
@@ -109,8 +110,7 @@ def hunt(
     or above that level fired (or when the rules have a problem), 2 on unreadable input or a
     usage error.
     """
-    if report is not None and report.suffix.lower() not in REPORT_SUFFIXES:
-        raise click.BadParameter("the report must end in .html or .md", param_hint="--report")
+    reports = _report_paths(reports, out)
     project = Project.at(root, rules)
     try:
         ruleset = load_rules(project.rules)
@@ -141,16 +141,30 @@ def hunt(
     notes = source_notes(result, ruleset)
     if out is not None:
         write_jsonl(out, alerts)
-    if report is not None:
+    for report in reports:
         write_report(report, result, alerts, playbook, notes)
     print_summary(_out, result, notes, alerts)
-    for path, what in ((out, "alerts"), (report, "report")):
-        if path is not None:
-            _out.print(f"{what}: {path}", highlight=False)
+    written = [("alerts", out)] if out is not None else []
+    for what, path in [*written, *(("report", report) for report in reports)]:
+        _out.print(f"{what}: {path}", highlight=False)
     if any(f.error for f in result.files):
         sys.exit(EXIT_INPUT)
     if fail_on_alert is not None and at_least(alerts, fail_on_alert):
         sys.exit(EXIT_ALERT)
+
+
+def _report_paths(reports: tuple[Path, ...], out: Path | None) -> tuple[Path, ...]:
+    """Each report once, in the order given; a format the name does not tell, or a report over
+    the JSONL output, is a usage error before anything runs."""
+    unique = tuple(dict.fromkeys(reports))
+    for report in unique:
+        if report.suffix.lower() not in REPORT_SUFFIXES:
+            raise click.BadParameter(
+                f"{report}: the report must end in .html or .md", param_hint="--report"
+            )
+        if out is not None and report.resolve() == out.resolve():
+            raise click.BadParameter(f"{report} is also the --out file", param_hint="--report")
+    return unique
 
 
 def _progress(sizes: list[int]) -> nullcontext[Callable[[int, int], None] | None] | _Bar:
