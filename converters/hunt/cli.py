@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from converters.build import Project
 from converters.cli_options import option, root_option, rules_option
@@ -30,9 +31,11 @@ from converters.hunt.summary import print_summary
 from converters.loading.rules import load_rules
 from converters.loading.schema import INDICATORS, LEVELS
 from converters.playbook.model import load_playbook
+from converters.textsafe import visible
 
-_err = Console(stderr=True, highlight=False)
-_out = Console(highlight=False)
+# Log text is printed as written: no highlighting, no emoji codes (`:x:`) turned into pictures.
+_err = Console(stderr=True, highlight=False, emoji=False)
+_out = Console(highlight=False, emoji=False)
 PROGRESS_BYTES = 16 << 20  # smaller inputs finish before a bar would be read
 
 EXIT_ALERT = 1
@@ -119,11 +122,11 @@ def hunt(
         selected = select_rules(ruleset, rule_refs, indicators)
         hunter = Hunter(ruleset, domains, selected)
     except SelectionError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(visible(str(exc))) from exc
     except DacError as exc:
         _err.print(f"[bold red]error:[/] {len(exc.problems)} problem(s) in the rules")
         for problem in exc.problems:
-            _err.print(f"  {problem}", markup=False, soft_wrap=True)
+            _err.print(f"  {visible(str(problem))}", markup=False, soft_wrap=True)
         sys.exit(1)
     paths = log_files(logs)
     if not paths:
@@ -131,7 +134,7 @@ def hunt(
     files, problems = file_formats(paths, forced)
     if problems:
         for message in problems:
-            _err.print(f"error: {message}", soft_wrap=True, markup=False, style="red")
+            _err.print(f"error: {visible(message)}", soft_wrap=True, markup=False, style="red")
         sys.exit(EXIT_INPUT)
 
     sizes = [path.stat().st_size for path, _fmt in files]
@@ -146,7 +149,7 @@ def hunt(
     print_summary(_out, result, notes, alerts)
     written = [("alerts", out)] if out is not None else []
     for what, path in [*written, *(("report", report) for report in reports)]:
-        _out.print(f"{what}: {path}", highlight=False)
+        _out.print(Text(f"{what}: {visible(str(path))}"))
     if any(f.error for f in result.files):
         sys.exit(EXIT_INPUT)
     if fail_on_alert is not None and at_least(alerts, fail_on_alert):
@@ -160,10 +163,13 @@ def _report_paths(reports: tuple[Path, ...], out: Path | None) -> tuple[Path, ..
     for report in unique:
         if report.suffix.lower() not in REPORT_SUFFIXES:
             raise click.BadParameter(
-                f"{report}: the report must end in .html or .md", param_hint="--report"
+                f"{visible(str(report))}: the report must end in .html or .md",
+                param_hint="--report",
             )
         if out is not None and report.resolve() == out.resolve():
-            raise click.BadParameter(f"{report} is also the --out file", param_hint="--report")
+            raise click.BadParameter(
+                f"{visible(str(report))} is also the --out file", param_hint="--report"
+            )
     return unique
 
 
