@@ -13,9 +13,11 @@ from rich.console import Console
 
 from converters.build import Project, build
 from converters.deploy import config
+from converters.deploy.answers import HttpError
 from converters.deploy.compare import conf_diff, conf_text, contains
 from converters.deploy.dist import DistError, parse_conf, read_elastic
-from converters.deploy.http import Client, HttpError, Redactor
+from converters.deploy.http import Client
+from converters.deploy.redact import Redactor
 from converters.deploy.render import progress
 from converters.deploy.report import Action, Item
 from tests.deploy_servers.harness import (

@@ -1,12 +1,14 @@
 """`dac deploy splunk|elastic` and `dac verify splunk|elastic`.
 
 Exit status: 0 success (verify: no drift); 1 a change failed or was not confirmed (verify:
-drift found); 2 usage, configuration or dist/ problem, nothing sent; 3 the target could not
-be read, nothing written."""
+drift found), or an unexpected error (its traceback printed, secrets masked); 2 usage,
+configuration or dist/ problem, nothing sent; 3 the target could not be read, nothing
+written."""
 
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,11 +21,12 @@ from converters.cli_options import option
 from converters.deploy import config
 from converters.deploy.dist import DistError, read_elastic, read_splunk
 from converters.deploy.engine import Target, TargetError, run
-from converters.deploy.http import Redactor
 from converters.deploy.kibana import KibanaTarget
+from converters.deploy.redact import Redactor
 from converters.deploy.render import progress, show, show_json
 from converters.deploy.report import Report
 from converters.deploy.splunk import SplunkTarget
+from converters.textsafe import visible
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
@@ -82,9 +85,16 @@ def _execute(make: Callable[[Redactor], Target], mode: str, prune: bool, as_json
     except (config.ConfigError, DistError, TargetError) as exc:
         err.print(Text(f"error: {redact(str(exc))}", style="bold red"))
         sys.exit(EXIT_USAGE)
-    start, stop = progress(err, enabled=not as_json and mode == "deploy")
+    start, stop = progress(err, enabled=not as_json and mode == "deploy", redact=redact)
     try:
         report = run(target, mode, prune=prune, start=start)
+    except Exception:
+        # A bug, not a target's answer (those are reported): the traceback helps, but it may
+        # quote an answer, so it is masked and escaped like everything else printed.
+        stop()
+        trace = redact(traceback.format_exc())
+        err.print(Text(visible(trace, multiline=True), style="red"), soft_wrap=True)
+        sys.exit(EXIT_FAILED)
     finally:
         stop()
         target.close()

@@ -14,10 +14,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from converters.deploy.answers import HttpError, Reply, shorten
 from converters.deploy.compare import contains
 from converters.deploy.dist import Enrichment
 from converters.deploy.engine import Advance
-from converters.deploy.http import Client, HttpError, Reply, expect
+from converters.deploy.http import Client, expect
+from converters.deploy.redact import Redactor
 from converters.deploy.report import Action, Item, Status
 
 META_KEY = "dac_t1585"
@@ -153,7 +155,7 @@ class EnrichmentTarget:
                 content_type="application/x-ndjson",
             )
             if isinstance(reply.body, dict) and reply.body.get("errors"):
-                raise HttpError("POST", "/_bulk", _bulk_error(reply.body))
+                raise HttpError("POST", "/_bulk", _bulk_error(reply.body, self.client.redact))
         if not create:
             ids = [json.loads(line)["index"]["_id"] for line in lines[::2]]
             stale = {"query": {"bool": {"must_not": {"ids": {"values": ids}}}}}
@@ -193,7 +195,7 @@ def _same_policy(dist: dict[str, Any], deployed: dict[str, Any]) -> bool:
     return True
 
 
-def _bulk_error(body: dict[str, Any]) -> str:
+def _bulk_error(body: dict[str, Any], redact: Redactor) -> str:
     failed = [
         item.get("index", {})
         for item in body.get("items", [])
@@ -201,4 +203,5 @@ def _bulk_error(body: dict[str, Any]) -> str:
     ]
     first = failed[0].get("error", {}) if failed else {}
     reason = first.get("reason") or first.get("type") or "unknown"
-    return f"{len(failed)} document(s) rejected, first: {str(reason)[:200]}"
+    # Masked before it is shortened: no cut inside a secret.
+    return f"{len(failed)} document(s) rejected, first: {shorten(redact(str(reason)), 200)}"

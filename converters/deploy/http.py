@@ -8,72 +8,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import unquote
 
 import requests
 
-from converters.deploy.config import Network, Secret
+from converters.deploy.answers import HttpError, Reply
+from converters.deploy.config import Network
+from converters.deploy.redact import Redactor
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
-_MESSAGE_LIMIT = 300
-
-
-class HttpError(Exception):
-    """A request that did not get a usable answer; the message carries no secret."""
-
-    def __init__(self, method: str, path: str, reason: str, status: int | None = None) -> None:
-        self.status = status
-        super().__init__(f"{method} {unquote(path)}: {reason}")
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: Any  # parsed JSON, or the text when the body is not JSON
-    headers: Mapping[str, str]
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    def message(self) -> str:
-        """The server's own explanation, from the error shapes Splunk, Kibana and ES use."""
-        body = self.body
-        text = ""
-        if isinstance(body, dict):
-            messages = body.get("messages")
-            error = body.get("error")
-            if isinstance(messages, list) and messages and isinstance(messages[0], dict):
-                text = str(messages[0].get("text", ""))
-            elif isinstance(body.get("message"), str):
-                text = body["message"]
-            elif isinstance(error, dict):
-                text = str(error.get("reason") or error.get("type") or "")
-            elif isinstance(error, str):
-                text = error
-        elif isinstance(body, str):
-            text = body
-        text = " ".join(text.split())
-        return text[:_MESSAGE_LIMIT] or f"HTTP {self.status}"
-
-
-class Redactor:
-    """Replaces every configured secret in a text; applied to everything we print."""
-
-    def __init__(self, secrets: Iterable[Secret] = ()) -> None:
-        self._values = sorted({s.reveal() for s in secrets if s.reveal()}, key=len, reverse=True)
-
-    def add(self, secret: Secret) -> None:
-        if secret.reveal() and secret.reveal() not in self._values:
-            self._values = sorted([*self._values, secret.reveal()], key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for value in self._values:
-            text = text.replace(value, "***")
-        return text
 
 
 class Client:
@@ -147,7 +91,9 @@ class Client:
                 self._sleep(_retry_after(reply, wait, self.network.max_backoff))
                 continue
             if reply.status in RETRY_STATUS:
-                reason = f"HTTP {reply.status} after {tries} attempt(s): {reply.message()}"
+                reason = (
+                    f"HTTP {reply.status} after {tries} attempt(s): {reply.message(self.redact)}"
+                )
                 raise HttpError(method, path, self.redact(reason), reply.status)
             return reply
         raise AssertionError("unreachable")  # pragma: no cover
@@ -183,5 +129,5 @@ def expect(reply: Reply, method: str, path: str, redact: Redactor, *ok: int) -> 
     """The reply when its status is one of ``ok`` (default any 2xx), else HttpError."""
     if (reply.status in ok) if ok else reply.ok:
         return reply
-    reason = redact(f"HTTP {reply.status}: {reply.message()}")
+    reason = redact(f"HTTP {reply.status}: {reply.message(redact)}")
     raise HttpError(method, path, reason, reply.status)

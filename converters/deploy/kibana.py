@@ -14,12 +14,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
+from converters.deploy.answers import MESSAGE_LIMIT, HttpError, Reply, shorten
 from converters.deploy.compare import json_diff
 from converters.deploy.config import ElasticSettings
 from converters.deploy.dist import ElasticDist
 from converters.deploy.engine import Advance, TargetError
 from converters.deploy.enrichment import EnrichmentTarget
-from converters.deploy.http import Client, HttpError, Redactor, Reply, expect
+from converters.deploy.http import Client, expect
+from converters.deploy.redact import Redactor
 from converters.deploy.report import Action, Item, Status
 
 TAG = "dac-t1585"
@@ -180,7 +182,8 @@ class KibanaTarget:
         errors = {}
         for error in body.get("errors", []) if isinstance(body, dict) else []:
             detail = error.get("error", {}) if isinstance(error, dict) else {}
-            message = self.client.redact(str(detail.get("message", "rejected"))[:300])
+            text = self.client.redact(str(detail.get("message", "rejected")))
+            message = shorten(text, MESSAGE_LIMIT)  # masked first: no cut inside a secret
             errors[str(error.get("rule_id"))] = (
                 f"import: HTTP {detail.get('status_code')}: {message}"
             )

@@ -12,7 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from converters.deploy.http import Redactor
+from converters.deploy.answers import shorten
+from converters.deploy.redact import Redactor
 from converters.deploy.report import Action, Item, Report, Status
 
 _STYLE = {
@@ -108,9 +109,10 @@ def _verdict(report: Report) -> Text:
 
 
 def progress(
-    console: Console, enabled: bool
+    console: Console, enabled: bool, redact: Redactor | None = None
 ) -> tuple[Callable[[int], Callable[[Item], None]], Callable[[], None]]:
     """A start function for engine.run and the function that closes the display."""
+    redact = redact or Redactor()
     bar = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -126,7 +128,8 @@ def progress(
         task = bar.add_task("writing", total=total, current="")
 
         def advance(item: Item) -> None:
-            bar.update(task, advance=1, current=f"{item.kind} {item.name}"[:60])
+            current = shorten(redact(f"{item.kind} {item.name}"), 60)
+            bar.update(task, advance=1, current=current)
 
         return advance
 

@@ -14,11 +14,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from converters.deploy.answers import HttpError, Reply
 from converters.deploy.compare import conf_diff
 from converters.deploy.config import SplunkSettings
 from converters.deploy.dist import SplunkDist, Stanza
 from converters.deploy.engine import Advance
-from converters.deploy.http import Client, HttpError, Redactor, Reply, expect
+from converters.deploy.http import Client, expect
+from converters.deploy.redact import Redactor
 from converters.deploy.report import Action, Item, Status
 from converters.sources import SOURCES
 

@@ -32,13 +32,18 @@ class Violation(Exception):
 class Fault:
     method: str  # "*" for any
     path: str  # regular expression searched in the path
-    kind: str  # "status", "drop" (before handling), "drop_after" (handled, answer lost), "slow"
+    # "status", "drop" (before handling), "drop_after" (handled, answer lost), "slow";
+    # "raw": answer ``status`` with ``body`` as ``content_type``.
+    kind: str
     status: int = 500
     times: int = 1
     delay: float = 0.0
     retry_after: str | None = None
     echo_auth: bool = False  # put the Authorization header in the error body (a leaky server)
+    echo_pad: int = 0  # characters of message before the echoed header
     after: int = 0  # let this many matching requests through first
+    body: bytes = b""
+    content_type: str = "application/json"
 
 
 @dataclass
@@ -147,11 +152,14 @@ class FakeServer:
         if fault and fault.kind == "slow":
             seen.fault = "slow"
             time.sleep(fault.delay)
+        if fault and fault.kind == "raw":
+            seen.fault, seen.status = "raw", fault.status
+            return _send_bytes(handler, fault.status, fault.content_type, fault.body)
         if fault and fault.kind == "status":
             seen.fault = f"status {fault.status}"
             message = "injected failure"
             if fault.echo_auth:
-                message += f" for {headers.get('authorization', '')}"
+                message += f" {'.' * fault.echo_pad} for {headers.get('authorization', '')}"
             extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             answer = Answer(fault.status, self.error_body(fault.status, message), extra)
         elif not self.authorized(headers):
@@ -194,18 +202,31 @@ def _drop(handler: BaseHTTPRequestHandler) -> None:
         handler.connection.shutdown(socket.SHUT_RDWR)
 
 
-def _send(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
+def _payload(answer: Answer) -> tuple[bytes, str]:
     if isinstance(answer.body, bytes):
-        payload, kind = answer.body, "application/octet-stream"
-    elif isinstance(answer.body, str):
-        payload, kind = answer.body.encode(), "text/plain; charset=utf-8"
-    else:
-        payload, kind = json.dumps(answer.body).encode(), "application/json"
+        return answer.body, "application/octet-stream"
+    if isinstance(answer.body, str):
+        return answer.body.encode(), "text/plain; charset=utf-8"
+    return json.dumps(answer.body).encode(), "application/json"
+
+
+def _send(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
+    payload, kind = _payload(answer)
+    _send_bytes(handler, answer.status, kind, payload, answer.headers)
+
+
+def _send_bytes(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    kind: str,
+    payload: bytes,
+    headers: dict[str, str] | None = None,
+) -> None:
     try:
-        handler.send_response(answer.status)
+        handler.send_response(status)
         handler.send_header("Content-Type", kind)
         handler.send_header("Content-Length", str(len(payload)))
-        for key, value in answer.headers.items():
+        for key, value in (headers or {}).items():
             handler.send_header(key, value)
         handler.end_headers()
         handler.wfile.write(payload)

@@ -1,0 +1,107 @@
+"""`dac deploy` / `dac verify` against servers that misbehave on purpose: a secret echoed where
+a message is cut."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from converters.build import Project, build
+from converters.deploy.answers import Reply
+from converters.deploy.config import Secret
+from converters.deploy.enrichment import _bulk_error
+from converters.deploy.redact import Redactor
+from tests.deploy_servers.base import FakeServer
+from tests.deploy_servers.harness import Run, dac, dist_args, environment
+from tests.deploy_servers.kibana import FakeKibana
+from tests.deploy_servers.splunk import FakeSplunk
+
+ROOT = Path(__file__).resolve().parent.parent
+# Letters that ordinary output does not hold four in a row of.
+TOKEN = "QzXjWq7KvZpJ3xQmYk9RfLhBtVn2Gw"
+PREFIX = len("injected failure ") + len(" for Bearer ")  # where the fake puts the padding
+SHOWN = 300  # characters of a server's message shown (converters.deploy.answers)
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(Project.at(ROOT), tmp_path_factory.mktemp("deploy-hostile") / "dist")
+
+
+def pieces(secret: str) -> list[str]:
+    """Every 4-character piece: any leak of 4 or more characters contains one."""
+    return [secret[i : i + 4] for i in range(len(secret) - 3)]
+
+
+def assert_no_piece(run: Run, secret: str = TOKEN) -> None:
+    for piece in pieces(secret):
+        assert piece not in run.stdout and piece not in run.stderr, (piece, run.stdout)
+
+
+def _servers(target: str, secret: str) -> tuple[FakeServer, dict[str, str | None]]:
+    if target == "splunk":
+        splunk = FakeSplunk(secret)
+        return splunk, environment(splunk=splunk, DAC_SPLUNK_TOKEN=secret)
+    kibana = FakeKibana(secret)
+    return kibana, environment(kibana=kibana, DAC_ELASTIC_API_KEY=secret)
+
+
+# -- secrets: masked before anything is cut ------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["splunk", "elastic"])
+def test_a_secret_echoed_at_the_cut_is_masked_whole(dist: Path, target: str) -> None:
+    """The server's message holds the Authorization header at every offset around the cut."""
+    server, env = _servers(target, TOKEN)
+    with server:
+        for offset in range(SHOWN - 50, SHOWN + 20):
+            for options in ([], ["--json"]):
+                pad = offset - PREFIX
+                server.inject("*", "", "status", status=400, echo_auth=True, echo_pad=pad)
+                run = dac(["deploy", target, *dist_args(dist, *options)], env)
+                assert run.exit_code == 3, run.stdout
+                assert "injected failure ..." in run.stdout.replace("\n", "")
+                assert_no_piece(run)
+        assert server.writes() == []
+
+
+def test_a_secret_in_import_errors_is_masked_before_the_cut(dist: Path) -> None:
+    """Kibana's per-rule import errors: one rule per offset, in one answer."""
+    rule_ids = [
+        json.loads(line)["rule_id"]
+        for line in (dist / "elastic" / "rules.ndjson").read_text().splitlines()
+    ]
+    errors = [
+        {"rule_id": rule_id, "error": {"status_code": 400, "message": "." * n + "ApiKey " + TOKEN}}
+        for n, rule_id in zip(range(SHOWN - 30, SHOWN + 10), rule_ids, strict=False)
+    ]
+    answer = {"success": False, "success_count": 0, "rules_count": len(errors), "errors": errors}
+    server, env = _servers("elastic", TOKEN)
+    with server:
+        server.inject("POST", "_import", "raw", status=200, body=json.dumps(answer).encode())
+        run = dac(["deploy", "elastic", *dist_args(dist, "--json")], env)
+    assert run.exit_code == 1
+    failed = [i for i in run.json["items"] if i["error"].startswith("import: HTTP 400")]
+    assert len(failed) == len(errors)
+    assert_no_piece(run)
+
+
+def test_redactor_masks_encoded_spellings_and_what_a_server_cut_left() -> None:
+    redact = Redactor([Secret("tok/" + TOKEN)])
+    for text in (
+        f"Bearer tok/{TOKEN}",
+        f"Bearer tok\\/{TOKEN}",  # JSON may escape the slash
+        f"Bearer tok%2F{TOKEN}",  # percent-encoded
+        f"Bearer tok/{TOKEN[:10]}...",  # the server cut its own message
+        f"...{TOKEN[-12:]} trailing",  # or kept the end
+    ):
+        masked = redact(text)
+        assert "***" in masked and not any(p in masked for p in pieces(TOKEN)), masked
+    assert redact("tok/ a word") == "tok/ a word"  # too short to be a secret's remains
+    reply = Reply(500, {"message": "x" * 295 + " Bearer tok/" + TOKEN}, {})
+    assert not any(p in reply.message(redact) for p in pieces(TOKEN))
+    for pad in range(180, 210):  # Elasticsearch bulk errors are cut at 200
+        body = {"items": [{"index": {"error": {"reason": "." * pad + "tok/" + TOKEN}}}]}
+        assert not any(p in _bulk_error(body, redact) for p in pieces(TOKEN))
