@@ -1,10 +1,13 @@
 """`dac deploy` / `dac verify` against servers that misbehave on purpose: a secret echoed where
-a message is cut."""
+a message is cut, an answer that trickles in, an answer too large, malformed JSON or an HTML
+page with 200."""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,3 +108,100 @@ def test_redactor_masks_encoded_spellings_and_what_a_server_cut_left() -> None:
     for pad in range(180, 210):  # Elasticsearch bulk errors are cut at 200
         body = {"items": [{"index": {"error": {"reason": "." * pad + "tok/" + TOKEN}}}]}
         assert not any(p in _bulk_error(body, redact) for p in pieces(TOKEN))
+
+
+# -- deadlines ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["splunk", "elastic"])
+@pytest.mark.parametrize("head", [False, True], ids=["status-line", "body"])
+def test_a_trickling_server_is_cut_off_at_the_deadline(dist: Path, target: str, head: bool) -> None:
+    """One byte every 0.3 s: every read gets something, so only a total deadline ends it."""
+    server, env = _servers(target, TOKEN)
+    env.update(DAC_DEPLOY_TIMEOUT="1", DAC_DEPLOY_RETRIES="0")
+    with server:
+        server.inject("*", "", "trickle", delay=0.3, head=head, times=100)
+        started = time.monotonic()
+        run = dac(["deploy", target, *dist_args(dist)], env)
+        elapsed = time.monotonic() - started
+    assert elapsed < 1 + 3, elapsed
+    assert run.exit_code == 3
+    errors = [line for line in run.stdout.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, run.stdout
+    assert "no complete answer within 1 s (DAC_DEPLOY_TIMEOUT), 1 attempt(s)" in errors[0]
+    assert server.writes() == []
+
+
+# -- answers that cannot be used -------------------------------------------------------------
+
+MALFORMED: dict[str, tuple[dict[str, Any], str]] = {
+    "too large": ({"kind": "flood", "size": 4 << 20}, "the answer is larger than 65536 bytes"),
+    "too large, said so": (
+        {"kind": "flood", "size": 4 << 20, "declare": True},
+        "the answer is larger than 65536 bytes",
+    ),
+    "malformed JSON": (
+        {"kind": "raw", "status": 200, "body": b'{"broken": '},
+        "HTTP 200: expected a JSON ",
+    ),
+    "HTML page": (
+        {
+            "kind": "raw",
+            "status": 200,
+            "body": b"<html><body><form>Sign in</form></body></html>",
+            "content_type": "text/html; charset=utf-8",
+        },
+        "got an HTML page (text/html; charset=utf-8, 46 bytes)",
+    ),
+}
+
+
+@pytest.mark.parametrize("target", ["splunk", "elastic"])
+@pytest.mark.parametrize("case", list(MALFORMED))
+@pytest.mark.parametrize("command", ["deploy", "verify"])
+def test_an_unusable_answer_means_the_target_could_not_be_read(
+    dist: Path, target: str, case: str, command: str
+) -> None:
+    fault, reason = MALFORMED[case]
+    server, env = _servers(target, TOKEN)
+    env["DAC_DEPLOY_MAX_RESPONSE_BYTES"] = "65536"
+    with server:
+        server.inject("GET", "", times=1000, **fault)
+        run = dac([command, target, *dist_args(dist)], env)
+        assert server.writes() == []
+    assert run.exit_code == 3, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr and "AssertionError" not in run.stdout + run.stderr
+    errors = [line for line in run.stdout.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, run.stdout
+    assert errors[0].startswith("error: reading the target: GET /"), errors[0]
+    assert reason in errors[0]
+
+
+def test_a_list_without_entries_is_not_an_empty_target(dist: Path) -> None:
+    """A JSON object of another shape from Splunk's saved searches: not 'nothing deployed'."""
+    server, env = _servers("splunk", TOKEN)
+    assert isinstance(server, FakeSplunk)
+    server.apps.add("dac_t1585")
+    with server:
+        server.inject("GET", "saved/searches$", "raw", status=200, body=b'{"entry": "?"}')
+        run = dac(["deploy", "splunk", *dist_args(dist)], env)
+        assert server.writes() == []
+    assert run.exit_code == 3
+    assert "saved/searches: the answer has no `entry` list" in run.stdout
+
+
+def test_the_size_limit_is_a_setting(tmp_path: Path) -> None:
+    from converters.deploy import config
+
+    base = {"DAC_SPLUNK_URL": "https://s", "DAC_SPLUNK_TOKEN": "t"}
+    default = config.splunk_settings(None, {}, base).network.max_response_bytes
+    assert default == 64 << 20
+    env = {**base, "DAC_DEPLOY_MAX_RESPONSE_BYTES": "1048576"}
+    assert config.splunk_settings(None, {}, env).network.max_response_bytes == 1 << 20
+    file = tmp_path / "deploy.toml"
+    file.write_text("[deploy]\nmax_response_bytes = 2048\n", encoding="utf-8")
+    assert config.splunk_settings(file, {}, base).network.max_response_bytes == 2048
+    for bad, message in (("lots", "a number"), ("10", "at least 1024"), ("2048.5", "whole")):
+        env = {**base, "DAC_DEPLOY_MAX_RESPONSE_BYTES": bad}
+        with pytest.raises(config.ConfigError, match=message):
+            config.splunk_settings(None, {}, env)

@@ -2,8 +2,8 @@
 
 Exit status: 0 success (verify: no drift); 1 a change failed or was not confirmed (verify:
 drift found), or an unexpected error (its traceback printed, secrets masked); 2 usage,
-configuration or dist/ problem, nothing sent; 3 the target could not be read, nothing
-written."""
+configuration or dist/ problem, nothing sent; 3 the target could not be read (unreachable,
+refused, too slow, an answer too large or unusable), nothing written."""
 
 from __future__ import annotations
 
@@ -141,8 +141,8 @@ def deploy() -> None:
                DAC_SPLUNK_SHARING, DAC_SPLUNK_VERIFY_TLS, DAC_SPLUNK_CA_BUNDLE
       elastic: DAC_KIBANA_URL, DAC_ELASTIC_API_KEY, DAC_KIBANA_SPACE, DAC_ELASTICSEARCH_URL,
                DAC_ELASTICSEARCH_API_KEY, DAC_ELASTIC_VERIFY_TLS, DAC_ELASTIC_CA_BUNDLE
-      both:    DAC_DEPLOY_TIMEOUT, DAC_DEPLOY_RETRIES, DAC_DEPLOY_BACKOFF,
-               DAC_DEPLOY_MAX_BACKOFF
+      both:    DAC_DEPLOY_TIMEOUT (seconds per attempt, in total), DAC_DEPLOY_RETRIES,
+               DAC_DEPLOY_BACKOFF, DAC_DEPLOY_MAX_BACKOFF, DAC_DEPLOY_MAX_RESPONSE_BYTES
 
     Exit status: 0 deployed, 1 a change failed (the report says which), 2 configuration or
     dist/ problem (nothing sent), 3 the target could not be read (nothing written).

@@ -72,9 +72,10 @@ def show(report: Report, console: Console, redact: Redactor) -> None:
     summary = ", ".join(f"{counts[str(a)]} {a}" for a in Action if counts[str(a)])
     console.print(Text(f"{len(report.items)} item(s): {summary or 'nothing'}"))
     for note in report.notes:
-        console.print(Text(redact(f"note: {note}"), style="dim"))
+        console.print(Text(redact(f"note: {note}"), style="dim"), soft_wrap=True)
     for error in report.errors:
-        console.print(Text(redact(f"error: {error}"), style="bold red"))
+        # One line, however long: a CI log is searched line by line.
+        console.print(Text(redact(f"error: {error}"), style="bold red"), soft_wrap=True)
     console.print(_verdict(report))
 
 

@@ -33,7 +33,9 @@ class Fault:
     method: str  # "*" for any
     path: str  # regular expression searched in the path
     # "status", "drop" (before handling), "drop_after" (handled, answer lost), "slow";
-    # "raw": answer ``status`` with ``body`` as ``content_type``.
+    # "raw": answer ``status`` with ``body`` as ``content_type``; "flood": a 200 answer of
+    # ``size`` bytes, streamed without Content-Length (unless ``declare``); "trickle": the
+    # routed answer one byte every ``delay`` seconds (its head at once with ``head``).
     kind: str
     status: int = 500
     times: int = 1
@@ -44,6 +46,9 @@ class Fault:
     after: int = 0  # let this many matching requests through first
     body: bytes = b""
     content_type: str = "application/json"
+    size: int = 0
+    declare: bool = False
+    head: bool = False
 
 
 @dataclass
@@ -155,6 +160,9 @@ class FakeServer:
         if fault and fault.kind == "raw":
             seen.fault, seen.status = "raw", fault.status
             return _send_bytes(handler, fault.status, fault.content_type, fault.body)
+        if fault and fault.kind == "flood":
+            seen.fault, seen.status = "flood", 200
+            return _flood(handler, fault)
         if fault and fault.kind == "status":
             seen.fault = f"status {fault.status}"
             message = "injected failure"
@@ -170,6 +178,9 @@ class FakeServer:
             seen.fault = "drop_after"
             return _drop(handler)
         seen.status = answer.status
+        if fault and fault.kind == "trickle":
+            seen.fault = "trickle"
+            return _trickle(handler, answer, fault)
         _send(handler, answer)
 
     def _route(self, seen: Seen) -> Answer:
@@ -232,6 +243,40 @@ def _send_bytes(
         handler.wfile.write(payload)
     except (BrokenPipeError, ConnectionResetError):
         pass  # the client gave up (a timeout test)
+
+
+def _flood(handler: BaseHTTPRequestHandler, fault: Fault) -> None:
+    """``fault.size`` bytes from a generator, never held whole: the client must stop reading."""
+    handler.close_connection = True
+    chunk = b" " * (64 << 10)
+    with contextlib.suppress(OSError):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        if fault.declare:
+            handler.send_header("Content-Length", str(fault.size))
+        handler.end_headers()
+        handler.wfile.write(b"[")
+        for _ in range(fault.size // len(chunk)):
+            handler.wfile.write(chunk)
+
+
+def _trickle(handler: BaseHTTPRequestHandler, answer: Answer, fault: Fault) -> None:
+    """The answer, byte by byte: each read gets something, the whole never comes in time."""
+    handler.close_connection = True
+    payload, kind = _payload(answer)
+    head = (
+        f"HTTP/1.0 {answer.status} OK\r\nContent-Type: {kind}\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n"
+    ).encode()
+    data = head + payload
+    start = len(head) if fault.head else 0
+    with contextlib.suppress(OSError):
+        handler.wfile.write(data[:start])
+        handler.wfile.flush()
+        for index in range(start, len(data)):
+            time.sleep(fault.delay)
+            handler.wfile.write(data[index : index + 1])
+            handler.wfile.flush()
 
 
 def form(seen: Seen) -> dict[str, str]:
