@@ -1,6 +1,6 @@
 """`dac deploy` / `dac verify` against servers that misbehave on purpose: a secret echoed where
 a message is cut, an answer that trickles in, an answer too large, malformed JSON or an HTML
-page with 200."""
+page with 200, control characters in what a server says."""
 
 from __future__ import annotations
 
@@ -205,3 +205,26 @@ def test_the_size_limit_is_a_setting(tmp_path: Path) -> None:
         env = {**base, "DAC_DEPLOY_MAX_RESPONSE_BYTES": bad}
         with pytest.raises(config.ConfigError, match=message):
             config.splunk_settings(None, {}, env)
+
+
+# -- what a server says is data ------------------------------------------------------------
+
+SAYS = "no\x1b]0;pwned\x07 \x1b[2K[bold red]x[/bold red] \u202eevil\x9b2J :smile:"
+
+
+@pytest.mark.parametrize("target", ["splunk", "elastic"])
+def test_control_characters_from_a_server_are_escaped(dist: Path, target: str) -> None:
+    server, env = _servers(target, TOKEN)
+    body = {"messages": [{"type": "ERROR", "text": SAYS}]} if target == "splunk" else {}
+    body = body or {"message": SAYS, "status_code": 400}
+    with server:
+        server.inject("*", "", "raw", status=400, body=json.dumps(body).encode(), times=10)
+        table = dac(["deploy", target, *dist_args(dist)], env)
+        document = dac(["deploy", target, *dist_args(dist, "--json")], env)
+    escaped = "no\\x1b]0;pwned\\x07 \\x1b[2K[bold red]x[/bold red] \\u202eevil\\x9b2J :smile:"
+    for run in (table, document):
+        assert run.exit_code == 3
+        for raw in ("\x1b", "\x07", "\u202e", "\x9b"):
+            assert raw not in run.stdout and raw not in run.stderr
+    assert escaped in table.stdout.replace("\n", "")
+    assert escaped in document.json["errors"][0]

@@ -23,7 +23,7 @@ from converters.deploy.dist import DistError, read_elastic, read_splunk
 from converters.deploy.engine import Target, TargetError, run
 from converters.deploy.kibana import KibanaTarget
 from converters.deploy.redact import Redactor
-from converters.deploy.render import progress, show, show_json
+from converters.deploy.render import progress, safe, show, show_json
 from converters.deploy.report import Report
 from converters.deploy.splunk import SplunkTarget
 from converters.textsafe import visible
@@ -66,7 +66,8 @@ _ENRICHMENT = option(
 
 
 def _stdout() -> Console:
-    console = Console(highlight=False)
+    # What servers say is printed as written: no emoji codes (`:x:`) turned into pictures.
+    console = Console(highlight=False, emoji=False)
     if not console.is_terminal:
         # CI logs: wide enough that rule names and reasons stay on one line.
         console.width = max(console.width, 160)
@@ -74,7 +75,7 @@ def _stdout() -> Console:
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, emoji=False)
 
 
 def _execute(make: Callable[[Redactor], Target], mode: str, prune: bool, as_json: bool) -> None:
@@ -83,7 +84,7 @@ def _execute(make: Callable[[Redactor], Target], mode: str, prune: bool, as_json
     try:
         target = make(redact)
     except (config.ConfigError, DistError, TargetError) as exc:
-        err.print(Text(f"error: {redact(str(exc))}", style="bold red"))
+        err.print(Text(f"error: {safe(str(exc), redact)}", style="bold red"))
         sys.exit(EXIT_USAGE)
     start, stop = progress(err, enabled=not as_json and mode == "deploy", redact=redact)
     try:
