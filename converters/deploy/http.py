@@ -57,7 +57,9 @@ class Client:
         for prefix in ("http://", "https://"):
             self._session.mount(prefix, DeadlineAdapter())
         self._session.headers.update(headers)
-        self._session.verify = verify
+        # Given with each request: requests lets REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE override
+        # a session's own setting (a CA bundle ignored, verification turned back on).
+        self._verify = verify
         self.attempts = 0  # every HTTP attempt, retries included (for tests and the report)
 
     def close(self) -> None:
@@ -125,6 +127,7 @@ class Client:
                     method,
                     url,
                     timeout=seconds,
+                    verify=self._verify,
                     allow_redirects=False,
                     stream=True,
                     **send,
