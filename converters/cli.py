@@ -10,15 +10,18 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from converters.build import Project, build
-from converters.cli_options import root_option, rules_option
+from converters.cli_options import option, root_option, rules_option
 from converters.errors import DacError
 from converters.loading.rules import load_rules
+from converters.textsafe import visible
 from converters.versions import LOCK_FILE, read_lock, stale, updated_lock, write_lock
 
-_err = Console(stderr=True, highlight=False)
-_out = Console(highlight=False)
+# Data is printed as written: no highlighting, no emoji codes (`:x:`) turned into pictures.
+_err = Console(stderr=True, highlight=False, emoji=False)
+_out = Console(highlight=False, emoji=False)
 
 
 def _fail(exc: DacError) -> None:
@@ -26,7 +29,7 @@ def _fail(exc: DacError) -> None:
     _err.print(f"[bold red]error:[/] {count} problem{'s' if count != 1 else ''} found")
     for problem in exc.problems:
         # One line per problem, never wrapped: editors and CI logs jump to "file:line".
-        _err.print(f"  {problem}", markup=False, soft_wrap=True)
+        _err.print(f"  {visible(str(problem))}", markup=False, soft_wrap=True)
     sys.exit(1)
 
 
@@ -83,7 +86,7 @@ def validate(root: Path, rules: Path | None) -> None:
 @main.command(name="build")
 @root_option
 @rules_option
-@click.option(
+@option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("dist"),
@@ -106,13 +109,13 @@ def build_command(root: Path, rules: Path | None, out: Path, ship_disabled: bool
     except DacError as exc:
         _fail(exc)
         return
-    _out.print(f"[green]built:[/] {written}")
+    _out.print(Text.assemble(("built:", "green"), f" {visible(str(written))}"))
     for path in sorted(p for p in written.rglob("*") if p.is_file() and p.parent.name != "lookups"):
         if (
             path.suffix in {".tgz", ".ndjson", ".json", ".md", ".html"}
             and "enrichment" not in path.parts
         ):
-            _out.print(f"  {path.relative_to(written.parent)}")
+            _out.print(Text(f"  {visible(str(path.relative_to(written.parent)))}"))
 
 
 @main.command()
@@ -130,7 +133,8 @@ def lock(root: Path, rules: Path | None) -> None:
     except DacError as exc:
         _fail(exc)
         return
-    _out.print(f"[green]locked:[/] {len(ruleset.docs)} rules, {len(changed)} changed -> {path}")
+    counts = f" {len(ruleset.docs)} rules, {len(changed)} changed -> {visible(str(path))}"
+    _out.print(Text.assemble(("locked:", "green"), counts))
 
 
 # Commands defined in their own modules register here, one line each.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import socket
 from pathlib import Path
+from typing import Any
 
 import addonfactory_splunk_conf_parser_lib as conf_parser
 import pytest
@@ -13,9 +14,12 @@ from rich.console import Console
 
 from converters.build import Project, build
 from converters.deploy import config
+from converters.deploy.answers import HttpError
 from converters.deploy.compare import conf_diff, conf_text, contains
+from converters.deploy.deadline import DeadlineAdapter
 from converters.deploy.dist import DistError, parse_conf, read_elastic
-from converters.deploy.http import Client, HttpError, Redactor
+from converters.deploy.http import Client
+from converters.deploy.redact import Redactor
 from converters.deploy.render import progress
 from converters.deploy.report import Action, Item
 from tests.deploy_servers.harness import (
@@ -157,6 +161,28 @@ def test_client_gives_up_with_a_message_free_of_secrets() -> None:
         port = free.getsockname()[1]
     with pytest.raises(HttpError, match=r"no answer after 4 attempt\(s\) \(ConnectionError\)"):
         _client(f"http://127.0.0.1:{port}", []).request("GET", "/")
+
+
+def test_the_configured_tls_setting_wins_over_the_environments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """requests lets REQUESTS_CA_BUNDLE replace a session's own `verify`: a configured CA
+    bundle was ignored and DAC_*_VERIFY_TLS=false turned back on."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/somebody-elses-ca.pem")
+    used: list[object] = []
+    send = DeadlineAdapter.send
+
+    def recording(self: DeadlineAdapter, request: Any, **kwargs: Any) -> Any:
+        used.append(kwargs["verify"])
+        return send(self, request, **kwargs)
+
+    monkeypatch.setattr(DeadlineAdapter, "send", recording)
+    network = config.Network(timeout=1, retries=0)
+    with FakeSplunk(SPLUNK_TOKEN) as splunk:
+        for verify in (False, "/etc/dac-ca.pem"):
+            client = Client(splunk.url, {}, verify, network, Redactor())
+            client.request("GET", "/services/apps/local/search", params={"output_mode": "json"})
+    assert used == [False, "/etc/dac-ca.pem"]
 
 
 # -- dist/ and comparisons ------------------------------------------------------------------

@@ -1,12 +1,14 @@
 """`dac deploy splunk|elastic` and `dac verify splunk|elastic`.
 
 Exit status: 0 success (verify: no drift); 1 a change failed or was not confirmed (verify:
-drift found); 2 usage, configuration or dist/ problem, nothing sent; 3 the target could not
-be read, nothing written."""
+drift found), or an unexpected error (its traceback printed, secrets masked); 2 usage,
+configuration or dist/ problem, nothing sent; 3 the target could not be read (unreachable,
+refused, too slow, an answer too large or unusable), nothing written."""
 
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,18 +17,20 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from converters.cli_options import option
 from converters.deploy import config
 from converters.deploy.dist import DistError, read_elastic, read_splunk
 from converters.deploy.engine import Target, TargetError, run
-from converters.deploy.http import Redactor
 from converters.deploy.kibana import KibanaTarget
-from converters.deploy.render import progress, show, show_json
+from converters.deploy.redact import Redactor
+from converters.deploy.render import progress, safe, show, show_json
 from converters.deploy.report import Report
 from converters.deploy.splunk import SplunkTarget
+from converters.textsafe import visible
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
-_DIST = click.option(
+_DIST = option(
     "--dist",
     "dist",
     type=click.Path(file_okay=False, path_type=Path),
@@ -34,26 +38,26 @@ _DIST = click.option(
     show_default=True,
     help="The built output to deploy (what `make build` wrote).",
 )
-_CONFIG = click.option(
+_CONFIG = option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help=f"TOML settings file.  [default: ${config.CONFIG_ENV}, else none]",
 )
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
-_DRY_RUN = click.option(
+_JSON = option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
+_DRY_RUN = option(
     "--dry-run", is_flag=True, help="Print the plan (create, update, delete...); write nothing."
 )
-_PRUNE = click.option(
+_PRUNE = option(
     "--prune",
     is_flag=True,
     help="Delete what this package deployed earlier and no longer ships (its marker decides).",
 )
-_APP = click.option("--app", default=None, help="Splunk app.  [default: dac_t1585]")
-_OWNER = click.option("--owner", default=None, help="Splunk owner.  [default: nobody]")
-_SPACE = click.option("--space", default=None, help="Kibana space.  [default: default]")
-_ENRICHMENT = click.option(
+_APP = option("--app", default=None, help="Splunk app.  [default: dac_t1585]")
+_OWNER = option("--owner", default=None, help="Splunk owner.  [default: nobody]")
+_SPACE = option("--space", default=None, help="Kibana space.  [default: default]")
+_ENRICHMENT = option(
     "--enrichment/--no-enrichment",
     default=None,
     help="Also the disposable-domain enrichment through Elasticsearch.  "
@@ -62,7 +66,8 @@ _ENRICHMENT = click.option(
 
 
 def _stdout() -> Console:
-    console = Console(highlight=False)
+    # What servers say is printed as written: no emoji codes (`:x:`) turned into pictures.
+    console = Console(highlight=False, emoji=False)
     if not console.is_terminal:
         # CI logs: wide enough that rule names and reasons stay on one line.
         console.width = max(console.width, 160)
@@ -70,7 +75,7 @@ def _stdout() -> Console:
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, emoji=False)
 
 
 def _execute(make: Callable[[Redactor], Target], mode: str, prune: bool, as_json: bool) -> None:
@@ -79,11 +84,18 @@ def _execute(make: Callable[[Redactor], Target], mode: str, prune: bool, as_json
     try:
         target = make(redact)
     except (config.ConfigError, DistError, TargetError) as exc:
-        err.print(Text(f"error: {redact(str(exc))}", style="bold red"))
+        err.print(Text(f"error: {safe(str(exc), redact)}", style="bold red"))
         sys.exit(EXIT_USAGE)
-    start, stop = progress(err, enabled=not as_json and mode == "deploy")
+    start, stop = progress(err, enabled=not as_json and mode == "deploy", redact=redact)
     try:
         report = run(target, mode, prune=prune, start=start)
+    except Exception:
+        # A bug, not a target's answer (those are reported): the traceback helps, but it may
+        # quote an answer, so it is masked and escaped like everything else printed.
+        stop()
+        trace = redact(traceback.format_exc())
+        err.print(Text(visible(trace, multiline=True), style="red"), soft_wrap=True)
+        sys.exit(EXIT_FAILED)
     finally:
         stop()
         target.close()
@@ -130,8 +142,8 @@ def deploy() -> None:
                DAC_SPLUNK_SHARING, DAC_SPLUNK_VERIFY_TLS, DAC_SPLUNK_CA_BUNDLE
       elastic: DAC_KIBANA_URL, DAC_ELASTIC_API_KEY, DAC_KIBANA_SPACE, DAC_ELASTICSEARCH_URL,
                DAC_ELASTICSEARCH_API_KEY, DAC_ELASTIC_VERIFY_TLS, DAC_ELASTIC_CA_BUNDLE
-      both:    DAC_DEPLOY_TIMEOUT, DAC_DEPLOY_RETRIES, DAC_DEPLOY_BACKOFF,
-               DAC_DEPLOY_MAX_BACKOFF
+      both:    DAC_DEPLOY_TIMEOUT (seconds per attempt, in total), DAC_DEPLOY_RETRIES,
+               DAC_DEPLOY_BACKOFF, DAC_DEPLOY_MAX_BACKOFF, DAC_DEPLOY_MAX_RESPONSE_BYTES
 
     Exit status: 0 deployed, 1 a change failed (the report says which), 2 configuration or
     dist/ problem (nothing sent), 3 the target could not be read (nothing written).

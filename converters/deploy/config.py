@@ -5,6 +5,7 @@ that no repr, log line or error message can show them."""
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -39,12 +40,13 @@ class Secret:
 
 @dataclass(frozen=True)
 class Network:
-    """Timeouts and retries shared by every request of a run."""
+    """Deadlines, size limits and retries shared by every request of a run."""
 
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds per attempt, in total: sending to the answer's last byte
     retries: int = 4  # extra attempts after the first one
     backoff: float = 1.0  # first wait; doubles each retry
     max_backoff: float = 30.0
+    max_response_bytes: int = 64 << 20  # an answer beyond this is an error, not read on
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ ENVIRONMENT: dict[str, dict[str, str]] = {
         "retries": "DAC_DEPLOY_RETRIES",
         "backoff": "DAC_DEPLOY_BACKOFF",
         "max_backoff": "DAC_DEPLOY_MAX_BACKOFF",
+        "max_response_bytes": "DAC_DEPLOY_MAX_RESPONSE_BYTES",
     },
     "splunk": {
         "url": "DAC_SPLUNK_URL",
@@ -176,9 +179,17 @@ class _Source:
             number = float(value)
         except (TypeError, ValueError):
             raise ConfigError(f"{self.where(key)}: expected a number") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{self.where(key)}: expected a finite number")
         if number < minimum:
             raise ConfigError(f"{self.where(key)}: must be at least {minimum}")
         return number
+
+    def whole(self, key: str, default: int, minimum: int) -> int:
+        number = self.number(key, default, minimum)
+        if not float(number).is_integer():
+            raise ConfigError(f"{self.where(key)}: expected a whole number")
+        return int(number)
 
 
 def _url(source: _Source, key: str, required: bool = True) -> str | None:
@@ -220,6 +231,7 @@ def _network(file: Mapping[str, Any], env: Mapping[str, str]) -> Network:
         retries=int(source.number("retries", Network.retries, 0)),
         backoff=source.number("backoff", Network.backoff, 0),
         max_backoff=source.number("max_backoff", Network.max_backoff, 0),
+        max_response_bytes=source.whole("max_response_bytes", Network.max_response_bytes, 1024),
     )
 
 

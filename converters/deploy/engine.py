@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from converters.deploy.http import HttpError
+from converters.deploy.answers import HttpError
 from converters.deploy.report import Action, Item, Report, Status
 
 Advance = Callable[[Item], None]

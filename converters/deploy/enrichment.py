@@ -14,10 +14,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from converters.deploy.answers import HttpError, Reply, dig, json_object, shorten
 from converters.deploy.compare import contains
 from converters.deploy.dist import Enrichment
 from converters.deploy.engine import Advance
-from converters.deploy.http import Client, HttpError, Reply, expect
+from converters.deploy.http import Client, expect
+from converters.deploy.redact import Redactor
 from converters.deploy.report import Action, Item, Status
 
 META_KEY = "dac_t1585"
@@ -34,6 +36,10 @@ class EnrichmentTarget:
         reply = self.client.request(method, path, **kwargs)
         return expect(reply, method, path, self.client.redact, *ok)
 
+    def _json(self, reply: Reply, method: str, path: str) -> dict[str, Any]:
+        """The body of ``reply``, which must be a JSON object."""
+        return json_object(reply, method, path, self.client.redact)
+
     # -- plan -----------------------------------------------------------------------------
 
     def plan(self) -> list[Item]:
@@ -42,39 +48,39 @@ class EnrichmentTarget:
     def _plan_index(self) -> Item:
         index = self.dist.index
         documents = len(self.dist.bulk_lines) // 2
-        reply = self._call("GET", f"/{quote(index)}/_mapping", 200, 404)
+        path = f"/{quote(index)}/_mapping"
+        reply = self._call("GET", path, 200, 404)
         if reply.status == 404:
             return Item("enrich source index", index, Action.CREATE, f"{documents} documents")
-        mapping = (
-            reply.body.get(index, {}).get("mappings", {}) if isinstance(reply.body, dict) else {}
-        )
-        meta = (mapping.get("_meta") or {}).get(META_KEY) or {}
-        answer = self._call("GET", f"/{quote(index)}/_count", 200).body
-        count = answer.get("count") if isinstance(answer, dict) else None
-        if meta.get("digest") == self.dist.digest and count == documents:
+        digest = dig(self._json(reply, "GET", path), index, "mappings", "_meta", META_KEY, "digest")
+        path = f"/{quote(index)}/_count"
+        count = self._json(self._call("GET", path, 200), "GET", path).get("count")
+        if digest == self.dist.digest and count == documents:
             return Item("enrich source index", index, Action.UNCHANGED)
         detail = f"{count} documents deployed, {documents} in dist"
-        if meta.get("digest") != self.dist.digest:
+        if digest != self.dist.digest:
             detail += "; content differs"
         return Item("enrich source index", index, Action.UPDATE, detail)
 
     def _plan_policy(self) -> Item:
         name = self.dist.policy_name
-        reply = self._call("GET", f"/_enrich/policy/{quote(name)}", 200, 404)
-        policies = reply.body.get("policies", []) if isinstance(reply.body, dict) else []
-        if reply.status == 404 or not policies:
+        path = f"/_enrich/policy/{quote(name)}"
+        reply = self._call("GET", path, 200, 404)
+        if reply.status == 404:
             return Item("enrich policy", name, Action.CREATE)
-        deployed = policies[0].get("config", {}) if isinstance(policies[0], dict) else {}
-        if _same_policy(self.dist.policy, deployed):
+        policies = self._json(reply, "GET", path).get("policies")
+        if not isinstance(policies, list) or not policies:
+            return Item("enrich policy", name, Action.CREATE)
+        deployed = dig(policies[0], "config")
+        if isinstance(deployed, dict) and _same_policy(self.dist.policy, deployed):
             return Item("enrich policy", name, Action.UNCHANGED)
         return Item("enrich policy", name, Action.UPDATE, "differs from dist")
 
     def _plan_pipeline(self) -> Item:
         name = self.dist.pipeline_id
-        reply = self._call("GET", f"/_ingest/pipeline/{quote(name)}", 200, 404)
-        deployed = (
-            reply.body.get(name) if reply.status == 200 and isinstance(reply.body, dict) else None
-        )
+        path = f"/_ingest/pipeline/{quote(name)}"
+        reply = self._call("GET", path, 200, 404)
+        deployed = self._json(reply, "GET", path).get(name) if reply.status == 200 else None
         if deployed is None:
             return Item("ingest pipeline", name, Action.CREATE)
         if contains(self.dist.pipeline, deployed):
@@ -152,8 +158,9 @@ class EnrichmentTarget:
                 content=chunk.encode(),
                 content_type="application/x-ndjson",
             )
-            if isinstance(reply.body, dict) and reply.body.get("errors"):
-                raise HttpError("POST", "/_bulk", _bulk_error(reply.body))
+            answer = self._json(reply, "POST", "/_bulk")
+            if answer.get("errors"):
+                raise HttpError("POST", "/_bulk", _bulk_error(answer, self.client.redact))
         if not create:
             ids = [json.loads(line)["index"]["_id"] for line in lines[::2]]
             stale = {"query": {"bool": {"must_not": {"ids": {"values": ids}}}}}
@@ -193,12 +200,11 @@ def _same_policy(dist: dict[str, Any], deployed: dict[str, Any]) -> bool:
     return True
 
 
-def _bulk_error(body: dict[str, Any]) -> str:
-    failed = [
-        item.get("index", {})
-        for item in body.get("items", [])
-        if isinstance(item, dict) and item.get("index", {}).get("error")
-    ]
-    first = failed[0].get("error", {}) if failed else {}
-    reason = first.get("reason") or first.get("type") or "unknown"
-    return f"{len(failed)} document(s) rejected, first: {str(reason)[:200]}"
+def _bulk_error(body: dict[str, Any], redact: Redactor) -> str:
+    items = body.get("items")
+    errors = [dig(item, "index", "error") for item in (items if isinstance(items, list) else [])]
+    failed = [error for error in errors if error]
+    first = failed[0] if failed else None
+    reason = dig(first, "reason") or dig(first, "type") or first or "unknown"
+    # Masked before it is shortened: no cut inside a secret.
+    return f"{len(failed)} document(s) rejected, first: {shorten(redact(str(reason)), 200)}"

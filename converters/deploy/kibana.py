@@ -14,12 +14,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
+from converters.deploy.answers import MESSAGE_LIMIT, HttpError, Reply, json_object, shorten
 from converters.deploy.compare import json_diff
 from converters.deploy.config import ElasticSettings
 from converters.deploy.dist import ElasticDist
 from converters.deploy.engine import Advance, TargetError
 from converters.deploy.enrichment import EnrichmentTarget
-from converters.deploy.http import Client, HttpError, Redactor, Reply, expect
+from converters.deploy.http import Client, expect
+from converters.deploy.redact import Redactor
 from converters.deploy.report import Action, Item, Status
 
 TAG = "dac-t1585"
@@ -96,6 +98,11 @@ class KibanaTarget:
         reply = self.client.request(method, self.prefix + path, **kwargs)
         return expect(reply, method, self.prefix + path, self.client.redact, *ok)
 
+    def _json(self, method: str, path: str, *ok: int, **kwargs: Any) -> dict[str, Any]:
+        """The answer, which must be a JSON object."""
+        reply = self._call(method, path, *ok, **kwargs)
+        return json_object(reply, method, self.prefix + path, self.client.redact)
+
     # -- plan -----------------------------------------------------------------------------
 
     def plan(self, prune: bool) -> list[Item]:
@@ -132,19 +139,21 @@ class KibanaTarget:
                 "sort_field": "created_at",
                 "sort_order": "asc",
             }
-            body = self._call("GET", RULES + "/_find", 200, params=params).body
-            data = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(data, list):
-                raise TargetError("GET _find: the answer has no `data` list")
+            body = self._json("GET", RULES + "/_find", 200, params=params)
+            data, total = body.get("data"), body.get("total")
+            if not isinstance(data, list) or not isinstance(total, int):
+                raise TargetError("GET _find: the answer has no `data` list or no `total`")
             yield from (r for r in data if isinstance(r, dict))
             seen += len(data)
-            if not data or seen >= int(body.get("total") or 0):
+            if not data or seen >= total:
                 return
             page += 1
 
     def _read(self, rule_id: str) -> dict[str, Any] | None:
         reply = self._call("GET", RULES, 200, 404, params={"rule_id": rule_id})
-        return reply.body if reply.status == 200 and isinstance(reply.body, dict) else None
+        if reply.status == 404:
+            return None
+        return json_object(reply, "GET", self.prefix + RULES, self.client.redact)
 
     # -- apply ----------------------------------------------------------------------------
 
@@ -165,22 +174,27 @@ class KibanaTarget:
         lines = [json.dumps(item.payload["rule"], ensure_ascii=False) for item in batch]
         content = ("\n".join(lines) + "\n").encode()
         try:
-            body = self._call(
+            body = self._json(
                 "POST",
                 RULES + "/_import",
                 200,
                 params={"overwrite": "true"},
                 files={"file": ("rules.ndjson", content, "application/x-ndjson")},
-            ).body
+            )
         except HttpError as exc:
             for item in batch:
                 item.fail(str(exc))
                 advance(item)
             return
         errors = {}
-        for error in body.get("errors", []) if isinstance(body, dict) else []:
-            detail = error.get("error", {}) if isinstance(error, dict) else {}
-            message = self.client.redact(str(detail.get("message", "rejected"))[:300])
+        listed = body.get("errors")
+        for error in listed if isinstance(listed, list) else []:
+            if not isinstance(error, dict):
+                continue
+            found = error.get("error")
+            detail: dict[str, Any] = found if isinstance(found, dict) else {}
+            text = self.client.redact(str(detail.get("message", "rejected")))
+            message = shorten(text, MESSAGE_LIMIT)  # masked first: no cut inside a secret
             errors[str(error.get("rule_id"))] = (
                 f"import: HTTP {detail.get('status_code')}: {message}"
             )
@@ -200,9 +214,10 @@ class KibanaTarget:
 
 
 def _ours(rule: dict[str, Any]) -> bool:
-    meta = rule.get("meta")
+    meta, tags = rule.get("meta"), rule.get("tags")
     return (
-        TAG in (rule.get("tags") or [])
+        isinstance(tags, list)
+        and TAG in tags
         and isinstance(meta, dict)
         and MARKER in meta
         and not rule.get("immutable", False)

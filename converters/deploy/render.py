@@ -1,5 +1,6 @@
 """Showing a report: a table for people, one JSON document for CI logs, a progress bar while
-writing. Every string goes through the redactor before it is printed."""
+writing. Every string is masked (redact.py), then its control characters escaped (textsafe),
+then, where space is short, shortened; and printed as rich Text, never read as markup."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from converters.deploy.http import Redactor
+from converters.deploy.answers import shorten
+from converters.deploy.redact import Redactor
 from converters.deploy.report import Action, Item, Report, Status
+from converters.textsafe import visible
 
 _STYLE = {
     Action.CREATE: "green",
@@ -33,24 +36,30 @@ _STATUS_STYLE = {
 _TITLE = {"deploy": "Deployment", "dry-run": "Plan (dry run: nothing written)", "verify": "Drift"}
 
 
+def safe(text: str, redact: Redactor) -> str:
+    """``text`` as it may be printed: secrets masked, then control characters escaped."""
+    return visible(redact(text))
+
+
 def show_json(report: Report, console: Console, redact: Redactor) -> None:
-    # Redacted value by value: a secret that JSON escapes would not match in the dump.
-    text = json.dumps(_redacted(report.to_json(), redact), indent=2, ensure_ascii=False)
+    # Value by value: a secret that JSON escapes would not match in the dump, and a control
+    # character is escaped as `\x1b` for the reader rather than as JSON's `\u001b`.
+    text = json.dumps(_safe(report.to_json(), redact), indent=2, ensure_ascii=False)
     console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
-def _redacted(value: Any, redact: Redactor) -> Any:
+def _safe(value: Any, redact: Redactor) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return safe(value, redact)
     if isinstance(value, dict):
-        return {k: _redacted(v, redact) for k, v in value.items()}
+        return {safe(str(k), redact): _safe(v, redact) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redacted(v, redact) for v in value]
+        return [_safe(v, redact) for v in value]
     return value
 
 
 def show(report: Report, console: Console, redact: Redactor) -> None:
-    title = f"{_TITLE[report.mode]}: {report.target} ({redact(report.where)})"
+    title = Text(f"{_TITLE[report.mode]}: {report.target} ({safe(report.where, redact)})")
     shown = [i for i in report.items if i.action is not Action.UNCHANGED]
     if shown:
         table = Table(title=title, title_justify="left", show_lines=False)
@@ -58,22 +67,23 @@ def show(report: Report, console: Console, redact: Redactor) -> None:
             table.add_column(column, overflow="fold")
         for item in shown:
             table.add_row(
-                item.kind,
-                Text(redact(item.name)),
+                Text(item.kind),
+                Text(safe(item.name, redact)),
                 Text(str(item.action), style=_STYLE[item.action]),
                 Text(_status(report, item), style=_STATUS_STYLE[item.status]),
-                Text(redact(_detail(item))),
+                Text(safe(_detail(item), redact)),
             )
         console.print(table)
     else:
-        console.print(Text(title))
+        console.print(title)
     counts = report.counts()
     summary = ", ".join(f"{counts[str(a)]} {a}" for a in Action if counts[str(a)])
     console.print(Text(f"{len(report.items)} item(s): {summary or 'nothing'}"))
     for note in report.notes:
-        console.print(Text(redact(f"note: {note}"), style="dim"))
+        console.print(Text(safe(f"note: {note}", redact), style="dim"), soft_wrap=True)
     for error in report.errors:
-        console.print(Text(redact(f"error: {error}"), style="bold red"))
+        # One line, however long: a CI log is searched line by line.
+        console.print(Text(safe(f"error: {error}", redact), style="bold red"), soft_wrap=True)
     console.print(_verdict(report))
 
 
@@ -108,14 +118,15 @@ def _verdict(report: Report) -> Text:
 
 
 def progress(
-    console: Console, enabled: bool
+    console: Console, enabled: bool, redact: Redactor | None = None
 ) -> tuple[Callable[[int], Callable[[Item], None]], Callable[[], None]]:
     """A start function for engine.run and the function that closes the display."""
+    redact = redact or Redactor()
     bar = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.fields[current]}"),
+        TextColumn("{task.fields[current]}", markup=False),
         console=console,
         transient=True,
         disable=not enabled,
@@ -126,7 +137,8 @@ def progress(
         task = bar.add_task("writing", total=total, current="")
 
         def advance(item: Item) -> None:
-            bar.update(task, advance=1, current=f"{item.kind} {item.name}"[:60])
+            current = shorten(safe(f"{item.kind} {item.name}", redact), 60)
+            bar.update(task, advance=1, current=current)
 
         return advance
 

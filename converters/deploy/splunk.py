@@ -12,13 +12,15 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
+from converters.deploy.answers import HttpError, Reply, dig, json_array, json_object
 from converters.deploy.compare import conf_diff
 from converters.deploy.config import SplunkSettings
 from converters.deploy.dist import SplunkDist, Stanza
-from converters.deploy.engine import Advance
-from converters.deploy.http import Client, HttpError, Redactor, Reply, expect
+from converters.deploy.engine import Advance, TargetError
+from converters.deploy.http import Client, expect, failure
+from converters.deploy.redact import Redactor
 from converters.deploy.report import Action, Item, Status
 from converters.sources import SOURCES
 
@@ -93,13 +95,17 @@ class SplunkTarget:
         """Entities of a collection defined in our app (the namespace also shows other apps'
         shared ones), by name, with their content."""
         path = self._ns(*collection.split("/"))
-        body = self._call("GET", path, 200, params={"count": "0"}).body
-        entries = body.get("entry", []) if isinstance(body, dict) else []
-        return {
-            str(e["name"]): dict(e.get("content") or {})
-            for e in entries
-            if isinstance(e, dict) and (e.get("acl") or {}).get("app") == self.settings.app
-        }
+        reply = self._call("GET", path, 200, params={"count": "0"})
+        entries = json_object(reply, "GET", path, self.client.redact).get("entry")
+        if not isinstance(entries, list):
+            # Read as "nothing deployed", it would plan to create everything.
+            raise TargetError(f"GET {unquote(path)}: the answer has no `entry` list")
+        found: dict[str, dict[str, Any]] = {}
+        for entry in entries:
+            name, content = dig(entry, "name"), dig(entry, "content")
+            if isinstance(name, str) and dig(entry, "acl", "app") == self.settings.app:
+                found[name] = dict(content) if isinstance(content, dict) else {}
+        return found
 
     def _app_exists(self) -> bool:
         path = "/services/apps/local/" + quote(self.settings.app, safe="")
@@ -159,8 +165,9 @@ class SplunkTarget:
             )
         reply = self._send("GET", LOOKUP_EDITOR, params=self._lookup_args(name))
         body = reply.body
-        if reply.status == 200 and isinstance(body, list):
-            deployed = [[str(cell) for cell in row] for row in body if isinstance(row, list)]
+        if reply.status == 200:
+            answer = json_array(reply, "GET", LOOKUP_EDITOR, self.client.redact)
+            deployed = [[str(cell) for cell in row] for row in answer if isinstance(row, list)]
             if deployed == rows:
                 return Item("lookup file", name, Action.UNCHANGED)
             detail = f"{len(deployed) - 1} rows deployed, {len(rows) - 1} in dist"
@@ -172,8 +179,7 @@ class SplunkTarget:
         if reply.status == 404:  # Splunk's own 404: no such handler
             detail = "the Lookup Editor app is not installed"
             return Item("lookup file", name, Action.CREATE, detail, payload=payload)
-        expect(reply, "GET", LOOKUP_EDITOR, self.client.redact, 200)
-        raise AssertionError("unreachable")  # pragma: no cover
+        raise failure(reply, "GET", LOOKUP_EDITOR, self.client.redact)
 
     def _lookup_args(self, name: str) -> dict[str, str]:
         return {
@@ -253,7 +259,7 @@ class SplunkTarget:
 def _marked(content: Mapping[str, Any]) -> bool:
     try:
         annotations = json.loads(str(content.get(ANNOTATIONS) or "{}"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(annotations, dict) and MARKER in annotations
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from converters.build import Project
-from converters.cli_options import root_option, rules_option
+from converters.cli_options import option, root_option, rules_option
 from converters.domains import load_domains
 from converters.errors import DacError
 from converters.hunt.output import (
@@ -30,9 +31,11 @@ from converters.hunt.summary import print_summary
 from converters.loading.rules import load_rules
 from converters.loading.schema import INDICATORS, LEVELS
 from converters.playbook.model import load_playbook
+from converters.textsafe import visible
 
-_err = Console(stderr=True, highlight=False)
-_out = Console(highlight=False)
+# Log text is printed as written: no highlighting, no emoji codes (`:x:`) turned into pictures.
+_err = Console(stderr=True, highlight=False, emoji=False)
+_out = Console(highlight=False, emoji=False)
 PROGRESS_BYTES = 16 << 20  # smaller inputs finish before a bar would be read
 
 EXIT_ALERT = 1
@@ -45,36 +48,37 @@ EXIT_INPUT = 2
 )
 @root_option
 @rules_option
-@click.option(
+@option(
     "--rule", "rule_refs", multiple=True, metavar="NAME|ID", help="Run this rule only (repeatable)."
 )
-@click.option(
+@option(
     "--indicator",
     "indicators",
     multiple=True,
     type=click.Choice(INDICATORS),
     help="Run the rules of this playbook indicator (repeatable).",
 )
-@click.option(
+@option(
     "--format",
     "forced",
     type=click.Choice(list(FILE_FORMATS)),
     default=None,
     help="Read every LOG in this format instead of detecting it per file.",
 )
-@click.option(
+@option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Write the alerts here, one JSON object per line.",
 )
-@click.option(
+@option(
     "--report",
+    "reports",
+    multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the analyst report here: .html or .md.",
+    help="Write the analyst report here: .html or .md, by the name (repeatable).",
 )
-@click.option(
+@option(
     "--fail-on-alert",
     type=click.Choice(LEVELS),
     default=None,
@@ -88,7 +92,7 @@ def hunt(
     indicators: tuple[str, ...],
     forced: str | None,
     out: Path | None,
-    report: Path | None,
+    reports: tuple[Path, ...],
     fail_on_alert: str | None,
 ) -> None:
     """Run the detections over exported log files and report the alerts, each with its
@@ -109,8 +113,7 @@ def hunt(
     or above that level fired (or when the rules have a problem), 2 on unreadable input or a
     usage error.
     """
-    if report is not None and report.suffix.lower() not in REPORT_SUFFIXES:
-        raise click.BadParameter("the report must end in .html or .md", param_hint="--report")
+    reports = _report_paths(reports, out)
     project = Project.at(root, rules)
     try:
         ruleset = load_rules(project.rules)
@@ -119,11 +122,11 @@ def hunt(
         selected = select_rules(ruleset, rule_refs, indicators)
         hunter = Hunter(ruleset, domains, selected)
     except SelectionError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(visible(str(exc))) from exc
     except DacError as exc:
         _err.print(f"[bold red]error:[/] {len(exc.problems)} problem(s) in the rules")
         for problem in exc.problems:
-            _err.print(f"  {problem}", markup=False, soft_wrap=True)
+            _err.print(f"  {visible(str(problem))}", markup=False, soft_wrap=True)
         sys.exit(1)
     paths = log_files(logs)
     if not paths:
@@ -131,7 +134,7 @@ def hunt(
     files, problems = file_formats(paths, forced)
     if problems:
         for message in problems:
-            _err.print(f"error: {message}", soft_wrap=True, markup=False, style="red")
+            _err.print(f"error: {visible(message)}", soft_wrap=True, markup=False, style="red")
         sys.exit(EXIT_INPUT)
 
     sizes = [path.stat().st_size for path, _fmt in files]
@@ -141,16 +144,33 @@ def hunt(
     notes = source_notes(result, ruleset)
     if out is not None:
         write_jsonl(out, alerts)
-    if report is not None:
+    for report in reports:
         write_report(report, result, alerts, playbook, notes)
     print_summary(_out, result, notes, alerts)
-    for path, what in ((out, "alerts"), (report, "report")):
-        if path is not None:
-            _out.print(f"{what}: {path}", highlight=False)
+    written = [("alerts", out)] if out is not None else []
+    for what, path in [*written, *(("report", report) for report in reports)]:
+        _out.print(Text(f"{what}: {visible(str(path))}"))
     if any(f.error for f in result.files):
         sys.exit(EXIT_INPUT)
     if fail_on_alert is not None and at_least(alerts, fail_on_alert):
         sys.exit(EXIT_ALERT)
+
+
+def _report_paths(reports: tuple[Path, ...], out: Path | None) -> tuple[Path, ...]:
+    """Each report once, in the order given; a format the name does not tell, or a report over
+    the JSONL output, is a usage error before anything runs."""
+    unique = tuple(dict.fromkeys(reports))
+    for report in unique:
+        if report.suffix.lower() not in REPORT_SUFFIXES:
+            raise click.BadParameter(
+                f"{visible(str(report))}: the report must end in .html or .md",
+                param_hint="--report",
+            )
+        if out is not None and report.resolve() == out.resolve():
+            raise click.BadParameter(
+                f"{visible(str(report))} is also the --out file", param_hint="--report"
+            )
+    return unique
 
 
 def _progress(sizes: list[int]) -> nullcontext[Callable[[int, int], None] | None] | _Bar:

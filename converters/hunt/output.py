@@ -22,6 +22,7 @@ from converters.loading.rules import RuleDoc, RuleSet
 from converters.loading.schema import LEVELS
 from converters.playbook.model import Playbook
 from converters.playbook.render import ESCALATION, md_text
+from converters.textsafe import json_safe, visible
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPORT_SUFFIXES = {".html": "report.html.j2", ".htm": "report.html.j2", ".md": "report.md.j2"}
@@ -118,7 +119,8 @@ def _utc(timestamp: str | None) -> str | None:
 def write_jsonl(path: Path, alerts: Sequence[Reported]) -> None:
     with path.open("w", encoding="utf-8") as out:
         for alert in alerts:
-            out.write(json.dumps(alert.record, ensure_ascii=False) + "\n")
+            # Exact values, but no raw C1 or bidirectional control for a `cat` of the file.
+            out.write(json_safe(json.dumps(alert.record, ensure_ascii=False)) + "\n")
 
 
 def at_least(alerts: Sequence[Reported], level: str) -> list[Reported]:
@@ -154,13 +156,23 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
     markdown = MarkdownIt("commonmark", {"html": False})
-    env.filters["md"] = md_text
+    # A value in a table cell or a list item: one line, markdown characters escaped.
+    env.filters["md"] = lambda value: md_text(visible(str(value)))
     # Raw HTML in the markdown is disabled, so its rendering is safe to embed as is.
     env.filters["markdown"] = lambda text: Markup(markdown.render(str(text)))
     env.filters["demote"] = lambda text: re.sub(r"^(#+) ", r"##\1 ", str(text), flags=re.M)
     return env
+
+
+def _shown(value: Any) -> str:
+    """Every ``{{ }}`` of the report templates: control and bidirectional characters escaped
+    (line breaks kept for the playbook), whatever the value (a path, markup...)."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value), multiline=True))
+    return visible(str(value), multiline=True)
 
 
 def render_report(

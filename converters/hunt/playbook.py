@@ -20,6 +20,7 @@ from converters.engine.bulk import EvidenceRow
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.playbook.model import AlertContext, Entity, Playbook
 from converters.playbook.render import render_elastic
+from converters.textsafe import visible
 
 _PLACEHOLDER = "dac.hunt.entity.{}"
 MAX_VALUES = 10  # distinct values shown per entity; the evidence lists every event
@@ -114,8 +115,9 @@ def _flat(value: SigmaValue) -> list[str]:
 
 def code(value: str) -> str:
     """A markdown code span that holds any text: the fence is longer than any run of
-    backticks inside, and a line break becomes a space."""
-    text = " ".join(value.splitlines()) if value else " "
+    backticks inside, and control characters, line breaks included, are escaped (a code span
+    shows them as they are: an ESC would reach the terminal that prints the playbook)."""
+    text = visible(value) if value else " "
     runs = [len(r) for r in re.findall(r"`+", text)]
     fence = "`" * (max(runs, default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""

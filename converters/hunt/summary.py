@@ -1,5 +1,6 @@
 """The hunt's terminal summary: what was read from each file, which sources no rule reads,
-the malformed records, and the alerts."""
+the malformed records, and the alerts. Whatever comes from the logs (values, reasons quoting
+them, file names) is shown through textsafe.visible and as rich Text, never as markup."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.text import Text
 from converters.hunt.output import Reported
 from converters.hunt.run import HuntResult
 from converters.loading.schema import LEVELS
+from converters.textsafe import visible
 
 MAX_ALERT_ROWS = 50
 _LEVEL_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
@@ -26,17 +28,21 @@ def print_summary(
         inputs.add_column(column, justify="left" if column in ("file", "format") else "right")
     for f in result.files:
         skipped = Text(str(f.skipped), style="yellow" if f.skipped else "")
-        inputs.add_row(str(f.path), f.format, str(f.records), str(f.parsed), skipped, str(f.events))
+        counts = (str(f.records), str(f.parsed), skipped, str(f.events))
+        inputs.add_row(_text(f.path), _text(f.format), *counts)
     console.print(inputs)
     for f in result.files:
+        path = visible(str(f.path))
         if f.error:
-            console.print(f"[bold red]error:[/] {f.path}: {f.error}", soft_wrap=True)
+            error = Text.assemble(("error:", "bold red"), f" {path}: {visible(f.error)}")
+            console.print(error, soft_wrap=True)
         for line, reason in f.problems:
-            console.print(Text(f"  skipped {f.path}:{line}: {reason}"), soft_wrap=True)
+            console.print(Text(f"  skipped {path}:{line}: {visible(reason)}"), soft_wrap=True)
         if f.skipped > len(f.problems):
-            console.print(f"  ... and {f.skipped - len(f.problems)} more skipped in {f.path}")
+            more = f.skipped - len(f.problems)
+            console.print(Text(f"  ... and {more} more skipped in {path}"), soft_wrap=True)
     for note in notes:
-        console.print(Text(f"note: {note}"), soft_wrap=True)
+        console.print(Text(f"note: {visible(note)}"), soft_wrap=True)
     _print_alerts(console, result, alerts)
 
 
@@ -47,18 +53,19 @@ def _print_alerts(console: Console, result: HuntResult, alerts: Sequence[Reporte
     counts = Counter(a.alert.doc.id for a in alerts)
     for doc in result.rules:
         style = _LEVEL_STYLE.get(doc.level, "") if counts[doc.id] else "dim"
-        per_rule.add_row(doc.name, doc.level, doc.indicator, str(counts[doc.id]), style=style)
+        cells = (doc.name, doc.level, doc.indicator)
+        per_rule.add_row(*map(_text, cells), str(counts[doc.id]), style=style)
     console.print(per_rule)
     for alert in alerts[:MAX_ALERT_ROWS]:
         record = alert.record
         level = str(record["level"])
         first = record["evidence"][0] if record["evidence"] else {"file": "?", "line": 0}
         line = Text(f"{level:>13} ", style=_LEVEL_STYLE.get(level, ""))
-        line.append(f"{record['window_end']}  {alert.alert.doc.name}  ")
-        line.append(_entities(alert), style="bold")
+        line.append(visible(f"{record['window_end']}  {alert.alert.doc.name}  "))
+        line.append(visible(_entities(alert)), style="bold")
         line.append(
             f"  ({record['event_count']} event{'s' if record['event_count'] != 1 else ''}, "
-            f"{first['file']}:{first['line']})"
+            f"{visible(str(first['file']))}:{first['line']})"
         )
         console.print(line, soft_wrap=True)
     if len(alerts) > MAX_ALERT_ROWS:
@@ -77,6 +84,11 @@ def _print_alerts(console: Console, result: HuntResult, alerts: Sequence[Reporte
         f"{len(result.files)} files; {seconds:.2f} s{rate}",
         highlight=False,
     )
+
+
+def _text(value: object) -> Text:
+    """A table cell from data: shown as it is, never read as rich markup."""
+    return Text(visible(str(value)))
 
 
 def _entities(alert: Reported) -> str:

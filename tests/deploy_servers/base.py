@@ -32,13 +32,23 @@ class Violation(Exception):
 class Fault:
     method: str  # "*" for any
     path: str  # regular expression searched in the path
-    kind: str  # "status", "drop" (before handling), "drop_after" (handled, answer lost), "slow"
+    # "status", "drop" (before handling), "drop_after" (handled, answer lost), "slow";
+    # "raw": answer ``status`` with ``body`` as ``content_type``; "flood": a 200 answer of
+    # ``size`` bytes, streamed without Content-Length (unless ``declare``); "trickle": the
+    # routed answer one byte every ``delay`` seconds (its head at once with ``head``).
+    kind: str
     status: int = 500
     times: int = 1
     delay: float = 0.0
     retry_after: str | None = None
     echo_auth: bool = False  # put the Authorization header in the error body (a leaky server)
+    echo_pad: int = 0  # characters of message before the echoed header
     after: int = 0  # let this many matching requests through first
+    body: bytes = b""
+    content_type: str = "application/json"
+    size: int = 0
+    declare: bool = False
+    head: bool = False
 
 
 @dataclass
@@ -147,11 +157,17 @@ class FakeServer:
         if fault and fault.kind == "slow":
             seen.fault = "slow"
             time.sleep(fault.delay)
+        if fault and fault.kind == "raw":
+            seen.fault, seen.status = "raw", fault.status
+            return _send_bytes(handler, fault.status, fault.content_type, fault.body)
+        if fault and fault.kind == "flood":
+            seen.fault, seen.status = "flood", 200
+            return _flood(handler, fault)
         if fault and fault.kind == "status":
             seen.fault = f"status {fault.status}"
             message = "injected failure"
             if fault.echo_auth:
-                message += f" for {headers.get('authorization', '')}"
+                message += f" {'.' * fault.echo_pad} for {headers.get('authorization', '')}"
             extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             answer = Answer(fault.status, self.error_body(fault.status, message), extra)
         elif not self.authorized(headers):
@@ -162,6 +178,9 @@ class FakeServer:
             seen.fault = "drop_after"
             return _drop(handler)
         seen.status = answer.status
+        if fault and fault.kind == "trickle":
+            seen.fault = "trickle"
+            return _trickle(handler, answer, fault)
         _send(handler, answer)
 
     def _route(self, seen: Seen) -> Answer:
@@ -194,23 +213,70 @@ def _drop(handler: BaseHTTPRequestHandler) -> None:
         handler.connection.shutdown(socket.SHUT_RDWR)
 
 
-def _send(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
+def _payload(answer: Answer) -> tuple[bytes, str]:
     if isinstance(answer.body, bytes):
-        payload, kind = answer.body, "application/octet-stream"
-    elif isinstance(answer.body, str):
-        payload, kind = answer.body.encode(), "text/plain; charset=utf-8"
-    else:
-        payload, kind = json.dumps(answer.body).encode(), "application/json"
+        return answer.body, "application/octet-stream"
+    if isinstance(answer.body, str):
+        return answer.body.encode(), "text/plain; charset=utf-8"
+    return json.dumps(answer.body).encode(), "application/json"
+
+
+def _send(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
+    payload, kind = _payload(answer)
+    _send_bytes(handler, answer.status, kind, payload, answer.headers)
+
+
+def _send_bytes(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    kind: str,
+    payload: bytes,
+    headers: dict[str, str] | None = None,
+) -> None:
     try:
-        handler.send_response(answer.status)
+        handler.send_response(status)
         handler.send_header("Content-Type", kind)
         handler.send_header("Content-Length", str(len(payload)))
-        for key, value in answer.headers.items():
+        for key, value in (headers or {}).items():
             handler.send_header(key, value)
         handler.end_headers()
         handler.wfile.write(payload)
     except (BrokenPipeError, ConnectionResetError):
         pass  # the client gave up (a timeout test)
+
+
+def _flood(handler: BaseHTTPRequestHandler, fault: Fault) -> None:
+    """``fault.size`` bytes from a generator, never held whole: the client must stop reading."""
+    handler.close_connection = True
+    chunk = b" " * (64 << 10)
+    with contextlib.suppress(OSError):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        if fault.declare:
+            handler.send_header("Content-Length", str(fault.size))
+        handler.end_headers()
+        handler.wfile.write(b"[")
+        for _ in range(fault.size // len(chunk)):
+            handler.wfile.write(chunk)
+
+
+def _trickle(handler: BaseHTTPRequestHandler, answer: Answer, fault: Fault) -> None:
+    """The answer, byte by byte: each read gets something, the whole never comes in time."""
+    handler.close_connection = True
+    payload, kind = _payload(answer)
+    head = (
+        f"HTTP/1.0 {answer.status} OK\r\nContent-Type: {kind}\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n"
+    ).encode()
+    data = head + payload
+    start = len(head) if fault.head else 0
+    with contextlib.suppress(OSError):
+        handler.wfile.write(data[:start])
+        handler.wfile.flush()
+        for index in range(start, len(data)):
+            time.sleep(fault.delay)
+            handler.wfile.write(data[index : index + 1])
+            handler.wfile.flush()
 
 
 def form(seen: Seen) -> dict[str, str]:
