@@ -93,7 +93,7 @@ def validate(root: Path, rules: Path | None) -> None:
     show_default=True,
     help="Output folder; replaced only when the whole build succeeds.",
 )
-@click.option(
+@option(
     "--disabled",
     "ship_disabled",
     is_flag=True,
