@@ -23,9 +23,11 @@ from converters.backends.new_terms import splunk_query as new_terms_spl
 from converters.backends.new_terms import sqlite_query as new_terms_sql
 from converters.backends.splunk import DacSplunkBackend
 from converters.backends.sqlite import DacSqliteBackend
+from converters.emptylists import apply_empty_lists
 from converters.errors import DacError, Problem
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.pipelines import pipeline_for
+from converters.pipelines.build import expanded_lists
 from converters.valuelists import ValueList, load_value_lists
 
 _Backend = Callable[..., TextQueryBackend]
@@ -47,6 +49,44 @@ class Queries:
     by_rule: dict[str, str]
     languages: dict[str, str]
     skipped: dict[str, str] = field(default_factory=dict)
+
+
+def _skip_readers(ruleset: RuleSet, skipped: dict[str, str]) -> None:
+    """A correlation that reads a rule the target skips is skipped too, saying which."""
+    for doc in dependency_order(ruleset):
+        if doc.id in skipped or not doc.is_correlation:
+            continue
+        for ref in doc.document["correlation"]["rules"]:
+            inner = ruleset.ref(ref)
+            if inner.id in skipped:
+                skipped[doc.id] = f"it reads {inner.name}, which this target skips"
+                break
+
+
+def _reads_indicators(doc: RuleDoc) -> bool:
+    """A rule whose condition tests the threat-intelligence list (Kibana: indicator match)."""
+    return not doc.is_correlation and "%threat_intel_ips%" in str(doc.document.get("detection"))
+
+
+def _indicator_match(
+    ruleset: RuleSet,
+    wanted: set[str],
+    lists: dict[str, ValueList],
+    result: dict[str, str],
+    languages: dict[str, str],
+    problems: list[Problem],
+) -> None:
+    """Kibana indicator-match rules: the query (Lucene) selects the rule's events whose
+    address field holds a value; the rule joins it with the threat-intelligence indices."""
+    if not wanted:
+        return
+    events = RuleSet(
+        ruleset.root, tuple(d for d in ruleset.docs if d.id in wanted), ruleset.filters
+    )
+    backend = LuceneBackend(pipeline_for("elastic", lists, indicators=True))
+    lucene, _ = _convert(events, wanted, "elastic", backend, problems)
+    result.update(lucene)
+    languages.update(dict.fromkeys(lucene, "lucene"))
 
 
 def dependency_order(ruleset: RuleSet) -> list[RuleDoc]:
@@ -74,10 +114,19 @@ def compile_target(
     if lists is None:
         lists = load_value_lists(ruleset.root.parent)
     skipped = {d.id: r for d in ruleset.docs if (r := skipped_targets(d).get(target))}
+    # An empty list emits nothing: the filters it voids are left out, the rules skipped.
+    ruleset, voided, problems = apply_empty_lists(
+        ruleset, lists, expanded_lists(target, frozenset(lists))
+    )
+    for rule_id, reason in voided.items():
+        skipped.setdefault(rule_id, reason)
+    _skip_readers(ruleset, skipped)
     wanted = {d.id for d in ruleset.docs} - set(skipped)
-    problems: list[Problem] = []
+    indicator = {d.id for d in ruleset.docs if target == "elastic" and _reads_indicators(d)}
+    wanted -= indicator
     result: dict[str, str] = {}
     languages: dict[str, str] = {}
+    _indicator_match(ruleset, indicator, lists, result, languages, problems)
     for backend, language in _BACKENDS[target]:
         converted, retry = _compile_with(ruleset, wanted, target, backend, lists, problems)
         result.update(converted)

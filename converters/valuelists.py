@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv as _csv
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -44,12 +45,13 @@ def _parse_line(raw: str, kind: Kind, csv: bool) -> str:
     return str(ipaddress.ip_network(value, strict=False))
 
 
-def load_value_lists(root: Path) -> dict[str, ValueList]:
-    """Every known list from ``root`` (the repository); a missing file is an empty list."""
+def load_value_lists(root: Path, files: Mapping[str, Path] | None = None) -> dict[str, ValueList]:
+    """Every known list from ``root`` (the repository), or from ``files`` for the lists named
+    there (``dac hunt --threat-intel FILE``); a missing file is an empty list."""
     lists: dict[str, ValueList] = {}
     problems: list[Problem] = []
     for name, (relative, kind) in KNOWN.items():
-        path = root / relative
+        path = (files or {}).get(name) or root / relative
         values: list[str] = []
         details: list[tuple[str, ...]] = []
         if path.exists():

@@ -22,7 +22,8 @@ KIBANA_KNOWN = KIBANA_REQUIRED | {
     "interval", "from", "max_signals", "version", "tags", "author", "references",
     "false_positives", "license", "enabled", "meta", "new_terms_fields", "history_window_start",
     "building_block_type", "timestamp_override", "timestamp_override_fallback_disabled",
-    "timestamp_field", "alert_suppression",
+    "timestamp_field", "alert_suppression", "threat_index", "threat_query", "threat_language",
+    "threat_indicator_path", "threat_mapping",
 }  # fmt: skip
 
 

@@ -30,8 +30,17 @@ def test_kibana_rules_follow_the_import_contract(dist: Path) -> None:
         assert set(rule) >= KIBANA_REQUIRED, rule["name"]
         assert set(rule) <= KIBANA_KNOWN, set(rule) - KIBANA_KNOWN
         assert (rule["type"], rule["language"]) in {
-            ("eql", "eql"), ("esql", "esql"), ("new_terms", "lucene"),
+            ("eql", "eql"), ("esql", "esql"), ("new_terms", "lucene"), ("threat_match", "lucene"),
         }  # fmt: skip
+        if rule["type"] == "threat_match":
+            # Account creation from an address Elastic's threat-intelligence integrations
+            # list: the list itself is never written into a query.
+            assert rule["threat_index"] == ["logs-ti_*"]
+            assert rule["threat_indicator_path"] == "threat.indicator"
+            for mapping in rule["threat_mapping"]:
+                (entry,) = mapping["entries"]
+                assert entry["type"] == "mapping" and entry["value"] == "threat.indicator.ip"
+                assert rule["query"].endswith(f"AND {entry['field']}:*)")
         if rule["type"] == "new_terms":
             assert 1 <= len(rule["new_terms_fields"]) <= 3
             assert rule["history_window_start"].startswith("now-")

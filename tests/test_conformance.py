@@ -31,6 +31,7 @@ from converters.hunt.readers import sniff
 from converters.hunt.run import Hunter
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.sources import SOURCES, DataSource
+from converters.valuelists import ValueList
 from tests import spl_eval
 
 CONFORMANCE = Path(__file__).resolve().parent / "conformance"
@@ -75,11 +76,17 @@ def test_every_source_names_its_shapes_and_evidence() -> None:
 
 @pytest.mark.parametrize(("source", "shape", "path"), _fixtures())
 def test_each_shape_raises_the_planted_alerts(
-    source: DataSource, shape: str, path: Path, ruleset: RuleSet, domains: DomainList
+    source: DataSource,
+    shape: str,
+    path: Path,
+    ruleset: RuleSet,
+    domains: DomainList,
+    lists: dict[str, ValueList],
 ) -> None:
     expected = EXPECT[source.name]
     expected = expected.get("shapes", {}).get(shape, expected)
-    result = Hunter(ruleset, domains, _own_rules(ruleset, source)).run([(path, sniff(path))])
+    hunter = Hunter(ruleset, domains, _own_rules(ruleset, source), lists)
+    result = hunter.run([(path, sniff(path))])
     (report,) = result.files
     assert report.error is None, report.error
     assert report.skipped == 0 and report.parsed == report.records > 0, report.problems

@@ -18,6 +18,7 @@ from sigma.collection import SigmaCollection
 from converters.compile import Queries, compile_target
 from converters.domains import DomainList
 from converters.loading.rules import RuleSet, load_rules
+from converters.valuelists import ValueList
 from tests.timelines import (
     add_user,
     correlation_rules_dir,
@@ -43,8 +44,8 @@ def rules(tmp_path_factory: pytest.TempPathFactory) -> RuleSet:
 
 
 @pytest.fixture(scope="module")
-def compiled(rules: RuleSet) -> dict[str, Queries]:
-    return {t: compile_target(rules, t) for t in ("sqlite", "elastic", "splunk")}
+def compiled(rules: RuleSet, lists: dict[str, ValueList]) -> dict[str, Queries]:
+    return {t: compile_target(rules, t, lists) for t in ("sqlite", "elastic", "splunk")}
 
 
 def query(compiled: dict[str, Queries], rules: RuleSet, target: str, name: str) -> str:

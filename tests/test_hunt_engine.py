@@ -26,6 +26,7 @@ from converters.hunt.run import Hunter, HuntResult
 from converters.hunt.selection import select_rules
 from converters.loading.rules import RuleSet, load_rules
 from converters.sources import GWS_ADMIN, M365_AUDIT
+from converters.valuelists import ValueList
 from tests.timelines import add_user, correlation_rules_dir, forward
 
 TESTS = Path(__file__).resolve().parent
@@ -95,9 +96,13 @@ def _cases() -> list[Any]:
 
 @pytest.mark.parametrize(("rule", "case"), _cases())
 def test_hunt_meets_every_rule_case(
-    rule: str, case: dict[str, Any], ruleset: RuleSet, domains: DomainList
+    rule: str,
+    case: dict[str, Any],
+    ruleset: RuleSet,
+    domains: DomainList,
+    lists: dict[str, ValueList],
 ) -> None:
-    hunter = Hunter(ruleset, domains, select_rules(ruleset, [rule]))
+    hunter = Hunter(ruleset, domains, select_rules(ruleset, [rule]), lists)
     result = _hunt(hunter, _event_files(case["events"]))
     assert len(result.alerts) == case["expect"], (case["why"], result.alerts)
     for alert in result.alerts:
@@ -106,13 +111,13 @@ def test_hunt_meets_every_rule_case(
 
 
 def test_hunt_equals_the_reference_engine_on_every_test_event(
-    ruleset: RuleSet, sqlite_queries: Queries, domains: DomainList
+    ruleset: RuleSet, sqlite_queries: Queries, domains: DomainList, lists: dict[str, ValueList]
 ) -> None:
     paths = _event_files(["gws", "m365"])
     selected = select_rules(ruleset)  # every rule but the building blocks
     queries = {d.id: sqlite_queries.by_rule[d.id] for d in selected}
     expected = _reference_keys(ruleset, queries, _records(paths), domains)
-    hunter = Hunter(ruleset, domains, selected)
+    hunter = Hunter(ruleset, domains, selected, lists)
     prefiltered = _hunt(hunter, paths)
     assert _hunt_keys(prefiltered) == expected
     assert prefiltered.rows < prefiltered.events  # the prefilter left records out

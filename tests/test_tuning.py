@@ -13,6 +13,7 @@ from converters.domains import DomainList
 from converters.errors import DacError
 from converters.loading.rules import RuleSet, load_rules
 from converters.valuelists import load_value_lists
+from tests.conftest import TEST_LISTS
 from tests.timelines import REPO, add_user, expected, run_eql, run_spl, run_sqlite
 
 SERVICE = "svc-onboarding@contoso.onmicrosoft.com"
@@ -40,10 +41,12 @@ def rules(project: Path) -> RuleSet:
 
 
 @pytest.fixture(scope="module")
-def queries(rules: RuleSet) -> dict[str, dict[str, str]]:
+def queries(rules: RuleSet, project: Path) -> dict[str, dict[str, str]]:
+    # The project's tuning lists, and the tests' threat-intelligence list.
+    lists = load_value_lists(project, TEST_LISTS)
     result = {}
     for target in ("sqlite", "elastic", "splunk"):
-        compiled = compile_target(rules, target)
+        compiled = compile_target(rules, target, lists)
         result[target] = {rules.by_id(i).name: q for i, q in compiled.by_rule.items()}
     return result
 
@@ -148,11 +151,18 @@ def test_threat_intel_csv_needs_its_header(tmp_path: Path) -> None:
 
 
 def test_threat_intel_networks_reach_every_target(queries: dict[str, dict[str, str]]) -> None:
+    """No target writes the networks into a query it ships: Splunk matches them through a
+    macro (the package's CIDR lookup, or ES's ip_intel), Kibana through an indicator-match
+    rule; only the reference engine (tests, dac hunt) writes the list it is given."""
     name = "m365_user_added_from_threat_intel_ip"
-    # Splunk: through the CIDR lookup the app ships with the list (test below), on the address
-    # without its port (dac_clientip, evaluated before).
-    assert "| lookup dac_threat_intel_ips network AS dac_clientip" in queries["splunk"][name]
-    assert 'cidrMatch(source.ip, "192.0.2.0/24")' in queries["elastic"][name]
+    # On the address without its port (dac_clientip, evaluated before).
+    assert (
+        "| `dac_threat_intel(dac_clientip,dac_threat_intel_ips_source_clientip,"
+        "dac_threat_intel_ips_confidence_clientip)`" in queries["splunk"][name]
+    )
+    assert "192.0.2" not in queries["splunk"][name] and "192.0.2" not in queries["elastic"][name]
+    assert queries["elastic"][name].endswith("AND source.ip:*)")
+    assert "ClientIP LIKE '192.0.2.%'" in queries["sqlite"][name]  # 192.0.2.0/24
 
 
 def _bulk_upload(actor: str, ip: str, accounts: int) -> dict:  # type: ignore[type-arg]
@@ -198,7 +208,7 @@ def test_planned_bulk_upload_is_quiet_only_from_the_office(
 def test_threat_intel_feed_is_a_splunk_cidr_lookup_whatever_its_size(tmp_path: Path) -> None:
     """Splunk matches the customer's feed through a CIDR lookup after the index search, so
     10,000 networks leave the query as it is; the alert carries the entry's source and
-    confidence. Elastic still writes the networks into the query (a curated list's size)."""
+    confidence. Kibana reads the threat-intelligence indices instead."""
     from converters.build import Project, build
     from tests.dist_helpers import APP, copy_project, read_conf
 
@@ -210,9 +220,10 @@ def test_threat_intel_feed_is_a_splunk_cidr_lookup_whatever_its_size(tmp_path: P
     rule = rules.by_name("gws_user_created_from_threat_intel_ip").id
     spl = compile_target(rules, "splunk").by_rule[rule]
     assert "10.0.0.0/24" not in spl and len(spl) < 2_000
-    assert "| lookup dac_threat_intel_ips network AS ipAddress OUTPUT source AS" in spl
+    assert "| `dac_threat_intel(ipAddress,dac_threat_intel_ips_source_ipaddress," in spl
     assert "dac_threat_intel_ips_source_ipaddress=*" in spl
-    assert "10.39.15.0/24" in compile_target(rules, "elastic").by_rule[rule]
+    # Kibana: an indicator-match rule against the threat-intelligence indices.
+    assert "10.39.15.0/24" not in compile_target(rules, "elastic").by_rule[rule]
 
     dist = build(Project.at(project), tmp_path / "dist")
     app = dist / "splunk" / APP

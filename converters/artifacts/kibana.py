@@ -60,6 +60,12 @@ class KibanaRule:
     timestamp_field: str | None = None
     # One alert per group while a late record can still extend the same window.
     alert_suppression: dict[str, Any] | None = None
+    # threat_match rules only: the events' address field joined with indicator documents.
+    threat_index: tuple[str, ...] | None = None
+    threat_query: str | None = None
+    threat_language: str | None = None
+    threat_indicator_path: str | None = None
+    threat_mapping: tuple[dict[str, Any], ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

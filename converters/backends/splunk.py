@@ -42,6 +42,7 @@ _NEVER = '"dac_never"=*'
 # A value list tested through a CIDR lookup: transforms.conf name, and the columns it returns.
 THREAT_INTEL_LOOKUP = "dac_threat_intel_ips"
 THREAT_INTEL_COLUMNS = ("source", "confidence")
+THREAT_INTEL_MACRO = "dac_threat_intel"
 
 
 def lookup_output(list_name: str, sigma_field: str, column: str) -> str:
@@ -174,13 +175,12 @@ class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
             postfilter = postfilter.replace(token, f"{first}=*")
             if (list_name, sigma_field) in listed[:index]:
                 continue
-            outputs = " ".join(
-                f"{c} AS {lookup_output(list_name, sigma_field, c)}" for c in THREAT_INTEL_COLUMNS
+            outputs = ",".join(
+                lookup_output(list_name, sigma_field, c) for c in THREAT_INTEL_COLUMNS
             )
-            # CIDR match (transforms.conf): the lookup file holds the customer's networks.
-            lookups.append(
-                f"| lookup {THREAT_INTEL_LOOKUP} network AS {field.splunk_result} OUTPUT {outputs}"
-            )
+            # The threat-intelligence match is a macro: the package's CIDR lookup by default,
+            # Enterprise Security's ip_intel where ES is installed (converters.targets.splunk).
+            lookups.append(f"| `{THREAT_INTEL_MACRO}({field.splunk_result},{outputs})`")
         for index, sigma_field in enumerate(marks):
             field = source_field(source, sigma_field)
             prefilter = prefilter.replace(_token(index), field.splunk_present)

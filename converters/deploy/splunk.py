@@ -1,8 +1,8 @@
 """Splunk: the app's lookup file, lookup definition, macros and saved searches through the REST
 management API (https://<host>:8089), in one app and owner namespace (servicesNS/<owner>/<app>).
 
-Data-source and `_filter` macros are created when absent and never written again: customers
-set their index and tuning there. Saved searches, the lookup definition and the lookup file are
+Data-source, `_filter` and threat-intelligence (`dac_threat_intel(3)`) macros are created when
+absent and never written again: customers set their index, tuning and intelligence there. Saved searches, the lookup definition and the lookup file are
 ours and follow dist/. --prune deletes only saved searches of this app whose
 ``action.correlationsearch.annotations`` carry the package's ``dac_indicator`` key."""
 
@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote
 
+from converters.backends.splunk import THREAT_INTEL_MACRO
 from converters.deploy.answers import HttpError, Reply, dig, json_array, json_object
 from converters.deploy.compare import conf_diff
 from converters.deploy.config import SplunkSettings
@@ -142,7 +143,12 @@ class SplunkTarget:
         return Item(kind, stanza.name, Action.UPDATE, _changed(changed), payload=payload)
 
     def _tuned(self, macro: str) -> bool:
-        return macro.endswith("_filter") or macro in self.tunable
+        # The threat-intelligence macro is the customer's too: ES installs point it at ip_intel.
+        return (
+            macro.endswith("_filter")
+            or macro in self.tunable
+            or macro.startswith(f"{THREAT_INTEL_MACRO}(")
+        )
 
     def _plan_extra(self, deployed: dict[str, dict[str, Any]], prune: bool) -> list[Item]:
         shipped = {s.name for s in self.dist.saved_searches}

@@ -26,6 +26,7 @@ from converters.hunt.prefilter import LoadPlan, plan_loading
 from converters.hunt.readers import FileFormat, InputError, open_log
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.sources import SOURCES
+from converters.valuelists import ValueList
 
 MAX_PROBLEMS = 5  # malformed records listed per file; all of them are counted
 _BATCH = 20_000
@@ -70,11 +71,23 @@ class HuntResult:
 class Hunter:
     """Rules compiled once; ``run(files)`` hunts through one set of log files."""
 
-    def __init__(self, ruleset: RuleSet, domains: DomainList, selected: Sequence[RuleDoc]) -> None:
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        domains: DomainList,
+        selected: Sequence[RuleDoc],
+        lists: dict[str, ValueList] | None = None,
+    ) -> None:
+        """``lists``: the value lists to hunt with (default: the repository's); a rule an
+        empty list voids (the threat-intelligence rules, without a list) is not run."""
         self.ruleset = ruleset
         self.domains = domains
-        self.selected = list(selected)
-        self.queries = compile_target(ruleset, "sqlite").by_rule
+        compiled = compile_target(ruleset, "sqlite", lists)
+        self.skipped = {
+            doc.id: compiled.skipped[doc.id] for doc in selected if doc.id in compiled.skipped
+        }
+        self.selected = [doc for doc in selected if doc.id not in self.skipped]
+        self.queries = compiled.by_rule
         self.plan = plan_loading(ruleset, self.selected, self.queries)
 
     def entity_fields(self, doc: RuleDoc) -> list[str]:

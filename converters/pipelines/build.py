@@ -31,6 +31,16 @@ TARGETS = ("splunk", "elastic", "sqlite")
 # Lists Splunk matches through a CIDR lookup after the search rather than in it: a feed of
 # tens of thousands of networks does not fit in a query (converters/backends/splunk.py).
 SPLUNK_LOOKUP_LISTS = frozenset({"threat_intel_ips"})
+# Lists Kibana matches through an indicator-match rule against the threat-intelligence
+# indices instead (converters/targets/kibana.py): the query only asks that the field be there.
+ELASTIC_INDICATOR_LISTS = frozenset({"threat_intel_ips"})
+
+
+def expanded_lists(target: str, names: frozenset[str]) -> frozenset[str]:
+    """The lists ``target`` writes into its queries (the others it reads in the SIEM)."""
+    kept = {"splunk": SPLUNK_LOOKUP_LISTS, "elastic": ELASTIC_INDICATOR_LISTS}.get(target)
+    return names - (kept or frozenset())
+
 
 # The reference engine's table keeps every source's events; this column says which.
 SQLITE_SOURCE_COLUMN = "dac_source"
@@ -128,9 +138,13 @@ def source_pipeline(
     )
 
 
-def pipeline_for(target: str, lists: dict[str, ValueList] | None = None) -> ProcessingPipeline:
+def pipeline_for(
+    target: str, lists: dict[str, ValueList] | None = None, *, indicators: bool = False
+) -> ProcessingPipeline:
     """Every data source's pipeline for one target, each guarded by its logsource; the value
-    lists are expanded first, for every source; a rule no source takes is refused."""
+    lists are expanded first, for every source; a rule no source takes is refused.
+    ``indicators``: a threat-intelligence list item asks only that its field be there (the
+    query of a Kibana indicator-match rule)."""
     pipeline = source_pipeline(SOURCES[0], target)
     for source in SOURCES[1:]:
         pipeline = pipeline + source_pipeline(source, target)
@@ -149,6 +163,7 @@ def pipeline_for(target: str, lists: dict[str, ValueList] | None = None) -> Proc
                     ValueListTransformation(
                         lists=lists,
                         keep=SPLUNK_LOOKUP_LISTS if target == "splunk" else frozenset(),
+                        present=ELASTIC_INDICATOR_LISTS if indicators else frozenset(),
                     ),
                     identifier="dac_lists",
                 )

@@ -13,11 +13,6 @@ from sigma.types import SigmaCIDRExpression, SigmaString
 
 from converters.valuelists import ValueList
 
-# What an empty list expands to: a value no log holds, so a filter built on an empty list
-# removes nothing (an empty OR would be invalid in every target).
-EMPTY_LIST_VALUE = "dac-empty-list"
-EMPTY_LIST_NETWORK = "255.255.255.255/32"
-
 
 def _list_name(value: object) -> str | None:
     if not isinstance(value, SigmaString) or not value.contains_placeholder():
@@ -33,6 +28,9 @@ class ValueListTransformation(DetectionItemTransformation):
     lists: dict[str, ValueList] = field(default_factory=dict)
     # Lists the target matches through a lookup instead (Splunk: the threat-intel CIDRs).
     keep: frozenset[str] = frozenset()
+    # Lists whose item only asks that the field hold a value (Kibana's indicator match joins
+    # the value with the threat-intelligence indices).
+    present: frozenset[str] = frozenset()
 
     def apply_detection_item(
         self, detection_item: SigmaDetectionItem
@@ -48,19 +46,28 @@ class ValueListTransformation(DetectionItemTransformation):
                 "with no modifier but expand"
             )
         value_list = self.lists[known[0]]
+        if known[0] in self.present:
+            detection_item.value = [SigmaString("*")]
+            self.processing_item_applied(detection_item)
+            return None
+        if not value_list.values:
+            # converters.emptylists leaves out what an empty list voids before conversion.
+            raise SigmaTransformationError(
+                f"the list {known[0]} is empty: no value stands in for it"
+            )
         if value_list.kind == "cidr":
-            networks = value_list.values or (EMPTY_LIST_NETWORK,)
-            detection_item.value = [SigmaCIDRExpression(v) for v in networks]
+            detection_item.value = [SigmaCIDRExpression(v) for v in value_list.values]
         elif value_list.kind == "domain":
-            domains = value_list.values or (EMPTY_LIST_VALUE,)
             # The domain itself and any subdomain ("*." is Sigma's wildcard, in every target).
-            detection_item.value = [SigmaString(p + d) for d in domains for p in ("", "*.")]
+            detection_item.value = [
+                SigmaString(p + d) for d in value_list.values for p in ("", "*.")
+            ]
         elif value_list.kind == "authority":
             # host:port of a CONNECT request: the domain or a subdomain, then any port.
-            domains = value_list.values or (EMPTY_LIST_VALUE,)
-            detection_item.value = [SigmaString(p + d + ":*") for d in domains for p in ("", "*.")]
+            detection_item.value = [
+                SigmaString(p + d + ":*") for d in value_list.values for p in ("", "*.")
+            ]
         else:
-            identities = value_list.values or (EMPTY_LIST_VALUE,)
-            detection_item.value = [SigmaString(v) for v in identities]
+            detection_item.value = [SigmaString(v) for v in value_list.values]
         self.processing_item_applied(detection_item)
         return None

@@ -128,14 +128,15 @@ def kibana_rule(
     schedule = schedule_for(doc, ruleset)
     sources = ruleset.sources_of(doc)
     _, techniques = attack.split_tags(doc.tags)
+    indicator = language == "lucene" and not terms
     return KibanaRule(
         rule_id=doc.id,
         name=doc.title,
         description=description,
         note=note,
         setup=setup_text(ruleset, doc),
-        type="new_terms" if terms else language,
-        language="lucene" if terms else language,
+        type="new_terms" if terms else "threat_match" if indicator else language,
+        language="lucene" if terms or indicator else language,
         query=query,
         # An ES|QL query names its indices in FROM; Kibana refuses `index` beside it.
         index=None if language == "esql" else tuple(i for s in sources for i in s.elastic_indices),
@@ -174,10 +175,42 @@ def kibana_rule(
         timestamp_override_fallback_disabled=None if language == "esql" else False,
         timestamp_field="@timestamp" if language == "eql" and doc.is_correlation else None,
         alert_suppression=_suppression(ruleset, doc, terms_fields, schedule),
+        **(_indicator_match(ruleset, doc) if indicator else {}),
     )
 
 
 INGEST_TIME = "event.ingested"
+# Elastic's threat-intelligence integrations (ti_*): indicator documents, their address in
+# threat.indicator.ip; the last 30 days, without the copies the latest-indicator transforms
+# keep (as Elastic's own indicator-match rules read them).
+THREAT_INDEX = ("logs-ti_*",)
+THREAT_QUERY = (
+    '@timestamp >= "now-30d/d" and event.category:threat and event.type:indicator and '
+    'threat.indicator.ip:* and not labels.is_ioc_transform_source:"true"'
+)
+
+
+def _indicator_match(ruleset: RuleSet, doc: RuleDoc) -> dict[str, Any]:
+    """The keys of a threat_match rule: each address field the rule tests against the
+    threat-intelligence list, joined with threat.indicator.ip."""
+    source = ruleset.sources_of(doc)[0]
+    fields = [
+        found.elastic
+        for selection in doc.document["detection"].values()
+        if isinstance(selection, dict)
+        for key, value in selection.items()
+        if value == "%threat_intel_ips%" and (found := source.field(key.split("|")[0]))
+    ]
+    return {
+        "threat_index": THREAT_INDEX,
+        "threat_query": THREAT_QUERY,
+        "threat_language": "kuery",
+        "threat_indicator_path": "threat.indicator",
+        "threat_mapping": tuple(
+            {"entries": [{"field": f, "type": "mapping", "value": "threat.indicator.ip"}]}
+            for f in dict.fromkeys(fields)
+        ),
+    }
 
 
 def correlation_group_fields(ruleset: RuleSet, doc: RuleDoc) -> list[str]:

@@ -15,6 +15,7 @@ from converters.backends.splunk import (
     DISPOSABLE_LOOKUP,
     THREAT_INTEL_COLUMNS,
     THREAT_INTEL_LOOKUP,
+    THREAT_INTEL_MACRO,
     disposable_output,
     filter_macro,
 )
@@ -242,6 +243,7 @@ def macros(ruleset: RuleSet) -> tuple[Stanza, ...]:
         )
         for s in SOURCES
     ]
+    stanzas += threat_intel_macros()
     stanzas += [
         Stanza(
             filter_macro(doc.name),
@@ -253,6 +255,43 @@ def macros(ruleset: RuleSet) -> tuple[Stanza, ...]:
         for doc in ruleset.docs
     ]
     return tuple(sorted(stanzas, key=lambda s: s.name))
+
+
+def threat_intel_macros() -> list[Stanza]:
+    """How a search tests an address against threat intelligence: the package's CIDR lookup
+    (lists/threat_intel_ips.csv) by default; with Enterprise Security, define the first macro
+    in local/macros.conf as the second (ES's ip_intel collection: its threat_key names the
+    source, its weight stands for the confidence)."""
+    args = ("address", "source", "confidence")
+    signature = f"{THREAT_INTEL_MACRO}({len(args)})"
+    package = (
+        f"lookup {THREAT_INTEL_LOOKUP} network AS $address$ "
+        "OUTPUT source AS $source$ confidence AS $confidence$"
+    )
+    es = "lookup ip_intel ip AS $address$ OUTPUTNEW threat_key AS $source$ weight AS $confidence$"
+    return [
+        Stanza(
+            signature,
+            (
+                ("args", ",".join(args)),
+                ("definition", package),
+                (
+                    "description",
+                    "Threat intelligence: the package's CIDR lookup. With Enterprise Security, "
+                    f"define it in local/macros.conf as `{THREAT_INTEL_MACRO}_es($address$,"
+                    "$source$,$confidence$)`.",
+                ),
+            ),
+        ),
+        Stanza(
+            f"{THREAT_INTEL_MACRO}_es({len(args)})",
+            (
+                ("args", ",".join(args)),
+                ("definition", es),
+                ("description", "Threat intelligence from Enterprise Security's ip_intel."),
+            ),
+        ),
+    ]
 
 
 def disposable_lookup(domains: DomainList) -> Lookup:

@@ -43,6 +43,12 @@ OPTIONAL = words(
 )
 # NewTermsRuleRequiredFields: only a new_terms rule takes them, and it needs both.
 NEW_TERMS = {"new_terms_fields", "history_window_start"}
+# ThreatMatchRuleRequiredFields (threat_query, threat_mapping, threat_index) and its optional
+# fields: only a threat_match rule takes them.
+THREAT_MATCH_REQUIRED = {"threat_query", "threat_mapping", "threat_index"}
+THREAT_MATCH = THREAT_MATCH_REQUIRED | words(
+    "threat_filters threat_indicator_path threat_language concurrent_searches items_per_search"
+)
 SEVERITY = {"low", "medium", "high", "critical"}
 TYPES = {"eql", "query", "threshold", "new_terms", "esql", "threat_match", "machine_learning"}
 
@@ -52,10 +58,12 @@ def check_rule(rule: Any) -> list[str]:
     if not isinstance(rule, dict):
         return ["not an object"]
     problems = [f"missing {k}" for k in sorted(REQUIRED - set(rule))]
-    own = NEW_TERMS if rule.get("type") == "new_terms" else set()
+    kind = rule.get("type")
+    own = {"new_terms": NEW_TERMS, "threat_match": THREAT_MATCH}.get(str(kind), set())
+    needed = {"new_terms": NEW_TERMS, "threat_match": THREAT_MATCH_REQUIRED}.get(str(kind), set())
     problems += [f"unknown key {k}" for k in sorted(set(rule) - REQUIRED - OPTIONAL - own)]
-    problems += [f"new_terms rule without {k}" for k in sorted(own - set(rule))]
-    if own and not 1 <= len(rule.get("new_terms_fields") or []) <= 3:
+    problems += [f"{kind} rule without {k}" for k in sorted(needed - set(rule))]
+    if kind == "new_terms" and not 1 <= len(rule.get("new_terms_fields") or []) <= 3:
         problems.append("new_terms_fields must hold one to three fields")
     if not rule.get("rule_id"):
         problems.append("import needs rule_id")
