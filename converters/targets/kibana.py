@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from converters import attack
-from converters.alerts import detection_fields, disposable_fields
-from converters.artifacts.kibana import SEVERITY, KibanaRule, RelatedIntegration, RequiredField
+from converters.artifacts.kibana import SEVERITY, KibanaRule, RelatedIntegration
 from converters.backends.eql import ENRICHMENT_ROOT
 from converters.backends.new_terms import history_window_start, kibana_fields, new_terms_of
 from converters.loading.rules import RuleDoc, RuleSet
+from converters.targets.kibana_fields import reads_alerts, required_fields
 from converters.timing import schedule_for
 
 MAX_SIGNALS = 100
-_IP_FIELDS = {"source.ip", "client.ip", "destination.ip"}
 
 
 def threat(doc: RuleDoc) -> tuple[dict[str, Any], ...]:
@@ -46,41 +45,6 @@ def threat(doc: RuleDoc) -> tuple[dict[str, Any], ...]:
             }
         )
     return tuple(entries)
-
-
-def reads_alerts(ruleset: RuleSet, doc: RuleDoc) -> bool:
-    """A correlation of correlations: in Elastic it reads the inner rules' alerts."""
-    refs = doc.document.get("correlation", {}).get("rules", [])
-    return any(ruleset.ref(r).is_correlation for r in refs)
-
-
-def required_fields(ruleset: RuleSet, doc: RuleDoc) -> tuple[RequiredField, ...]:
-    names: set[str] = {"event.dataset"}
-    if reads_alerts(ruleset, doc):
-        names = {"kibana.alert.rule.rule_id"}
-        for base in ruleset.base_rules_of(doc):
-            for group in doc.document["correlation"].get("group-by", []):
-                group_field = ruleset.sources_of(base)[0].field(group)
-                if group_field:
-                    names.add(group_field.elastic)
-        return tuple(RequiredField(n, "keyword") for n in sorted(names))
-    for base in ruleset.base_rules_of(doc):
-        source = ruleset.sources_of(base)[0]
-        for sigma_name in detection_fields(base):
-            field = source.field(sigma_name)
-            if field is None:
-                continue
-            names.add(field.elastic)
-            if field.address_key and sigma_name in disposable_fields(base):
-                names.add(f"{ENRICHMENT_ROOT}.{field.address_key}")
-        if doc.is_correlation:
-            for group in doc.document["correlation"].get("group-by", []):
-                group_field = source.field(group)
-                if group_field:
-                    names.add(group_field.elastic)
-    return tuple(
-        RequiredField(name, "ip" if name in _IP_FIELDS else "keyword") for name in sorted(names)
-    )
 
 
 def setup_text(ruleset: RuleSet, doc: RuleDoc) -> str:
