@@ -15,14 +15,57 @@ from converters.build import Project, build
 ROOT = Path(__file__).resolve().parent.parent
 APP = "dac_t1585"
 
-# Kibana's EQL rule create/import contract (RuleCreateProps, EQL branch) as far as we use it.
+# Kibana's rule create/import contract (RuleCreateProps: the keys every rule type shares, then
+# one branch per type), written out for the keys and values this package sends, so that it is
+# checked where Kibana's own schema files are not (tests/test_kibana_schema.py checks every rule
+# against them where ../shared/schemas is present). Kibana drops an unknown key silently.
 KIBANA_REQUIRED = {"name", "description", "risk_score", "severity", "type", "query", "language"}
-KIBANA_KNOWN = KIBANA_REQUIRED | {
-    "rule_id", "note", "setup", "index", "threat", "required_fields", "related_integrations",
-    "interval", "from", "max_signals", "version", "tags", "author", "references",
-    "false_positives", "license", "enabled", "meta", "new_terms_fields", "history_window_start",
-    "building_block_type",
+KIBANA_SHARED = {
+    "rule_id", "note", "setup", "threat", "required_fields", "related_integrations",
+    "investigation_fields", "interval", "from", "max_signals", "version", "tags", "author",
+    "references", "false_positives", "license", "enabled", "meta", "building_block_type",
 }  # fmt: skip
+# type -> (its query languages, the keys of its own branch)
+KIBANA_TYPES: dict[str, tuple[set[str], set[str]]] = {
+    "eql": ({"eql"}, {"index"}),
+    "esql": ({"esql"}, set()),  # an ES|QL query names its indices in FROM
+    "new_terms": ({"kuery", "lucene"}, {"index", "new_terms_fields", "history_window_start"}),
+}
+KIBANA_ENUMS = {
+    "severity": {"low", "medium", "high", "critical"},
+    "building_block_type": {"default"},
+}
+# Objects inside a rule: key -> (required keys, allowed keys) of each object it holds.
+KIBANA_OBJECTS = {
+    "required_fields": ({"name", "type"}, {"name", "type"}),  # RequiredFieldInput
+    "related_integrations": ({"package", "version"}, {"package", "version", "integration"}),
+    "investigation_fields": ({"field_names"}, {"field_names"}),
+}
+
+
+def kibana_contract_problems(rule: dict[str, Any]) -> list[str]:
+    """What in one rule breaks the hand-written contract above."""
+    problems = [f"missing {k}" for k in sorted(KIBANA_REQUIRED - set(rule))]
+    if rule.get("type") not in KIBANA_TYPES:
+        return [*problems, f"type {rule.get('type')!r}"]
+    languages, own = KIBANA_TYPES[rule["type"]]
+    allowed = KIBANA_REQUIRED | KIBANA_SHARED | own
+    problems += [f"{rule['type']} rule: unknown key {k}" for k in sorted(set(rule) - allowed)]
+    if rule["type"] == "new_terms":
+        problems += [f"new_terms rule without {k}" for k in sorted(own - {"index"} - set(rule))]
+    if rule.get("language") not in languages:
+        problems.append(f"{rule['type']} rule: language {rule.get('language')!r}")
+    for key, values in KIBANA_ENUMS.items():
+        if key in rule and rule[key] not in values:
+            problems.append(f"{key} {rule[key]!r}")
+    for key, (required, keys) in KIBANA_OBJECTS.items():
+        value = rule.get(key)
+        for item in value if isinstance(value, list) else [] if value is None else [value]:
+            if not isinstance(item, dict) or not required <= set(item) <= keys:
+                problems.append(f"{key}: {item!r}")
+            elif any(not v for v in item.values()):  # NonEmptyString, minItems 1
+                problems.append(f"{key}: empty value in {item!r}")
+    return problems
 
 
 def copy_project(target: Path) -> Path:

@@ -13,7 +13,7 @@ from converters.compile import skipped_targets
 from converters.loading.rules import load_rules
 from converters.playbook.model import load_playbook
 from converters.timing import window_seconds
-from tests.dist_helpers import KIBANA_KNOWN, KIBANA_REQUIRED, ROOT, built_dist, kibana_rules
+from tests.dist_helpers import ROOT, built_dist, kibana_contract_problems, kibana_rules
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +27,7 @@ def test_kibana_rules_follow_the_import_contract(dist: Path) -> None:
     shipped = {d.id for d in ruleset.docs if "elastic" not in skipped_targets(d)}
     assert {r["rule_id"] for r in rules} == shipped
     for rule in rules:
-        assert set(rule) >= KIBANA_REQUIRED, rule["name"]
-        assert set(rule) <= KIBANA_KNOWN, set(rule) - KIBANA_KNOWN
+        assert not kibana_contract_problems(rule), (rule["name"], kibana_contract_problems(rule))
         assert (rule["type"], rule["language"]) in {
             ("eql", "eql"), ("esql", "esql"), ("new_terms", "lucene"),
         }  # fmt: skip
@@ -48,10 +47,17 @@ def test_kibana_rules_follow_the_import_contract(dist: Path) -> None:
         assert rule["max_signals"] >= 1
         doc = ruleset.by_id(rule["rule_id"])
         assert f"Indicator: {doc.indicator}" in rule["tags"]
-        for field in rule["required_fields"]:
-            assert set(field) == {"name", "type"}
-        for integration in rule["related_integrations"]:
-            assert set(integration) == {"package", "version"}
+
+
+def test_the_contract_catches_what_kibana_would_drop_or_refuse(dist: Path) -> None:
+    rule = kibana_rules(dist)[0]
+    assert not kibana_contract_problems(rule)
+    assert kibana_contract_problems({**rule, "timestamp_ovveride": "x"})
+    assert kibana_contract_problems({**rule, "type": "esql", "language": "esql"})  # has index
+    assert kibana_contract_problems({**rule, "severity": "urgent"})
+    assert kibana_contract_problems({**rule, "related_integrations": [{"package": "o365"}]})
+    assert kibana_contract_problems({**rule, "investigation_fields": {"field_names": []}})
+    assert kibana_contract_problems({**rule, "required_fields": [{"name": "x"}]})
 
 
 def test_every_eql_query_parses(dist: Path) -> None:

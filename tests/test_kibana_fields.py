@@ -1,8 +1,10 @@
 """What a Kibana rule says about the data it reads: required fields typed from what the
-integrations produce."""
+integrations produce, related integrations with versions that hold the data streams, and the
+alert's entities as investigation fields."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,8 +15,12 @@ from converters.build import Project, build
 from converters.errors import DacError
 from converters.loading.rules import RuleDoc, RuleSet, load_rules
 from converters.sources import DataSource
+from converters.targets.kibana import investigation_fields
 from converters.targets.kibana_fields import ALERT_RULE_ID, required_fields
 from tests.dist_helpers import ROOT, built_dist, kibana_rules
+
+# Kibana takes semver ranges; this package writes caret ranges, alternatives joined by ||.
+_RANGE = re.compile(r"\^\d+\.\d+\.\d+( \|\| \^\d+\.\d+\.\d+)*")
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +31,16 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def rules(dist: Path) -> dict[str, dict[str, Any]]:
     return {r["meta"]["dac_sigma_name"]: r for r in kibana_rules(dist)}
+
+
+def _satisfies(version: str, ranges: str) -> bool:
+    """npm/semver caret ranges as Kibana reads them (major > 0 only)."""
+    wanted = tuple(int(p) for p in version.split("."))
+    for caret in ranges.split(" || "):
+        low = tuple(int(p) for p in caret.removeprefix("^").split("."))
+        if wanted[0] == low[0] and wanted >= low:
+            return True
+    return False
 
 
 def _types(rule: dict[str, Any]) -> dict[str, str]:
@@ -127,3 +143,48 @@ def test_the_build_fails_on_it_with_every_rule_named(
     for name in ("gws_user_created_from_threat_intel_ip", "mail_signup_burst_from_one_ip"):
         assert ruleset.by_name(name).id in named
     assert not (tmp_path / "dist").exists()
+
+
+def test_related_integrations_name_the_package_versions_with_the_data_streams(
+    rules: dict[str, dict[str, Any]],
+) -> None:
+    for name, rule in rules.items():
+        for integration in rule["related_integrations"]:
+            assert _RANGE.fullmatch(integration["version"]), (name, integration)
+    (gmail,) = rules["gws_gmail_disposable_sender"]["related_integrations"]
+    assert gmail["package"] == "google_workspace" and "integration" not in gmail
+    # The gmail data stream (BigQuery input) came after 2.41.2.
+    assert not _satisfies("2.41.2", gmail["version"]) and _satisfies("2.42.0", gmail["version"])
+    (o365,) = rules["m365_user_added"]["related_integrations"]
+    assert _satisfies("2.0.0", o365["version"]) and _satisfies("3.8.0", o365["version"])
+    # azure has one integration per log family: Entra ID logs are its adlogs policy template.
+    (azure,) = rules["entra_user_added"]["related_integrations"]
+    assert azure == {"package": "azure", "version": "^1.0.0", "integration": "adlogs"}
+    # Two data streams of one package are one related integration.
+    assert len(rules["gws_user_never_signed_in"]["related_integrations"]) == 1
+    # The sign-up log comes from an ingest setup of the customer's own, not a Fleet package.
+    assert rules["mail_signup_success"]["related_integrations"] == []
+    assert "no Fleet integration collects it" in rules["mail_signup_success"]["setup"]
+
+
+def test_investigation_fields_are_the_alerts_entities(
+    rules: dict[str, dict[str, Any]],
+) -> None:
+    ruleset = load_rules(ROOT / "sigma_rules")
+    for name, rule in rules.items():
+        doc = ruleset.by_name(name)
+        names = rule["investigation_fields"]["field_names"]
+        assert names and len(names) == len(set(names)), name
+        if rule["type"] != "esql":  # an ES|QL alert holds the query's own columns
+            for field in names:
+                assert any(s.elastic_field(field) for s in ruleset.sources_of(doc)), (name, field)
+    assert rules["gws_bulk_user_creation"]["investigation_fields"] == {
+        "field_names": ["source.user.email"]
+    }
+    assert rules["gws_user_never_signed_in"]["investigation_fields"] == {
+        "field_names": ["dac_key", "dac_created"]
+    }
+    forwarding = rules["m365_forwarding_disposable_domain"]["investigation_fields"]
+    assert forwarding["field_names"][:2] == ["user.id", "source.ip"]
+    doc = ruleset.by_name("gws_user_created")
+    assert investigation_fields(ruleset, doc) is not None

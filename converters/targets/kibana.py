@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from converters import attack
-from converters.artifacts.kibana import SEVERITY, KibanaRule, RelatedIntegration
+from converters.alerts import entities_for
+from converters.artifacts.kibana import (
+    SEVERITY,
+    InvestigationFields,
+    KibanaRule,
+    RelatedIntegration,
+)
 from converters.backends.eql import ENRICHMENT_ROOT
 from converters.backends.new_terms import history_window_start, kibana_fields, new_terms_of
 from converters.loading.rules import RuleDoc, RuleSet
+from converters.sources import DataSource
 from converters.targets.kibana_fields import reads_alerts, required_fields
 from converters.timing import schedule_for
 
@@ -47,6 +55,43 @@ def threat(doc: RuleDoc) -> tuple[dict[str, Any], ...]:
     return tuple(entries)
 
 
+def related_integrations(sources: Sequence[DataSource]) -> tuple[RelatedIntegration, ...]:
+    """The Fleet packages (and, in a package of several, the integration) that collect the
+    rule's data streams, with the versions that hold them; a source no Fleet package collects
+    is left out (Kibana would report it as never installed)."""
+    found: list[RelatedIntegration] = []
+    for source in sources:
+        if not source.elastic_fleet_package:
+            continue
+        entry = RelatedIntegration(
+            source.elastic_integration,
+            source.elastic_integration_version,
+            source.elastic_policy_template,
+        )
+        if entry not in found:
+            found.append(entry)
+    return tuple(found)
+
+
+def investigation_fields(ruleset: RuleSet, doc: RuleDoc) -> InvestigationFields | None:
+    """The alert's entities (the fields the investigation guide names first), in Elastic's
+    names; None when the alert has none (Kibana wants at least one field)."""
+    names = tuple(dict.fromkeys(e.field for e in entities_for(ruleset, doc, "elastic")))
+    return InvestigationFields(names) if names else None
+
+
+def _setup_line(source: DataSource) -> str:
+    if not source.elastic_fleet_package:
+        return (
+            f"- data stream `{source.elastic_dataset}`: no Fleet integration collects it; set up "
+            "its ingest as the dac-t1585 README describes"
+        )
+    return (
+        f"- `{source.elastic_integration}` {source.elastic_integration_version} "
+        f"(data stream `{source.elastic_dataset}`)"
+    )
+
+
 def setup_text(ruleset: RuleSet, doc: RuleDoc) -> str:
     sources = ruleset.sources_of(doc)
     lines = [
@@ -54,7 +99,7 @@ def setup_text(ruleset: RuleSet, doc: RuleDoc) -> str:
         "",
         "Install the Elastic integration(s) this rule reads:",
         "",
-        *(f"- `{s.elastic_integration}` (data stream `{s.elastic_dataset}`)" for s in sources),
+        *(_setup_line(s) for s in sources),
     ]
     if reads_alerts(ruleset, doc):
         inner = ", ".join(f"`{ruleset.ref(r).title}`" for r in doc.document["correlation"]["rules"])
@@ -104,10 +149,7 @@ def kibana_rule(
         risk_score=risk,
         threat=threat(doc),
         required_fields=required_fields(ruleset, doc),
-        related_integrations=tuple(
-            RelatedIntegration(s.elastic_integration, s.elastic_integration_version)
-            for s in sources
-        ),
+        related_integrations=related_integrations(sources),
         interval=schedule.elastic_interval,
         from_=schedule.elastic_from,
         max_signals=MAX_SIGNALS,
@@ -130,4 +172,5 @@ def kibana_rule(
         new_terms_fields=kibana_fields(terms, ruleset.sources_of(doc)[0]) if terms else None,
         history_window_start=history_window_start(terms) if terms else None,
         building_block_type="default" if doc.building_block else None,
+        investigation_fields=investigation_fields(ruleset, doc),
     )
