@@ -14,6 +14,7 @@ from converters.loading.rules import load_rules
 from converters.playbook.model import load_playbook
 from converters.timing import window_seconds
 from tests.dist_helpers import ROOT, built_dist, kibana_contract_problems, kibana_rules
+from tests.esql_syntax import EsqlSyntaxError, parse_esql
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,29 @@ def test_every_eql_query_parses(dist: Path) -> None:
     for rule in (r for r in kibana_rules(dist) if r["language"] == "eql"):
         with eql.parser.elasticsearch_syntax:
             eql.parse_query(rule["query"])
+
+
+def test_every_esql_query_parses_with_the_elasticsearch_grammar(dist: Path) -> None:
+    queries = [r["query"] for r in kibana_rules(dist) if r["language"] == "esql"]
+    assert queries
+    for query in queries:
+        parse_esql(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "FROM logs-* | WHERE",  # a command without its expression
+        "FROM logs-* | STATS n = COUNT(*) BY",
+        'FROM logs-* | WHERE event.action == "x" AND',
+        "FROM logs-* | EVAL x = TO_LOWER(`a`",  # unbalanced
+        "FROM logs-* | STATS n = COUNT(*) BY a WHERE n > 1",  # a command without its pipe
+        "logs-* | LIMIT 1",  # no source command
+    ],
+)
+def test_a_broken_esql_query_is_rejected(query: str) -> None:
+    with pytest.raises(EsqlSyntaxError):
+        parse_esql(query)
 
 
 def test_look_back_covers_correlation_window(dist: Path) -> None:
