@@ -86,9 +86,11 @@ def _setup_line(source: DataSource) -> str:
             f"- data stream `{source.elastic_dataset}`: no Fleet integration collects it; set up "
             "its ingest as the dac-t1585 README describes"
         )
+    template = source.elastic_policy_template
     return (
-        f"- `{source.elastic_integration}` {source.elastic_integration_version} "
-        f"(data stream `{source.elastic_dataset}`)"
+        f"- `{source.elastic_integration}` {source.elastic_integration_version}"
+        + (f", integration `{template}`" if template else "")
+        + f" (data stream `{source.elastic_dataset}`)"
     )
 
 
