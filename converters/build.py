@@ -153,23 +153,29 @@ def _write_all(
         raise DacError([Problem(project.playbook, f"splunk: {exc}")]) from exc
 
     kibana_rules = []
+    problems: list[Problem] = []
     elastic = inputs.queries["elastic"]
     for doc in (d for d in ruleset.docs if d.id in elastic.by_rule):
         text = render_elastic(
             playbook, alert_context(ruleset, doc, "elastic"), templates=project.templates
         )
-        kibana_rules.append(
-            kibana_rule(
-                ruleset,
-                doc,
-                elastic.by_rule[doc.id],
-                elastic.languages[doc.id],
-                text.description,
-                text.note,
-                rule_versions[doc.id],
-                enabled=not project.ship_disabled,
+        try:
+            kibana_rules.append(
+                kibana_rule(
+                    ruleset,
+                    doc,
+                    elastic.by_rule[doc.id],
+                    elastic.languages[doc.id],
+                    text.description,
+                    text.note,
+                    rule_versions[doc.id],
+                    enabled=not project.ship_disabled,
+                )
             )
-        )
+        except DacError as exc:  # every rule's problems at once, not the first rule's
+            problems.extend(exc.problems)
+    if problems:
+        raise DacError(problems)
     write_rules(kibana_rules, staging / "elastic" / "rules.ndjson")
     write_enrichment(
         make_enrichment(inputs.domains), inputs.domains, staging / "elastic" / "enrichment"

@@ -9,6 +9,7 @@ matter; ``mailinator.com.corp.example`` does not match.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +25,24 @@ _DOMAIN_RE = re.compile(
 # The domain of each address in a field. The local part must start the value or follow a
 # separator (space ; , : [ <), so a quoted display name such as
 # '"x@mailinator.com" [SMTP:y@partner.example]' is not read as an address. Written once, in a
-# syntax Python, PCRE (Splunk rex) and Java (painless) read alike, and used by every target.
+# syntax Python and PCRE (Splunk rex) read alike; the Elastic ingest script follows the same
+# rule through the character sets below (tests/test_enrichment_pipeline.py holds them equal).
 ADDRESS_DOMAIN_PATTERN = r'(?<![^\s;,:\[<])[^\s@"<>\[\];,:]+@([A-Za-z0-9.-]+)'
-_ADDRESS_DOMAIN_RE = re.compile(ADDRESS_DOMAIN_PATTERN)
+# ASCII: \s is then the six characters it is in Java and PCRE, not Unicode's spaces too.
+_ADDRESS_DOMAIN_RE = re.compile(ADDRESS_DOMAIN_PATTERN, re.ASCII)
+# The same rule as character sets, for code that reads addresses without a regex (the Elastic
+# ingest script: Painless limits regexes): an address starts the value or follows one of the
+# separators, its local part holds none of the excluded characters and is followed by @, its
+# domain is the longest run of domain characters after the @ (at least one).
+_WHITESPACE = " \t\n\x0b\f\r"  # \s in Java, PCRE and ASCII Python
+ADDRESS_SEPARATORS = _WHITESPACE + ";,:[<"
+LOCAL_PART_EXCLUDED = _WHITESPACE + '@"<>[];,:'
+DOMAIN_CHARACTERS = string.ascii_letters + string.digits + ".-"
+
+
+def address_domains(value: str) -> list[str]:
+    """The domain of each address in ``value``, in order (as written: case kept)."""
+    return list(_ADDRESS_DOMAIN_RE.findall(value))
 
 
 @dataclass(frozen=True)
@@ -53,7 +69,7 @@ class DomainList:
         for item in values:
             if not isinstance(item, str):
                 continue
-            for domain in _ADDRESS_DOMAIN_RE.findall(item):
+            for domain in address_domains(item):
                 found = self.match_domain(domain)
                 if found:
                     return found

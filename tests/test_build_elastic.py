@@ -13,7 +13,8 @@ from converters.compile import skipped_targets
 from converters.loading.rules import load_rules
 from converters.playbook.model import load_playbook
 from converters.timing import schedule_for, window_seconds
-from tests.dist_helpers import KIBANA_KNOWN, KIBANA_REQUIRED, ROOT, built_dist, kibana_rules
+from tests.dist_helpers import ROOT, built_dist, kibana_contract_problems, kibana_rules
+from tests.esql_syntax import EsqlSyntaxError, parse_esql
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +28,7 @@ def test_kibana_rules_follow_the_import_contract(dist: Path) -> None:
     shipped = {d.id for d in ruleset.docs if "elastic" not in skipped_targets(d)}
     assert {r["rule_id"] for r in rules} == shipped
     for rule in rules:
-        assert set(rule) >= KIBANA_REQUIRED, rule["name"]
-        assert set(rule) <= KIBANA_KNOWN, set(rule) - KIBANA_KNOWN
+        assert not kibana_contract_problems(rule), (rule["name"], kibana_contract_problems(rule))
         assert (rule["type"], rule["language"]) in {
             ("eql", "eql"), ("esql", "esql"), ("new_terms", "lucene"), ("threat_match", "lucene"),
         }  # fmt: skip
@@ -73,16 +73,46 @@ def test_kibana_rules_follow_the_import_contract(dist: Path) -> None:
         assert isinstance(rule["version"], int) and rule["version"] >= 1
         assert rule["max_signals"] >= 1
         assert f"Indicator: {doc.indicator}" in rule["tags"]
-        for field in rule["required_fields"]:
-            assert set(field) == {"name", "type"}
-        for integration in rule["related_integrations"]:
-            assert set(integration) == {"package", "version"}
+
+
+def test_the_contract_catches_what_kibana_would_drop_or_refuse(dist: Path) -> None:
+    rule = kibana_rules(dist)[0]
+    assert not kibana_contract_problems(rule)
+    assert kibana_contract_problems({**rule, "timestamp_ovveride": "x"})
+    assert kibana_contract_problems({**rule, "type": "esql", "language": "esql"})  # has index
+    assert kibana_contract_problems({**rule, "severity": "urgent"})
+    assert kibana_contract_problems({**rule, "related_integrations": [{"package": "o365"}]})
+    assert kibana_contract_problems({**rule, "investigation_fields": {"field_names": []}})
+    assert kibana_contract_problems({**rule, "required_fields": [{"name": "x"}]})
 
 
 def test_every_eql_query_parses(dist: Path) -> None:
     for rule in (r for r in kibana_rules(dist) if r["language"] == "eql"):
         with eql.parser.elasticsearch_syntax:
             eql.parse_query(rule["query"])
+
+
+def test_every_esql_query_parses_with_the_elasticsearch_grammar(dist: Path) -> None:
+    queries = [r["query"] for r in kibana_rules(dist) if r["language"] == "esql"]
+    assert queries
+    for query in queries:
+        parse_esql(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "FROM logs-* | WHERE",  # a command without its expression
+        "FROM logs-* | STATS n = COUNT(*) BY",
+        'FROM logs-* | WHERE event.action == "x" AND',
+        "FROM logs-* | EVAL x = TO_LOWER(`a`",  # unbalanced
+        "FROM logs-* | STATS n = COUNT(*) BY a WHERE n > 1",  # a command without its pipe
+        "logs-* | LIMIT 1",  # no source command
+    ],
+)
+def test_a_broken_esql_query_is_rejected(query: str) -> None:
+    with pytest.raises(EsqlSyntaxError):
+        parse_esql(query)
 
 
 def test_look_back_covers_correlation_window(dist: Path) -> None:

@@ -18,7 +18,16 @@ class RequiredField:
 @dataclass(frozen=True)
 class RelatedIntegration:
     package: str
-    version: str
+    version: str  # a semver range of the package versions that hold the data streams read
+    # The package's integration (policy template), for a package with several.
+    integration: str | None = None
+
+
+@dataclass(frozen=True)
+class InvestigationFields:
+    """The fields Kibana highlights in the alert's flyout (and offers for exceptions)."""
+
+    field_names: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -66,15 +75,22 @@ class KibanaRule:
     threat_language: str | None = None
     threat_indicator_path: str | None = None
     threat_mapping: tuple[dict[str, Any], ...] | None = None
+    investigation_fields: InvestigationFields | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["from"] = data.pop("from_")
-        data = {k: v for k, v in data.items() if v is not None}
-        for key, value in data.items():
-            if isinstance(value, tuple):
-                data[key] = list(value)
-        return data
+        return {k: _without_none(v) for k, v in data.items() if v is not None}
+
+
+def _without_none(value: Any) -> Any:
+    """Unset optional keys left out at every level (Kibana reads null as a value), tuples as
+    lists."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_without_none(v) for v in value]
+    return value
 
 
 SEVERITY = {

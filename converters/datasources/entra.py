@@ -68,6 +68,9 @@ ENTRA_AUDIT = DataSource(
     elastic_dataset="azure.auditlogs",
     elastic_integration="azure",
     elastic_integration_version="^1.0.0",
+    # packages/azure/manifest.yml (1.18.0, commit 00fbc5accb17c6b6bb9281b4b33ca9cdf6e0dd7f):
+    # the auditlogs data stream belongs to the adlogs policy template (Microsoft Entra ID).
+    elastic_policy_template="adlogs",
     fields=(
         Field(
             "activityDisplayName",

@@ -63,7 +63,9 @@ M365_AUDIT = DataSource(
     elastic_indices=("logs-o365.audit-*",),
     elastic_dataset="o365.audit",
     elastic_integration="o365",
-    elastic_integration_version="^2.0.0",
+    # The audit data stream is in every o365 release; 3.x is current (packages/o365/
+    # manifest.yml 3.8.0, commit 0061d8d4dfa1caab418bbc64eeae0e23785e0977).
+    elastic_integration_version="^2.0.0 || ^3.0.0",
     splunk_prelude=UAL_PRELUDE,
     fields=(
         Field("Operation", "Operation", "event.action", description="Audited operation."),

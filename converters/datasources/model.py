@@ -147,6 +147,13 @@ class DataSource:
     # (converters.timing).
     delivery_lag_minutes: int = 0
     delivery_lag_reference: Capture | None = None
+    # Kibana related_integrations: the package's integration (policy template) that collects
+    # the data stream, where the package has several; Kibana matches installed integrations by
+    # policy template name, not by data stream. None for a package with one.
+    elastic_policy_template: str | None = None
+    # False where no Fleet package collects the data (an ingest setup of your own): the
+    # Kibana rule then names no related integration for the source.
+    elastic_fleet_package: bool = True
 
     def serves(self, product: str | None, service: str | None, category: str | None) -> bool:
         return (self.product, self.service, self.category) == (product, service, category)

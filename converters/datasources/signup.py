@@ -34,6 +34,7 @@ MAIL_SIGNUP = DataSource(
     elastic_dataset="mailservice.signup",
     elastic_integration="mailservice",
     elastic_integration_version="^1.0.0",
+    elastic_fleet_package=False,  # a custom-logs setup of your own (README)
     fields=(
         Field("event", "event", "event.action", description="account.signup"),
         Field("account", "account", "user.email", description="The new mailbox address."),

@@ -3,7 +3,8 @@ optionally the disposable-domain enrichment through Elasticsearch (enrichment.py
 
 Rules are created and updated by ``_import?overwrite=true``, which is keyed by ``rule_id`` and
 so safe to repeat. An update keeps what customers own on a deployed rule: its exceptions,
-actions, response actions, timeline and investigation fields, and whether it is enabled.
+actions, response actions, timeline and whether it is enabled (investigation fields too, for a
+rule that ships none; the rules name their entities there, so ours replace them).
 --prune deletes only rules tagged ``dac-t1585`` that carry ``meta.dac_indicator``."""
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 management API (https://<host>:8089), in one app and owner namespace (servicesNS/<owner>/<app>).
 
 Data-source, `_filter` and threat-intelligence (`dac_threat_intel(3)`) macros are created when
-absent and never written again: customers set their index, tuning and intelligence there. Saved searches, the lookup definition and the lookup file are
-ours and follow dist/. --prune deletes only saved searches of this app whose
-``action.correlationsearch.annotations`` carry the package's ``dac_indicator`` key."""
+absent and never written again: customers set their index, tuning and intelligence there.
+Saved searches, the lookup definition and the lookup file are ours and follow dist/. --prune
+deletes only saved searches of this app whose ``action.correlationsearch.annotations`` carry
+the package's ``dac_indicator`` key."""
 
 from __future__ import annotations
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from converters import attack
-from converters.alerts import detection_fields, disposable_fields
-from converters.artifacts.kibana import SEVERITY, KibanaRule, RelatedIntegration, RequiredField
+from converters.alerts import entities_for
+from converters.artifacts.kibana import (
+    SEVERITY,
+    InvestigationFields,
+    KibanaRule,
+    RelatedIntegration,
+)
 from converters.backends.absence import KEY as ABSENCE_KEY
 from converters.backends.eql import ENRICHMENT_ROOT
 from converters.backends.new_terms import history_window_start, kibana_fields, new_terms_of
 from converters.loading.rules import RuleDoc, RuleSet
+from converters.sources import DataSource
+from converters.targets.kibana_fields import reads_alerts, required_fields
 from converters.timing import Schedule, schedule_for
 
 MAX_SIGNALS = 100
-_IP_FIELDS = {"source.ip", "client.ip", "destination.ip"}
 
 
 def threat(doc: RuleDoc) -> tuple[dict[str, Any], ...]:
@@ -49,38 +56,42 @@ def threat(doc: RuleDoc) -> tuple[dict[str, Any], ...]:
     return tuple(entries)
 
 
-def reads_alerts(ruleset: RuleSet, doc: RuleDoc) -> bool:
-    """A correlation of correlations: in Elastic it reads the inner rules' alerts."""
-    refs = doc.document.get("correlation", {}).get("rules", [])
-    return any(ruleset.ref(r).is_correlation for r in refs)
+def related_integrations(sources: Sequence[DataSource]) -> tuple[RelatedIntegration, ...]:
+    """The Fleet packages (and, in a package of several, the integration) that collect the
+    rule's data streams, with the versions that hold them; a source no Fleet package collects
+    is left out (Kibana would report it as never installed)."""
+    found: list[RelatedIntegration] = []
+    for source in sources:
+        if not source.elastic_fleet_package:
+            continue
+        entry = RelatedIntegration(
+            source.elastic_integration,
+            source.elastic_integration_version,
+            source.elastic_policy_template,
+        )
+        if entry not in found:
+            found.append(entry)
+    return tuple(found)
 
 
-def required_fields(ruleset: RuleSet, doc: RuleDoc) -> tuple[RequiredField, ...]:
-    names: set[str] = {"event.dataset"}
-    if reads_alerts(ruleset, doc):
-        names = {"kibana.alert.rule.rule_id"}
-        for base in ruleset.base_rules_of(doc):
-            for group in doc.document["correlation"].get("group-by", []):
-                group_field = ruleset.sources_of(base)[0].field(group)
-                if group_field:
-                    names.add(group_field.elastic)
-        return tuple(RequiredField(n, "keyword") for n in sorted(names))
-    for base in ruleset.base_rules_of(doc):
-        source = ruleset.sources_of(base)[0]
-        for sigma_name in detection_fields(base):
-            field = source.field(sigma_name)
-            if field is None:
-                continue
-            names.add(field.elastic)
-            if field.address_key and sigma_name in disposable_fields(base):
-                names.add(f"{ENRICHMENT_ROOT}.{field.address_key}")
-        if doc.is_correlation:
-            for group in doc.document["correlation"].get("group-by", []):
-                group_field = source.field(group)
-                if group_field:
-                    names.add(group_field.elastic)
-    return tuple(
-        RequiredField(name, "ip" if name in _IP_FIELDS else "keyword") for name in sorted(names)
+def investigation_fields(ruleset: RuleSet, doc: RuleDoc) -> InvestigationFields | None:
+    """The alert's entities (the fields the investigation guide names first), in Elastic's
+    names; None when the alert has none (Kibana wants at least one field)."""
+    names = tuple(dict.fromkeys(e.field for e in entities_for(ruleset, doc, "elastic")))
+    return InvestigationFields(names) if names else None
+
+
+def _setup_line(source: DataSource) -> str:
+    if not source.elastic_fleet_package:
+        return (
+            f"- data stream `{source.elastic_dataset}`: no Fleet integration collects it; set up "
+            "its ingest as the dac-t1585 README describes"
+        )
+    template = source.elastic_policy_template
+    return (
+        f"- `{source.elastic_integration}` {source.elastic_integration_version}"
+        + (f", integration `{template}`" if template else "")
+        + f" (data stream `{source.elastic_dataset}`)"
     )
 
 
@@ -91,7 +102,7 @@ def setup_text(ruleset: RuleSet, doc: RuleDoc) -> str:
         "",
         "Install the Elastic integration(s) this rule reads:",
         "",
-        *(f"- `{s.elastic_integration}` (data stream `{s.elastic_dataset}`)" for s in sources),
+        *(_setup_line(s) for s in sources),
     ]
     if reads_alerts(ruleset, doc):
         inner = ", ".join(f"`{ruleset.ref(r).title}`" for r in doc.document["correlation"]["rules"])
@@ -144,10 +155,7 @@ def kibana_rule(
         risk_score=risk,
         threat=threat(doc),
         required_fields=required_fields(ruleset, doc),
-        related_integrations=tuple(
-            RelatedIntegration(s.elastic_integration, s.elastic_integration_version)
-            for s in sources
-        ),
+        related_integrations=related_integrations(sources),
         interval=schedule.elastic_interval,
         from_=schedule.elastic_from,
         max_signals=MAX_SIGNALS,
@@ -170,6 +178,7 @@ def kibana_rule(
         new_terms_fields=terms_fields,
         history_window_start=history_window_start(terms) if terms else None,
         building_block_type="default" if doc.building_block else None,
+        investigation_fields=investigation_fields(ruleset, doc),
         # ES|QL rules select by @timestamp over a look-back that covers the lag instead.
         timestamp_override=None if language == "esql" else INGEST_TIME,
         timestamp_override_fallback_disabled=None if language == "esql" else False,

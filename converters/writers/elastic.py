@@ -11,7 +11,7 @@ from converters.artifacts.kibana import KibanaRule
 from converters.backends.eql import ENRICHMENT_ROOT
 from converters.domains import DomainList
 from converters.sources import address_fields
-from converters.targets.enrichment import INDEX, PIPELINE, POLICY, Enrichment
+from converters.targets.enrichment import ERROR_FIELD, INDEX, PIPELINE, POLICY, Enrichment
 from converters.writers.templates import artifact_environment
 
 
@@ -47,6 +47,7 @@ def write_enrichment(enrichment: Enrichment, domains: DomainList, folder: Path) 
             index=INDEX,
             policy=POLICY,
             pipeline=PIPELINE,
+            error_field=ERROR_FIELD,
             datasets=sorted({s.elastic_dataset for s, _ in address_fields()}),
         )
     )
