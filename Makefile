@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DIST ?= dist
+# e.g. BUILD_FLAGS=--disabled: ship every search and rule disabled.
+BUILD_FLAGS ?=
 
 .PHONY: build test lint validate golden coverage bench clean venv
 
@@ -22,7 +24,7 @@ validate: $(STAMP)
 	$(BIN)/dac validate
 
 build: $(STAMP)
-	$(BIN)/dac build --out $(DIST)
+	$(BIN)/dac build --out $(DIST) $(BUILD_FLAGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

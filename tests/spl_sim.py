@@ -43,6 +43,23 @@ _SLOT = re.compile(
     r'AND (?P=f)<relative_time\(info_max_time, "-(?P<end>\d+)m@m"\)$'
 )
 _CHAIN_END = re.compile(r"\| where isnotnull\((?P<f>\w+)\) AND (?P=f) >= _time - (?P<span>\d+)$")
+# New terms: each combination's first event. Absence: every follow-up of a key, a deadline
+# due in the run's slot, no follow-up within the wait.
+_EVENTSTATS = re.compile(
+    r"\| eventstats (?:min\((?P<min>\w+)\)|values\((?P<values>\w+)\)) "
+    r"AS (?P<out>\w+) BY (?P<by>.+)$"
+)
+_FIRST_ONLY = re.compile(r"\| where _time=(?P<f>\w+)$")
+_DEADLINE = re.compile(
+    r"\| where isnotnull\((?P<f>\w+)\) AND (?P=f)\+(?P<wait>\d+)>="
+    r'relative_time\(info_max_time, "-(?P<start>\d+)m@m"\) AND (?P=f)\+(?P=wait)<'
+    r'relative_time\(info_max_time, "-(?P<end>\d+)m@m"\)$'
+)
+_ANSWERED = re.compile(
+    r"\| eval (?P<out>\w+)=mvmap\((?P<mv>\w+), if\((?P=mv)>=(?P<since>\w+) AND "
+    r"(?P=mv)<=(?P=since)\+(?P<wait>\d+), 1, null\(\)\)\)$"
+)
+_IS_NULL = re.compile(r"\| where isnull\((?P<f>\w+)\)$")
 _METRIC = re.compile(r"\| where (?P<f>\w+) (?P<op>>=|>|<=|<|=) (?P<n>\d+)$")
 _NOT_NULL = re.compile(r"\| where (isnotnull\(\w+\)(?: AND )?)+$")
 _IGNORED = re.compile(
@@ -92,6 +109,26 @@ def run(spl: str, matches: dict[str, list[Event]], now: float | None = None) -> 
     return rows
 
 
+def run_tail(spl: str, rows: list[Event], now: float | None = None) -> list[Event]:
+    """A new-terms or absence search: its rows (the base search's events, or the absence's
+    branches' rows with their ``eval`` columns set) through the stages from its first
+    ``eventstats`` on."""
+    lines = spl.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("| eventstats "))
+    rows = [dict(r) for r in rows]
+    for stage in lines[start:]:
+        rows = _apply(stage, rows, now)
+    return rows
+
+
+def absence_branches(spl: str) -> list[tuple[str, str]]:
+    """An absence search's multisearch branches, in order: (key field, role column)."""
+    found = re.findall(
+        r"\| eval dac_key=lower\('([^']+)'\), (dac_created|dac_followup)=_time\]", spl
+    )
+    return [(field, role) for field, role in found]
+
+
 def _relative(now: float, minutes: int) -> float:
     """relative_time(now, "-<minutes>m@m")."""
     moment = now - minutes * 60
@@ -130,6 +167,27 @@ def _apply(stage: str, rows: list[Event], now: float | None) -> list[Event]:
     if m := _CHAIN_END.match(stage):
         span = int(m["span"])
         return [r for r in rows if r.get(m["f"]) is not None and r[m["f"]] >= r["_time"] - span]
+    if m := _EVENTSTATS.match(stage):
+        return _eventstats(rows, m)
+    if m := _FIRST_ONLY.match(stage):
+        return [r for r in rows if r["_time"] == r.get(m["f"])]
+    if m := _DEADLINE.match(stage):
+        if now is None:
+            return [r for r in rows if r.get(m["f"]) is not None]
+        start, end = _relative(now, int(m["start"])), _relative(now, int(m["end"]))
+        wait = int(m["wait"])
+        return [r for r in rows if r.get(m["f"]) is not None and start <= r[m["f"]] + wait < end]
+    if m := _ANSWERED.match(stage):
+        wait = int(m["wait"])
+        for r in rows:
+            since = r.get(m["since"])
+            hits = [
+                v for v in r.get(m["mv"]) or [] if since is not None and since <= v <= since + wait
+            ]
+            r[m["out"]] = hits or None
+        return rows
+    if m := _IS_NULL.match(stage):
+        return [r for r in rows if r.get(m["f"]) is None]
     if m := _METRIC.match(stage):
         return [r for r in rows if _OPS[m["op"]](r[m["f"]], int(m["n"]))]
     if _IGNORED.match(stage):
@@ -178,4 +236,29 @@ def _streamstats(rows: list[Event], m: re.Match[str]) -> list[Event]:
             value = len(set(picked)) if m["fn"] == "dc" else (max(picked) if picked else None)
         history.append(row)
         row[m["out"]] = value
+    return rows
+
+
+def _eventstats(rows: list[Event], m: re.Match[str]) -> list[Event]:
+    """eventstats min(f) / values(f) BY ...: every row gets its group's aggregate; rows whose
+    group field is null take no part (Splunk drops a null BY value from the grouping)."""
+    by = m["by"].split()
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    source = m["min"] or m["values"]
+    for row in rows:
+        key = tuple(row.get(f) for f in by)
+        if None in key:
+            continue
+        value = row.get(source)
+        if value is not None:
+            groups.setdefault(key, []).append(value)
+    for row in rows:
+        key = tuple(row.get(f) for f in by)
+        found = groups.get(key) if None not in key else None
+        if not found:
+            row[m["out"]] = None
+        elif m["min"]:
+            row[m["out"]] = min(found)
+        else:
+            row[m["out"]] = sorted(set(found))
     return rows

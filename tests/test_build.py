@@ -109,6 +109,33 @@ def test_saved_searches_are_scheduled_es_correlation_searches(dist: Path) -> Non
         assert drilldowns[0]["search"].startswith("`dac_")
 
 
+def test_late_records_raise_one_notable_per_group(dist: Path) -> None:
+    """A search that reads a whole window (correlation, new terms, absence) can find the same
+    group again in a later run when a late record arrives: its notables are suppressed per
+    group for the window and the lag (tests/test_schedule_replay.py replays it)."""
+    ruleset = load_rules(ROOT / "sigma_rules")
+    searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")
+    for doc in ruleset.docs:
+        search = searches[doc.title]
+        if doc.is_correlation or doc.new_terms or doc.absence:
+            assert search["alert.suppress"] == "1", doc.name
+            assert search["alert.suppress.fields"], doc.name
+            lag = max(s.delivery_lag_minutes for s in ruleset.sources_of(doc))
+            period = int(search["alert.suppress.period"].removesuffix("s"))
+            assert period >= (window_seconds(doc, ruleset) // 60 + lag) * 60, doc.name
+        else:
+            assert "alert.suppress" not in search, doc.name
+
+
+def test_no_stand_in_value_reaches_dist(dist: Path) -> None:
+    """The threat-intelligence list ships empty and an empty list emits nothing: no
+    documentation range or placeholder is compiled into any artifact."""
+    for path in sorted(p for p in dist.rglob("*") if p.is_file() and p.suffix != ".tgz"):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for stand_in in ("192.0.2.", "198.51.100.", "203.0.113.", "255.255.255.255", "dac-empty"):
+            assert stand_in not in text, f"{path.relative_to(dist)}: {stand_in}"
+
+
 def test_notables_carry_the_playbook(dist: Path) -> None:
     playbook = load_playbook(ROOT / "playbooks" / "T1585.002.yml")
     searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")

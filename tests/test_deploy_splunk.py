@@ -200,6 +200,24 @@ def test_verify_catches_a_changed_search_and_deploy_repairs_it(
     assert verify(dist, splunk).exit_code == 0
 
 
+def test_a_search_the_customer_disabled_stays_disabled(dist: Path, splunk: FakeSplunk) -> None:
+    """Whether a deployed search runs is the customer's choice, as Kibana keeps a rule's
+    enabled state: the build's `disabled` applies on creation only."""
+    deploy(dist, splunk)
+    title = "Google Workspace User Account Created"
+    content = splunk.objects[(SEARCHES, APP, title)]["content"]
+    assert content["disabled"] == "0"
+    content["disabled"] = "1"
+    content["search"] = "index=* | head 1"
+    assert verify(dist, splunk).items(name=title)[0]["detail"] == "differs: search"
+    splunk.forget()
+    assert deploy(dist, splunk).exit_code == 0
+    content = splunk.objects[(SEARCHES, APP, title)]["content"]
+    assert content["disabled"] == "1"
+    assert content["search"] == conf(dist, "savedsearches.conf")[title]["search"]
+    assert verify(dist, splunk).exit_code == 0
+
+
 def test_retries_on_429_5xx_slow_and_dropped_connections_make_no_duplicates(
     dist: Path, splunk: FakeSplunk
 ) -> None:

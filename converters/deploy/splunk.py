@@ -38,6 +38,10 @@ LOOKUP_EDITOR = "/services/data/lookup_edit/lookup_contents"
 ORDER = ("app", "lookup file", "lookup definition", "macro", "saved search")
 
 
+# Saved-search settings set when the search is created and the customer's afterwards.
+CUSTOMER_SETTINGS = frozenset({"disabled"})
+
+
 class SplunkTarget:
     name = "splunk"
 
@@ -132,11 +136,14 @@ class SplunkTarget:
         return items
 
     def _plan_stanza(self, kind: str, stanza: Stanza, deployed: dict[str, Any]) -> Item:
-        payload = {"settings": stanza.settings}
         content = deployed.get(stanza.name)
         if content is None:
-            return Item(kind, stanza.name, Action.CREATE, payload=payload)
-        changed = conf_diff(stanza.settings, content)
+            return Item(kind, stanza.name, Action.CREATE, payload={"settings": stanza.settings})
+        # Whether a deployed search runs is the customer's choice, as in Kibana: the build's
+        # `disabled` applies when the search is created.
+        settings = {k: v for k, v in stanza.settings.items() if k not in CUSTOMER_SETTINGS}
+        payload = {"settings": settings}
+        changed = conf_diff(settings, content)
         if not changed:
             return Item(kind, stanza.name, Action.UNCHANGED)
         if kind == "macro" and self._tuned(stanza.name):

@@ -11,6 +11,7 @@ from converters import attack
 from converters.alerts import disposable_fields
 from converters.artifacts.splunk import Lookup, SplunkApp, Stanza
 from converters.backends.absence import KEY as ABSENCE_KEY
+from converters.backends.new_terms import new_terms_of
 from converters.backends.splunk import (
     DISPOSABLE_LOOKUP,
     THREAT_INTEL_COLUMNS,
@@ -220,16 +221,29 @@ def saved_search(
         ("action.risk.param._risk_score", "0"),
         ("action.risk.param.verbose", "0"),
     ]
-    if doc.is_correlation or doc.absence:
-        # A burst a late record extends, seen again by a later run, or an account whose
-        # absence a rerun decides again: one notable per group within the window and lag.
-        fields = [ABSENCE_KEY] if doc.absence else group_fields
+    suppress = _suppress_fields(ruleset, doc, group_fields)
+    if suppress:
         settings += [
             ("alert.suppress", "1"),
-            ("alert.suppress.fields", ",".join(fields)),
+            ("alert.suppress.fields", ",".join(suppress)),
             ("alert.suppress.period", f"{schedule.suppress_seconds}s"),
         ]
     return Stanza(doc.title, tuple(settings))
+
+
+def _suppress_fields(ruleset: RuleSet, doc: RuleDoc, group_fields: list[str]) -> list[str]:
+    """A burst a late record extends, seen again by a later run; an account whose absence a
+    rerun decides again; a combination whose earlier event came late and is "first" again:
+    one notable per group within the window and the lag."""
+    if doc.absence:
+        return [ABSENCE_KEY]
+    if doc.is_correlation:
+        return group_fields
+    terms = new_terms_of(doc.document)
+    if terms:
+        source = ruleset.sources_of(doc)[0]
+        return [f.splunk_result for f in map(source.field, terms.fields) if f is not None]
+    return []
 
 
 def macros(ruleset: RuleSet) -> tuple[Stanza, ...]:
