@@ -24,6 +24,7 @@ from converters.domains import DomainList
 from converters.errors import DacError, Problem
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.playbook.model import AlertContext
+from converters.playbook.render import splunk_text as literal
 from converters.sources import SOURCES
 from converters.timing import schedule_for
 from converters.valuelists import ValueList
@@ -118,8 +119,9 @@ def _drilldowns(
             raw = source.splunk if source else str(later_field)
             drilldowns.append(
                 {
-                    "name": f"Events of {base.title} for the account",
-                    "search": f'{_event_search(queries[base.id])} "{raw}"="$result.{ABSENCE_KEY}$"',
+                    "name": f"Events of {literal(base.title)} for the account",
+                    "search": f"{literal(_event_search(queries[base.id]))} "
+                    f'"{raw}"="$result.{ABSENCE_KEY}$"',
                     "earliest_offset": "$info_min_time$",
                     "latest_offset": "$info_max_time$",
                 }
@@ -132,8 +134,8 @@ def _drilldowns(
             narrowing.append(f'"{raw}"="$result.{name}$"')
         drilldowns.append(
             {
-                "name": f"Events of {base.title}",
-                "search": " ".join([_event_search(queries[base.id]), *narrowing]),
+                "name": f"Events of {literal(base.title)}",
+                "search": " ".join([literal(_event_search(queries[base.id])), *narrowing]),
                 "earliest_offset": "$info_min_time$",
                 "latest_offset": "$info_max_time$",
             }
@@ -201,7 +203,7 @@ def saved_search(
         ("action.correlationsearch.annotations", _annotations(doc)),
         ("action.correlationsearch.metadata", _metadata(doc, version)),
         ("action.notable", "1"),
-        ("action.notable.param.rule_title", f"{doc.title} ($result.{group_fields[0]}$)"),
+        ("action.notable.param.rule_title", f"{literal(doc.title)} ($result.{group_fields[0]}$)"),
         ("action.notable.param.rule_description", description),
         ("action.notable.param.security_domain", SECURITY_DOMAIN),
         ("action.notable.param.severity", doc.level),
@@ -216,7 +218,7 @@ def saved_search(
         ),
         ("action.risk", "1"),
         ("action.risk.param._risk", _risk(ruleset, doc, group_fields)),
-        ("action.risk.param._risk_message", f"{doc.title}: $result.{group_fields[0]}$"),
+        ("action.risk.param._risk_message", f"{literal(doc.title)}: $result.{group_fields[0]}$"),
         # The score is per risk object (in _risk), as Splunk's content sets it.
         ("action.risk.param._risk_score", "0"),
         ("action.risk.param.verbose", "0"),
