@@ -3,6 +3,7 @@ target's field names. Feeds the playbook renderer."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -105,9 +106,9 @@ def target_field(source: DataSource, sigma_field: str, target: str) -> str:
 
 
 def shown_value(value: object) -> str:
-    """A rule value for the analyst, exactly: as written when it is plain text, else quoted
-    with escapes (a line break as \\n), so that no value is cut, joined or hidden in the
-    alert text. In Sigma notation: ``\\*`` is a literal asterisk, ``*`` a wildcard."""
+    """A rule value for the analyst, exactly: as written when it is plain text, else as a JSON
+    string (a line break as \\n), so that no value is cut, joined or hidden in the alert
+    text. In Sigma notation: ``\\*`` is a literal asterisk, ``*`` a wildcard."""
     text = str(value)
     plain = text.isprintable() and text == " ".join(text.split())
     if plain and '"' not in text and "\\" not in text:
@@ -119,7 +120,7 @@ def shown_value(value: object) -> str:
         elif c in _ESCAPES:
             out.append(_ESCAPES[c])
         elif not c.isprintable() and c != " ":
-            out.append(f"\\u{ord(c):04x}")
+            out.append(json.dumps(c)[1:-1])  # \\uXXXX, a surrogate pair beyond the BMP
         else:
             out.append(c)
     return '"' + "".join(out) + '"'
