@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from converters.domains import DomainList
+from converters.engine import EqlEngine
 from converters.engine.eql_engine import parse as parse_eql
 from tests.dist_helpers import kibana_rules, read_conf
 from tests.test_bad_input import RULE_ID, assert_fails, edit_rule, project, run
@@ -160,7 +162,7 @@ def test_values_elastic_carries_exactly(project: Path) -> None:
     path.write_text(text)
     dist = _build(project)
     (rule,) = [r for r in kibana_rules(dist) if r["rule_id"] == RULE_ID]
-    assert 'event.action in~ ("C*R?E\\"A\'T\\\\E\\nUSER")' in rule["query"], rule["query"]
+    assert '(event.action in~ ("C*R?E\\"A\'T\\\\E\\nUSER")' in rule["query"], rule["query"]
     parse_eql(rule["query"])
     # The investigation guide shows the value whole: markdown, then JSON, read back give it.
     shown = re.search(r"event\.name is (\S+)\.\n", rule["note"])
@@ -186,3 +188,33 @@ def test_dollar_signs_stay_literal_in_the_notable(project: Path) -> None:
     # The search itself is no token template: the value is written once, as is.
     assert 'event.name="CREATE_$USER$"' in stanza["search"]
     assert "$bonus$" in yaml.safe_dump(stanza["action.correlationsearch.label"])
+
+
+def test_literal_wildcards_under_not(project: Path, domains: DomainList) -> None:
+    """A filter on literal `*` and `?` values keeps its meaning under NOT: the EQL excludes
+    exactly those values (eql engine), no pattern they would spell."""
+    path = edit_rule(
+        project,
+        "    event.name: CREATE_USER\n  condition: selection",
+        "    event.name: CREATE_USER\n  quiet:\n    actor.email:\n      - 'a\\*b'\n"
+        "      - 'c\\?d*'\n  condition: selection and not quiet",
+    )
+    path.write_text(
+        path.read_text().replace(
+            "level: informational", "level: informational\nskip_targets:\n  splunk: test"
+        )
+    )
+    (rule,) = [r for r in kibana_rules(_build(project)) if r["rule_id"] == RULE_ID]
+    engine = EqlEngine(domains)
+    actors = ["a*b", "aXb", "c?d", "c?dz", "cXd"]
+    engine.load(
+        {
+            "@timestamp": f"2026-11-20T10:0{n}:00Z",
+            "event": {"dataset": "google_workspace.admin", "action": "CREATE_USER"},
+            "source": {"user": {"email": actor}},
+            "_id": actor,
+        }
+        for n, actor in enumerate(actors)
+    )
+    alerts = {alert.event_ids[0] for alert in engine.run(rule["query"])}
+    assert alerts == {"aXb", "cXd"}, rule["query"]

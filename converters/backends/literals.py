@@ -75,9 +75,10 @@ def regex(value: SigmaString) -> str:
 def eql_exact(field: str, value: SigmaString, cased: bool) -> str:
     """The EQL test for a value ``:`` cannot carry: set membership (no wildcards in ``in``)
     for a literal, a regular expression for a pattern."""
+    # Parenthesised: pySigma writes a NOT before it as a bare `not`.
     if not has_wildcards(value):
-        return f"{field} {'in' if cased else 'in~'} ({eql_string(value)})"
-    return f'{field} {"regex" if cased else "regex~"} "{eql_escape(regex(value))}"'
+        return f"({field} {'in' if cased else 'in~'} ({eql_string(value)}))"
+    return f'({field} {"regex" if cased else "regex~"} "{eql_escape(regex(value))}")'
 
 
 _ESQL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
