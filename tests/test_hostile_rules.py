@@ -150,6 +150,11 @@ def test_single_wildcard_is_refused_by_splunk(project: Path) -> None:
     assert_fails(project, f"{path}:", RULE_ID, "single-character wildcard")
 
 
+def test_a_value_cannot_spell_a_splunk_mark(project: Path) -> None:
+    path = _set_value(project, "CREATE__dac_exact_0__")
+    assert_fails(project, f"{path}:", RULE_ID, "reserved for the marks")
+
+
 def test_values_elastic_carries_exactly(project: Path) -> None:
     """With Splunk skipped, a line break, quotes, a backslash and literal wildcards build into
     EQL that Elasticsearch's grammar reads (the eql library's parser here) as the literal."""

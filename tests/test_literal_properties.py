@@ -139,7 +139,9 @@ def check_splunk(
     if isinstance(search, DacError):
         (problem,) = search.problems
         assert problem.rule == RULE_ID and problem.reason.startswith("splunk: UserId value")
-        assert re.search(r"[*`\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029\x00-\x08\x0e-\x1f\x7f]", value)
+        assert "__dac_" in value or re.search(
+            r"[*`\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029\x00-\x08\x0e-\x1f\x7f]", value
+        )
         return
     doc = rules.docs[0]
 

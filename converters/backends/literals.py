@@ -19,6 +19,8 @@ _REGEX_RESERVED = frozenset('.?+*|{}[]()"\\#@&<>~^$/')
 _EQL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # Elasticsearch writes a `:`/like pattern as a LIKE pattern escaped with U+0001.
 _EQL_PATTERN_UNSAFE = "\x01"
+# The Splunk backend writes marks (__dac_exact_0__) into a search and replaces them after.
+SPLUNK_MARK = "__dac_"
 # What ends a line for Splunk's .conf reader or a search (a search is one line per stage).
 LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
@@ -106,4 +108,6 @@ def splunk_refusal(value: SigmaString) -> str | None:
         return "Splunk expands anything between backticks as a macro, even inside quotes"
     if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in text):
         return "a search term cannot hold a control character"
+    if SPLUNK_MARK in text:
+        return f"{SPLUNK_MARK!r} is reserved for the marks the Splunk backend replaces"
     return None
