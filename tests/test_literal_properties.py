@@ -18,10 +18,12 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from sigma.conversion.state import ConversionState
 from sigma.types import SigmaString
 
 from converters.alerts import alert_context
 from converters.backends.literals import esql_string
+from converters.backends.lucene import DacLuceneBackend
 from converters.compile import compile_target
 from converters.domains import DomainList
 from converters.engine import EqlEngine, SqliteEngine, sigma_rows
@@ -239,3 +241,28 @@ def test_esql_literals_parse_and_read_back(value: str, wildcard: bool) -> None:
         assert unquoted.endswith("*") and not unquoted.endswith("\\*")
         unquoted = re.sub(r"\\(.)", r"\1", unquoted[:-1], flags=re.DOTALL)
     assert unquoted == value
+
+
+def lucene_unescape(term: str) -> str:
+    """A Lucene query-string term or phrase as the classic parser reads it: any character
+    after a backslash is itself; a phrase is its quoted text."""
+    if term.startswith('"'):
+        term = term[1:-1]
+    return re.sub(r"\\(.)", r"\1", term, flags=re.DOTALL)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text)
+def test_lucene_terms_read_back(value: str) -> None:
+    """New-terms and indicator-match queries (Lucene): a literal is one term or phrase whose
+    text, as the query parser reads it, is the value; whitespace never splits it and an
+    operator word is no operator."""
+    backend = DacLuceneBackend()
+    literal = backend.convert_value_str(SigmaString(sigma_literal(value)), ConversionState())
+    phrase = literal.startswith('"') and literal.endswith('"')
+    if not phrase:
+        # Outside a phrase nothing the parser splits on or reads as syntax stays unescaped.
+        bare = re.sub(r"\\.", "", literal, flags=re.DOTALL)
+        assert not set(bare) & set(' \t\n\r\u3000+-=&|!(){}[]<>^"~*?:\\/')
+        assert literal not in ("AND", "OR", "NOT", "TO")
+    assert lucene_unescape(literal) == value
