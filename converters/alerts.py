@@ -3,6 +3,7 @@ target's field names. Feeds the playbook renderer."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -77,7 +78,7 @@ def _describe_selection(selection: Any) -> str:
     parts = []
     for key, value in selection.items():
         values = value if isinstance(value, list) else [value]
-        shown = " or ".join(str(v) for v in values)
+        shown = " or ".join(shown_value(v) for v in values)
         if str(key).endswith("|expand") and value == f"%{DISPOSABLE_PLACEHOLDER}%":
             parts.append(f"{str(key).split('|')[0]} is an address at a disposable email domain")
         else:
@@ -93,7 +94,8 @@ def describe_detection(doc: RuleDoc) -> str:
         for name, value in detection.items()
         if name != "condition"
     ]
-    return f"Fires on each event where {detection['condition']}; " + "; ".join(selections) + "."
+    condition = " ".join(str(detection["condition"]).split())
+    return f"Fires on each event where {condition}; " + "; ".join(selections) + "."
 
 
 def target_field(source: DataSource, sigma_field: str, target: str) -> str:
@@ -103,11 +105,37 @@ def target_field(source: DataSource, sigma_field: str, target: str) -> str:
     return field.splunk_result if target == "splunk" else field.elastic
 
 
+def shown_value(value: object) -> str:
+    """A rule value for the analyst, exactly: as written when it is plain text, else as a JSON
+    string (a line break as \\n), so that no value is cut, joined or hidden in the alert
+    text. In Sigma notation: ``\\*`` is a literal asterisk, ``*`` a wildcard."""
+    text = str(value)
+    plain = text.isprintable() and text == " ".join(text.split())
+    if plain and '"' not in text and "\\" not in text:
+        return text
+    out = []
+    for c in text:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif c in _ESCAPES:
+            out.append(_ESCAPES[c])
+        elif not c.isprintable() and c != " ":
+            out.append(json.dumps(c)[1:-1])  # \\uXXXX, a surrogate pair beyond the BMP
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def logic_text(ruleset: RuleSet, doc: RuleDoc) -> str:
+    """The rule's logic in one line; the values in it exact (shown_value), the prose
+    whitespace-normalised."""
     logic = _logic(ruleset, doc)
     if doc.threshold is not None:
         # The analyst judges a borderline alert by the reason for its threshold.
-        logic += f" Why this threshold: {doc.threshold.rationale}"
+        logic += " Why this threshold: " + " ".join(doc.threshold.rationale.split())
     return logic
 
 
@@ -119,7 +147,7 @@ def _logic(ruleset: RuleSet, doc: RuleDoc) -> str:
     field = condition.pop("field", None)
     ((op, count),) = condition.items()
     bound = f"{_OPERATORS.get(op, op)} {count}"
-    titles = [f"'{ruleset.ref(r).title}'" for r in corr["rules"]]
+    titles = [f"'{' '.join(ruleset.ref(r).title.split())}'" for r in corr["rules"]]
     group = ", ".join(corr.get("group-by", [])) or "everything"
     span = corr["timespan"]
     kind = corr["type"]

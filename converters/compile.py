@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
-from sigma.backends.elasticsearch.elasticsearch_lucene import LuceneBackend
 from sigma.conversion.base import TextQueryBackend
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
@@ -18,6 +17,7 @@ from converters.backends.absence import splunk_query as absence_spl
 from converters.backends.absence import sqlite_query as absence_sql
 from converters.backends.eql import DacEqlBackend, NeedsEsql
 from converters.backends.esql import DacEsqlBackend
+from converters.backends.lucene import DacLuceneBackend
 from converters.backends.new_terms import new_terms_of, unknown_fields
 from converters.backends.new_terms import splunk_query as new_terms_spl
 from converters.backends.new_terms import sqlite_query as new_terms_sql
@@ -83,7 +83,7 @@ def _indicator_match(
     events = RuleSet(
         ruleset.root, tuple(d for d in ruleset.docs if d.id in wanted), ruleset.filters
     )
-    backend = LuceneBackend(pipeline_for("elastic", lists, indicators=True))
+    backend = DacLuceneBackend(pipeline_for("elastic", lists, indicators=True))
     lucene, _ = _convert(events, wanted, "elastic", backend, problems)
     result.update(lucene)
     languages.update(dict.fromkeys(lucene, "lucene"))
@@ -162,7 +162,7 @@ def _new_terms(
     if target == "elastic":
         events = RuleSet(ruleset.root, tuple(docs), ruleset.filters)
         lucene, _ = _convert(
-            events, {d.id for d in docs}, target, LuceneBackend(pipeline_for(target, lists)),
+            events, {d.id for d in docs}, target, DacLuceneBackend(pipeline_for(target, lists)),
             problems,
         )  # fmt: skip
     for doc in docs:

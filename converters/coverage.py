@@ -12,6 +12,7 @@ import yaml
 from converters import attack
 from converters.errors import DacError, Problem
 from converters.loading.rules import RuleSet
+from converters.loading.strict_yaml import duplicate_problems, load_document
 from converters.playbook.model import Playbook
 from converters.sources import SOURCES, DataSource
 
@@ -61,9 +62,12 @@ def _problem(path: Path, reason: str) -> Problem:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        document = load_document(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise DacError([_problem(path, f"cannot read the coverage plan: {exc}")]) from exc
+    if document is not None and document.duplicates:
+        raise DacError(duplicate_problems(path, document.duplicates))
+    data = document.value if document is not None else None
     keys = {"log_sources", "indicators"}
     if not isinstance(data, dict) or not keys <= set(data) <= keys | {"retired", "restricted"}:
         raise DacError(

@@ -265,3 +265,19 @@ def _json_extract(value: Value, path: str) -> Value:
     if isinstance(node, dict | list):
         return json.dumps(node)
     return str(node)
+
+
+def search_term(search: str, field: str) -> str:
+    """The value of ``field="..."`` in a search, unquoted as the search language reads a quoted
+    term: ``\\"`` is a quote, ``\\\\`` a backslash (a ``*`` stays the wildcard it is)."""
+    start = search.index(f'{field}="') + len(field) + 2
+    out: list[str] = []
+    index = start
+    while search[index] != '"':
+        if search[index] == "\\":
+            index += 1
+            if search[index] not in '"\\':
+                raise ValueError(f"a lone backslash in the term at {index}: {search!r}")
+        out.append(search[index])
+        index += 1
+    return "".join(out)

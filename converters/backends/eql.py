@@ -7,13 +7,14 @@ counts, unordered co-occurrence) raises NeedsEsql, and the compiler turns to ES|
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sigma.backends.elasticsearch.elasticsearch_eql import EqlBackend
-from sigma.conditions import ConditionFieldEqualsValueExpression
+from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionOR
 from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
+from sigma.types import SigmaCasedString, SigmaString
 
 from converters.backends.common import DacCorrelationBackend
 from converters.backends.correlation import (
@@ -21,6 +22,8 @@ from converters.backends.correlation import (
     minimum_count,
     require_queries,
 )
+from converters.backends.literals import eql_exact, eql_needs_exact, eql_string
+from converters.pipelines.placeholders import lookup_marked, marked_field
 
 ENRICHMENT_ROOT = "dac.disposable_email"
 
@@ -32,6 +35,28 @@ class NeedsEsql(SigmaFeatureNotSupportedByBackendError):
 class DacEqlBackend(DacCorrelationBackend, EqlBackend):
     name: ClassVar[str] = "dac-t1585 EQL backend"
     target_label: ClassVar[str] = "EQL"
+
+    def convert_value_str(self, s: SigmaString, state: ConversionState) -> str:
+        # EQL's own string escapes (pySigma would write a backslash before a line break).
+        return eql_string(s)
+
+    def convert_condition_field_eq_val_str(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
+        value = cond.value
+        if isinstance(value, SigmaString) and eql_needs_exact(value) and _plain_field(cond):
+            field = self.escape_and_quote_field(cond.field)
+            return eql_exact(field, value, isinstance(value, SigmaCasedString))
+        return super().convert_condition_field_eq_val_str(cond, state)
+
+    def decide_convert_condition_as_in_expression(
+        self, cond: ConditionOR | ConditionAND, state: ConversionState
+    ) -> bool:
+        # A value `like~ (...)` would misread stays a test of its own (above).
+        values = [getattr(arg, "value", None) for arg in cond.args]
+        if any(isinstance(v, SigmaString) and eql_needs_exact(v) for v in values):
+            return False
+        return bool(super().decide_convert_condition_as_in_expression(cond, state))
 
     def disposable_test(
         self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState
@@ -50,6 +75,11 @@ class DacEqlBackend(DacCorrelationBackend, EqlBackend):
         raise SigmaFeatureNotSupportedByBackendError(
             f"Elastic: correlation type {corr.kind.name.lower()} is not supported"
         )
+
+
+def _plain_field(cond: ConditionFieldEqualsValueExpression) -> bool:
+    """Not a field the pipelines marked for the disposable-domain or a list test."""
+    return lookup_marked(cond.field) is None and marked_field(cond.field) is None
 
 
 def _header(corr: Correlation, shared: bool) -> str:

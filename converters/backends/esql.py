@@ -16,10 +16,12 @@ from sigma.conditions import ConditionFieldEqualsValueExpression
 from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
+from sigma.types import SigmaString
 
 from converters.backends.common import DacCorrelationBackend
 from converters.backends.correlation import Correlation, require_queries
 from converters.backends.eql import ENRICHMENT_ROOT
+from converters.backends.literals import esql_string
 from converters.sources import source_by_name
 
 
@@ -34,6 +36,11 @@ def _string(value: str) -> str:
 class DacEsqlBackend(DacCorrelationBackend, ESQLBackend):
     name: ClassVar[str] = "dac-t1585 ES|QL backend"
     target_label: ClassVar[str] = "ES|QL"
+
+    def convert_value_str(self, s: SigmaString, state: ConversionState) -> str:
+        # ES|QL's string escapes, and LIKE's own escapes in a pattern (pySigma writes `\*`
+        # and raw line breaks, which the ES|QL grammar refuses).
+        return esql_string(s)
 
     def disposable_test(
         self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState

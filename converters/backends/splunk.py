@@ -12,11 +12,13 @@ from sigma.conditions import (
     ConditionFieldEqualsValueExpression,
     ConditionNOT,
     ConditionOR,
+    ConditionValueExpression,
 )
 from sigma.conversion.state import ConversionState
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
 from sigma.rule import SigmaRule
+from sigma.types import SigmaString
 
 from converters.backends.common import (
     DacCorrelationBackend,
@@ -25,8 +27,10 @@ from converters.backends.common import (
     under_not,
 )
 from converters.backends.correlation import Correlation
+from converters.backends.literals import splunk_refusal
 from converters.backends.splunk_correlation import correlation_spl
 from converters.domains import ADDRESS_DOMAIN_PATTERN
+from converters.pipelines.placeholders import lookup_marked, marked_field
 from converters.sources import Field
 
 DISPOSABLE_LOOKUP = "dac_disposable_email_domains"
@@ -71,6 +75,21 @@ def disposable_output(sigma_field: str) -> str:
     return "dac_disposable_" + re.sub(r"\W+", "_", sigma_field).lower()
 
 
+def _refuse(field: str | None, value: object) -> None:
+    """A value no search term means exactly is an error naming it, never an approximation."""
+    if not isinstance(value, SigmaString):
+        return
+    if field is not None and (lookup_marked(field) or marked_field(field)):
+        return  # a list or disposable-domain test: the value is the placeholder
+    reason = splunk_refusal(value)
+    if reason is not None:
+        where = f"{field} value" if field else "keyword"
+        raise SigmaFeatureNotSupportedByBackendError(
+            f"{where} {str(value)!r}: {reason}; change the value or set "
+            "skip_targets: {splunk: <reason>}"
+        )
+
+
 def _negated(node: Any) -> bool:
     """Whether an odd number of NOTs is above the condition."""
     count = 0
@@ -106,6 +125,18 @@ class DacSplunkBackend(DacCorrelationBackend, SplunkBackend):
         marks: list[tuple[Field, str, bool]] = processing_state.setdefault(_EXACT_MARKS, [])
         marks.append((field, converted, _negated(cond)))
         return f"__dac_exact_{len(marks) - 1}__"
+
+    def convert_condition_field_eq_val_str(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
+        _refuse(cond.field, cond.value)
+        return super().convert_condition_field_eq_val_str(cond, state)
+
+    def convert_condition_val_str(
+        self, cond: ConditionValueExpression, state: ConversionState
+    ) -> Any:
+        _refuse(None, cond.value)
+        return super().convert_condition_val_str(cond, state)
 
     def decide_convert_condition_as_in_expression(
         self, cond: ConditionOR | ConditionAND, state: ConversionState

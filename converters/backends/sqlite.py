@@ -3,11 +3,13 @@ SQL function that the engine registers (converters.engine)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sigma.backends.sqlite.sqlite import sqliteBackend
 from sigma.conditions import ConditionFieldEqualsValueExpression
 from sigma.conversion.state import ConversionState
+from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
+from sigma.types import SigmaString
 
 from converters.backends.common import DacBackend
 
@@ -22,6 +24,16 @@ class DacSqliteBackend(DacBackend, sqliteBackend):
         "({field} GLOB '[0-9]*' OR {field} GLOB '-[0-9]*') AND CAST({field} AS REAL) "
         "{operator} {value}"
     )
+
+    def convert_condition_field_eq_val_str(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
+        if isinstance(cond.value, SigmaString) and "\x00" in str(cond.value):
+            # SQLite ends a query's text at NUL: the rest of the condition would be lost.
+            raise SigmaFeatureNotSupportedByBackendError(
+                f"{cond.field} value {str(cond.value)!r}: SQL text cannot hold a NUL character"
+            )
+        return super().convert_condition_field_eq_val_str(cond, state)
 
     def disposable_test(
         self, sigma_field: str, cond: ConditionFieldEqualsValueExpression, state: ConversionState

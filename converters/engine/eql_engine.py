@@ -15,17 +15,21 @@ What the library needs, and where it differs from Elasticsearch:
 - Each new matching event also starts a new partial sequence while older ones advance, so six
   matches within maxspan give two sequences (events 1-5 and 2-6), like the SQLite backend's
   two qualifying windows.
+- ``regex`` matches a prefix and ``?`` is no wildcard in the library; the parsed query is
+  adjusted to read both as Elasticsearch does (``_as_elasticsearch``).
 - ``with runs=`` is refused by default (the parser's ``allow_runs`` setting would expand it);
   the backend writes the repeated sequence out instead, which the library runs as is.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import eql
+import eql.walkers
 
 from converters.domains import DomainList
 from converters.engine.ecs import DOCUMENT_ID, ECS_TIMESTAMP, ecs_documents, get_path
@@ -73,9 +77,33 @@ def parse(query: str) -> Any:
     """Parse as Elasticsearch EQL (``:``, ``like~``, ``!= null``); EngineError if refused."""
     try:
         with eql.parser.elasticsearch_syntax, eql.parser.ignore_missing_functions:
-            return eql.parse_query(query)
+            parsed = eql.parse_query(query)
     except eql.EqlError as exc:
         raise EngineError(f"the eql library refuses the query: {exc}\nquery: {query}") from exc
+    _as_elasticsearch(parsed)
+    return parsed
+
+
+def _as_elasticsearch(parsed: Any) -> None:
+    """Where the library reads a pattern otherwise than Elasticsearch, read it as Elasticsearch
+    does: a ``regex`` matches the whole value (the library matches a prefix), and ``?`` in a
+    ``:`` or ``like`` pattern is any one character (the library takes it literally)."""
+    for node in eql.walkers.Walker().iter_node(parsed):
+        if not isinstance(node, eql.ast.FunctionCall):
+            continue
+        patterns = [a for a in node.arguments[1:] if isinstance(a, eql.ast.String)]
+        if node.name == "match":
+            for arg in patterns:
+                arg.value = f"(?:{arg.value})\\Z"
+        elif node.name == "wildcard" and any("?" in arg.value for arg in patterns):
+            node.name = "match"
+            for arg in patterns:
+                arg.value = _wildcard_regex(arg.value)
+
+
+def _wildcard_regex(pattern: str) -> str:
+    wildcards = {"*": ".*", "?": "."}
+    return "".join(wildcards.get(c) or re.escape(c) for c in pattern) + "\\Z"
 
 
 def _join_fields(parsed: Any) -> list[str]:

@@ -22,8 +22,14 @@ from sigma.rule import SigmaRule
 
 from converters import attack
 from converters.errors import DacError, Problem
-from converters.loading.references import check_references, check_unique
+from converters.loading.identity import rule_key, same_rule
+from converters.loading.references import (
+    canonical_references,
+    check_references,
+    check_unique,
+)
 from converters.loading.schema import INDICATORS, check_document
+from converters.loading.strict_yaml import duplicate_problems, load_documents
 from converters.loading.thresholds import (
     THRESHOLDS_FILE,
     Threshold,
@@ -106,7 +112,7 @@ class RuleDoc:
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def tuned_by(self, filter_doc: RuleDoc) -> bool:
-        return any(r in (self.name, self.id) for r in filter_doc.document["filter"]["rules"])
+        return any(same_rule(r, self.name, self.id) for r in filter_doc.document["filter"]["rules"])
 
     def line(self, key: str) -> int | None:
         return self.lines.get(key)
@@ -123,13 +129,13 @@ class RuleSet:
 
     def by_name(self, name: str) -> RuleDoc:
         for doc in self.docs:
-            if doc.name == name:
+            if rule_key(doc.name) == rule_key(name):
                 return doc
         raise KeyError(name)
 
     def by_id(self, rule_id: str) -> RuleDoc:
         for doc in self.docs:
-            if doc.id == rule_id:
+            if rule_key(doc.id) == rule_key(rule_id):
                 return doc
         raise KeyError(rule_id)
 
@@ -189,7 +195,7 @@ class RuleSet:
 
     def ref(self, ref: str) -> RuleDoc:
         for doc in self.docs:
-            if ref in (doc.name, doc.id):
+            if same_rule(ref, doc.name, doc.id):
                 return doc
         raise KeyError(ref)
 
@@ -215,19 +221,21 @@ def _read_documents(path: Path) -> tuple[list[RuleDoc], list[Problem]]:
     except (OSError, UnicodeDecodeError) as exc:
         return [], [Problem(path, f"cannot read the file: {exc}")]
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-        values = list(yaml.safe_load_all(text))
+        documents = load_documents(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         return [], [Problem(path, f"malformed YAML: {exc}", line=line)]
     docs: list[RuleDoc] = []
     problems: list[Problem] = []
-    for node, value in zip(nodes, values, strict=True):
+    for document in documents:
+        node, value = document.node, document.value
         if value is None:
             continue
-        line = node.start_mark.line + 1 if node is not None else None
+        rule = str(value.get("id")) if isinstance(value, dict) and "id" in value else None
+        problems.extend(duplicate_problems(path, document.duplicates, rule))
         if not isinstance(value, dict):
+            line = node.start_mark.line + 1
             problems.append(Problem(path, "a rule must be a YAML mapping", line=line))
             continue
         docs.append(RuleDoc(path, value, _line_map(node)))
@@ -282,6 +290,8 @@ def load_rules(root: Path) -> RuleSet:
     if not problems:
         problems.extend(check_references(docs))
     if not problems:
+        # Ids and references in one spelling from here on (outputs, pySigma, the lock).
+        docs = canonical_references(docs)
         problems.extend(_check_pysigma(docs))
     if problems:
         raise DacError(problems)

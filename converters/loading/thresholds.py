@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from converters.errors import Problem
+from converters.loading.strict_yaml import duplicate_problems, load_document
 
 THRESHOLDS_FILE = "thresholds.yml"
 _CORRELATION_KEYS = ("timespan", "condition")
@@ -54,22 +55,24 @@ def load_thresholds(rules_root: Path) -> tuple[Thresholds | None, list[Problem]]
         return None, []
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        document = load_document(text)
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(path, f"cannot read the file: {exc}")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return None, [Problem(path, f"malformed YAML: {exc}", line=mark.line + 1 if mark else None)]
+    data = document.value if document is not None else None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         return None, [Problem(path, "must map rule names to their thresholds")]
     lines: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        lines = {str(k.value): k.start_mark.line + 1 for k, _v in node.value}
+    if document is not None and isinstance(document.node, yaml.MappingNode):
+        # The first occurrence names an entry; a repeated one is reported on its own line.
+        for k, _v in reversed(document.node.value):
+            lines[str(k.value)] = k.start_mark.line + 1
     entries: dict[str, Threshold] = {}
-    problems: list[Problem] = []
+    problems: list[Problem] = duplicate_problems(path, document.duplicates) if document else []
     for name, body in data.items():
         line = lines.get(str(name), 1)
 

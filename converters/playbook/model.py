@@ -16,6 +16,7 @@ import yaml
 
 from converters.errors import DacError, Problem
 from converters.loading.schema import INDICATORS
+from converters.loading.strict_yaml import duplicate_problems, load_document
 
 _Where = tuple[str | int, ...]
 _T = TypeVar("_T")
@@ -211,16 +212,16 @@ def load_playbook(path: Path) -> Playbook:
     except (OSError, UnicodeDecodeError) as exc:
         raise DacError([Problem(path, f"cannot read the playbook: {exc}")]) from exc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        value = yaml.safe_load(text)
+        document = load_document(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise DacError([Problem(path, f"malformed YAML: {exc}", line=line)]) from exc
-    if node is None:
+    if document is None:
         raise DacError([Problem(path, "the playbook is empty")])
-    reader = _Reader(path, _line_map(node))
-    playbook = reader.build(Playbook, value, ())
+    reader = _Reader(path, _line_map(document.node))
+    reader.problems.extend(duplicate_problems(path, document.duplicates))
+    playbook = reader.build(Playbook, document.value, ())
     if playbook is not None:
         _check_references(reader, playbook)
     if reader.problems:

@@ -164,7 +164,7 @@ def _tidy(ctx: AlertContext) -> AlertContext:
         ctx,
         title=" ".join(ctx.title.split()),
         description=_paragraphs(ctx.description),
-        logic=" ".join(ctx.logic.split()),
+        logic=ctx.logic,  # one line already; its quoted values keep their spaces
         data_sources=flat(ctx.data_sources),
         falsepositives=flat(ctx.falsepositives),
         references=flat(ctx.references),

@@ -9,12 +9,10 @@ from typing import Any
 
 from converters import attack
 from converters.alerts import disposable_fields
-from converters.artifacts.splunk import Lookup, SplunkApp, Stanza
+from converters.artifacts.splunk import SplunkApp, Stanza
 from converters.backends.absence import KEY as ABSENCE_KEY
 from converters.backends.new_terms import new_terms_of
 from converters.backends.splunk import (
-    DISPOSABLE_LOOKUP,
-    THREAT_INTEL_COLUMNS,
     THREAT_INTEL_LOOKUP,
     THREAT_INTEL_MACRO,
     disposable_output,
@@ -24,7 +22,9 @@ from converters.domains import DomainList
 from converters.errors import DacError, Problem
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.playbook.model import AlertContext
+from converters.playbook.render import splunk_text as literal
 from converters.sources import SOURCES
+from converters.targets.splunk_lookups import disposable_lookup, threat_intel_lookup
 from converters.timing import schedule_for
 from converters.valuelists import ValueList
 from converters.writers.conf import ConfValueError, conf_value
@@ -118,8 +118,9 @@ def _drilldowns(
             raw = source.splunk if source else str(later_field)
             drilldowns.append(
                 {
-                    "name": f"Events of {base.title} for the account",
-                    "search": f'{_event_search(queries[base.id])} "{raw}"="$result.{ABSENCE_KEY}$"',
+                    "name": f"Events of {literal(base.title)} for the account",
+                    "search": f"{literal(_event_search(queries[base.id]))} "
+                    f'"{raw}"="$result.{ABSENCE_KEY}$"',
                     "earliest_offset": "$info_min_time$",
                     "latest_offset": "$info_max_time$",
                 }
@@ -132,8 +133,8 @@ def _drilldowns(
             narrowing.append(f'"{raw}"="$result.{name}$"')
         drilldowns.append(
             {
-                "name": f"Events of {base.title}",
-                "search": " ".join([_event_search(queries[base.id]), *narrowing]),
+                "name": f"Events of {literal(base.title)}",
+                "search": " ".join([literal(_event_search(queries[base.id])), *narrowing]),
                 "earliest_offset": "$info_min_time$",
                 "latest_offset": "$info_max_time$",
             }
@@ -201,7 +202,7 @@ def saved_search(
         ("action.correlationsearch.annotations", _annotations(doc)),
         ("action.correlationsearch.metadata", _metadata(doc, version)),
         ("action.notable", "1"),
-        ("action.notable.param.rule_title", f"{doc.title} ($result.{group_fields[0]}$)"),
+        ("action.notable.param.rule_title", f"{literal(doc.title)} ($result.{group_fields[0]}$)"),
         ("action.notable.param.rule_description", description),
         ("action.notable.param.security_domain", SECURITY_DOMAIN),
         ("action.notable.param.severity", doc.level),
@@ -216,7 +217,7 @@ def saved_search(
         ),
         ("action.risk", "1"),
         ("action.risk.param._risk", _risk(ruleset, doc, group_fields)),
-        ("action.risk.param._risk_message", f"{doc.title}: $result.{group_fields[0]}$"),
+        ("action.risk.param._risk_message", f"{literal(doc.title)}: $result.{group_fields[0]}$"),
         # The score is per risk object (in _risk), as Splunk's content sets it.
         ("action.risk.param._risk_score", "0"),
         ("action.risk.param.verbose", "0"),
@@ -306,53 +307,6 @@ def threat_intel_macros() -> list[Stanza]:
             ),
         ),
     ]
-
-
-def disposable_lookup(domains: DomainList) -> Lookup:
-    """Wildcard rows walk parent domains; allowlisted rows come first with no output, so they
-    win (max_matches = 1 takes the first matching row)."""
-    rows: list[tuple[str, str]] = []
-    for domain in sorted(domains.allowlisted):
-        rows += [(domain, ""), (f"*.{domain}", "")]
-    for domain in sorted(domains.domains):
-        rows += [(domain, domain), (f"*.{domain}", domain)]
-    filename = f"{DISPOSABLE_LOOKUP}.csv"
-    transform = Stanza(
-        DISPOSABLE_LOOKUP,
-        (
-            ("filename", filename),
-            ("match_type", "WILDCARD(domain)"),
-            ("case_sensitive_match", "false"),
-            ("max_matches", "1"),
-        ),
-    )
-    return Lookup(
-        DISPOSABLE_LOOKUP, filename, ("domain", "disposable_domain"), tuple(rows), transform
-    )
-
-
-def threat_intel_lookup(networks: ValueList) -> Lookup:
-    """The customer's threat-intelligence networks as a CIDR lookup (the searches test the
-    creating session's address against it after the index search)."""
-    rows = []
-    for network, details in zip(
-        networks.values, networks.details or [()] * len(networks.values), strict=True
-    ):
-        source = details[0] if details and details[0] else "listed"  # the search tests source=*
-        confidence = details[1] if len(details) > 1 else ""
-        rows.append((network, source, confidence))
-    filename = f"{THREAT_INTEL_LOOKUP}.csv"
-    transform = Stanza(
-        THREAT_INTEL_LOOKUP,
-        (("filename", filename), ("match_type", "CIDR(network)"), ("max_matches", "1")),
-    )
-    return Lookup(
-        THREAT_INTEL_LOOKUP,
-        filename,
-        ("network", *THREAT_INTEL_COLUMNS),
-        tuple(rows),
-        transform,
-    )
 
 
 def make_app(
