@@ -179,7 +179,7 @@ def test_build_and_deploy_find_dist_at_the_root(
     monkeypatch.chdir(root / "sigma_rules" / "m365")
     result = invoke("build", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["out"] == "../../dist"
+    assert Path(json.loads(result.stdout)["out"]).resolve() == (root / "dist").resolve()
     assert (root / "dist" / "manifest.json").is_file()
     assert not (root / "sigma_rules" / "m365" / "dist").exists()
 
