@@ -8,14 +8,15 @@ DIST ?= dist
 # e.g. BUILD_FLAGS=--disabled: ship every search and rule disabled.
 BUILD_FLAGS ?=
 
-.PHONY: build test lint validate golden coverage bench clean venv
+.PHONY: build test lint validate golden coverage changelog bench clean venv
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	# compat mode puts the checkout on sys.path, so sigma-cli sees sigma/pipelines/dac.
-	$(BIN)/python -m pip install --quiet -e ".[dev]" --config-settings editable_mode=compat
+	# Editable: sigma-cli sees sigma/pipelines/dac through the namespace packages that
+	# pyproject.toml declares (no deprecated compat mode).
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -41,6 +42,10 @@ golden: $(STAMP)
 # After a rule or coverage plan change: copy the generated coverage table into the README.
 coverage: $(STAMP)
 	$(BIN)/python -m converters.readme_coverage
+
+# After a rule change: rewrite the current release's rule lists in CHANGELOG.md.
+changelog: $(STAMP)
+	$(BIN)/python -m converters.changelog
 
 # The dac hunt benchmark: 1M synthetic events, against the simple way; a few minutes.
 bench: $(STAMP)

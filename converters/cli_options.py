@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -49,12 +50,58 @@ class OnceOption(click.Option):
 # Every `dac` option: click.option with repetition checked.
 option = functools.partial(click.option, cls=OnceOption)
 
+# What marks the repository root: found by walking up from the working folder.
+ROOT_MARKERS = ("sigma_rules", "pyproject.toml")
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding sigma_rules/ and pyproject.toml."""
+    for folder in (start, *start.parents):
+        if (folder / ROOT_MARKERS[0]).is_dir() and (folder / ROOT_MARKERS[1]).is_file():
+            return folder
+    return None
+
+
+def _root(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    if value is not None:
+        return value
+    here = Path.cwd()
+    found = find_root(here)
+    if found is None:
+        raise click.UsageError(
+            f"no dac repository (a folder holding {ROOT_MARKERS[0]}/ and {ROOT_MARKERS[1]}) "
+            f"at or above {here}; run dac inside one or name it with --root",
+            ctx,
+        )
+    # Relative to the working folder, so that problems print as paths an editor opens.
+    return Path(os.path.relpath(found, here))
+
+
 root_option = option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Repository root (holds playbooks/, lists/ and versions.lock.json).",
+    default=None,
+    callback=_root,
+    help="Repository root (holds sigma_rules/, playbooks/, lists/ and versions.lock.json).  "
+    "[default: the nearest folder above the working one that holds sigma_rules/ and "
+    "pyproject.toml]",
+)
+
+
+def _dist(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """The built output: as given, else ROOT/dist inside a repository, else ./dist."""
+    if value is not None:
+        return value
+    here = Path.cwd()
+    found = find_root(here)
+    return Path(os.path.relpath(found, here)) / "dist" if found else Path("dist")
+
+
+dist_option = functools.partial(
+    option,
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    callback=_dist,
 )
 rules_option = option(
     "--rules",

@@ -97,6 +97,16 @@ def copy_project(target: Path) -> Path:
     return target
 
 
+def copy_repository(target: Path) -> Path:
+    """What `dac validate` and the tests read: rules, playbook, lists, tests' cases and
+    events, the lock, README, CHANGELOG and pyproject."""
+    for name in ("sigma_rules", "playbooks", "lists", "tests/cases", "tests/events"):
+        shutil.copytree(ROOT / name, target / name)
+    for name in ("versions.lock.json", "README.md", "CHANGELOG.md", "pyproject.toml"):
+        shutil.copy(ROOT / name, target / name)
+    return target
+
+
 def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(Project.at(ROOT), tmp_path_factory.mktemp("build") / "dist")
 

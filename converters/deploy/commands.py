@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.text import Text
 
-from converters.cli_options import option
+from converters.cli_options import dist_option, option
+from converters.console import Console
 from converters.deploy import config
 from converters.deploy.dist import DistError, read_elastic, read_splunk
 from converters.deploy.engine import Target, TargetError, run
@@ -30,13 +30,11 @@ from converters.textsafe import visible
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
-_DIST = option(
+_DIST = dist_option(
     "--dist",
     "dist",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("dist"),
-    show_default=True,
-    help="The built output to deploy (what `make build` wrote).",
+    help="The built output to deploy (what `make build` wrote).  [default: dist/ of the "
+    "repository around the working folder, else ./dist]",
 )
 _CONFIG = option(
     "--config",
@@ -66,16 +64,12 @@ _ENRICHMENT = option(
 
 
 def _stdout() -> Console:
-    # What servers say is printed as written: no emoji codes (`:x:`) turned into pictures.
-    console = Console(highlight=False, emoji=False)
-    if not console.is_terminal:
-        # CI logs: wide enough that rule names and reasons stay on one line.
-        console.width = max(console.width, 160)
-    return console
+    # Unbounded in CI logs: rule names and reasons stay on one line (converters.console).
+    return Console()
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False, emoji=False)
+    return Console(stderr=True)
 
 
 def _execute(make: Callable[[Redactor], Target], mode: str, prune: bool, as_json: bool) -> None:
