@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from converters.hunt.limits import DEFAULT_LIMITS, Limits
 from converters.hunt.readers import FILE_FORMATS, FileFormat, InputError, sniff
 from converters.loading.rules import RuleDoc, RuleSet
 
@@ -56,7 +57,7 @@ def log_files(paths: Sequence[Path]) -> list[Path]:
 
 
 def file_formats(
-    paths: Sequence[Path], forced: str | None = None
+    paths: Sequence[Path], forced: str | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[list[tuple[Path, FileFormat]], list[str]]:
     """Each file with its format (``forced`` for all, else detected); and one message per
     file that cannot be read or whose format is unknown."""
@@ -64,7 +65,7 @@ def file_formats(
     problems: list[str] = []
     for path in paths:
         try:
-            fmt = FILE_FORMATS[forced] if forced else sniff(path)
+            fmt = FILE_FORMATS[forced] if forced else sniff(path, limits)
         except InputError as exc:
             problems.append(f"{path}: {exc}")
             continue
