@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from converters.cli import main
 from converters.hunt.jsonread import read_json
-from converters.hunt.limits import Limits, byte_size
+from converters.hunt.limits import Limits, byte_size, parse_size
 from converters.hunt.readers import FILE_FORMATS, Item, open_log, sniff
 
 REPO = Path(__file__).resolve().parent.parent
@@ -427,3 +427,38 @@ def test_caps_are_stated_in_the_units_they_were_set_in() -> None:
     assert byte_size(16 << 20) == "16 MiB" and byte_size(1000) == "1000 bytes"
     assert Limits().too_long == "longer than 16 MiB (--max-record-bytes)"
     assert Limits().too_deep == "nested deeper than 64 levels (--max-depth)"
+
+
+# The command line
+
+
+def test_the_caps_are_options_given_once() -> None:
+    assert parse_size("16M") == parse_size("16MiB") == parse_size("16384k") == 16 << 20
+    assert parse_size("1G") == 1 << 30 and parse_size("100") == 100
+    for bad in (["--max-record-bytes", "0"], ["--max-record-bytes", "12Q"], ["--max-depth", "0"]):
+        code, output = hunt(*bad, REPO / "examples")
+        assert code == 2 and bad[0] in output, output
+    code, output = hunt("--max-depth", "3", "--max-depth", "4", REPO / "examples")
+    assert code == 2 and "may be given once" in output
+    result = CliRunner().invoke(main, ["hunt", "--help"])
+    assert "--max-record-bytes" in result.output and "16M" in result.output
+    assert "--max-depth" in result.output and "64" in result.output
+
+
+def test_skips_are_counted_and_named_with_file_and_line(tmp_path: Path) -> None:
+    records = _records()
+    path = tmp_path / "ual.ndjson"
+    path.write_text(
+        "".join(json.dumps(r) + "\n" for r in records[:2])
+        + json.dumps({**records[2], "UserId": "x" * 2000})
+        + "\n"
+        + json.dumps({**records[3], **nested(4)})
+        + "\n"
+    )
+    report = tmp_path / "report.md"
+    code, output = hunt("--max-record-bytes", "2K", "--max-depth", "3", path, "--report", report)
+    assert code == 0, output
+    assert f"skipped {path}:3: longer than 2 KiB (--max-record-bytes)" in output
+    assert f"skipped {path}:4: nested deeper than 3 levels (--max-depth)" in output
+    # records, parsed, skipped, events
+    assert f"| {path} | ual | 4 | 2 | 2 | 2 |" in report.read_text().replace("\\", "")

@@ -41,6 +41,21 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+_UNITS = {"K": 10, "M": 20, "G": 30}
+
+
+def parse_size(value: str | int) -> int:
+    """A number of bytes, given as 16777216, 16384K, 16M or 16MiB (powers of 1024)."""
+    if isinstance(value, int):
+        return value
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    shift = _UNITS.get(text[-1:], 0)
+    digits = text[:-1] if shift else text
+    if not digits.isdigit() or int(digits) < 1:
+        raise ValueError(f"{value!r} is not a size in bytes (such as 16777216 or 16M)")
+    return int(digits) << shift
+
+
 def byte_size(count: int) -> str:
     """``16 MiB`` for 16 << 20; exact, so that the message gives the cap as set."""
     for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
