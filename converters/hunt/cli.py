@@ -135,7 +135,7 @@ def hunt(
       fortigate      FortiGate logs, key=value syslog (traffic logs: firewall rules)
 
     A record over --max-record-bytes or --max-depth is skipped and reported with its file
-    and line, and reading goes on.
+    and line, and reading goes on. Named pipes, devices and sockets are refused.
 
     Exit status: 0 when the hunt ran (alerts or not), 1 with --fail-on-alert when an alert at
     or above that level fired (or when the rules have a problem), 2 on unreadable input or a

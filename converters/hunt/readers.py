@@ -9,6 +9,8 @@ import csv
 import gzip
 import io
 import json
+import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -319,13 +321,55 @@ def known_formats() -> str:
     return "; ".join(f"{f.name} ({f.title})" for f in FILE_FORMATS.values())
 
 
-def open_log(path: Path) -> tuple[IO[bytes], Callable[[], int]]:
-    """The file's bytes (gunzipped when it is gzip) and a function giving how many bytes of
-    the file on disk have been consumed (for the progress bar)."""
+# What a path that is no regular file is, by its mode: reading one would block (a FIFO with no
+# writer, a terminal), never end (/dev/zero) or act on a device.
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def not_a_file(mode: int) -> str | None:
+    """What a file of this mode is when it is no regular file; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _SPECIAL if test(mode)), "not a regular file")
+
+
+def _refused(what: str) -> InputError:
+    return InputError(f"{what}, not a regular file: dac hunt reads log files only")
+
+
+def check_file(path: Path) -> None:
+    """InputError, before anything opens it, when ``path`` is no regular file."""
     try:
-        raw = io.BufferedReader(io.FileIO(path, "rb"), _BUFFER)
+        mode = path.stat().st_mode
     except OSError as exc:
         raise InputError(f"cannot open: {exc.strerror or exc}") from exc
+    what = not_a_file(mode)
+    if what is not None:
+        raise _refused(what)
+
+
+def open_log(path: Path) -> tuple[IO[bytes], Callable[[], int]]:
+    """The file's bytes (gunzipped when it is gzip) and a function giving how many bytes of
+    the file on disk have been consumed (for the progress bar). InputError for a path that is
+    no regular file, without blocking: it is opened non-blocking, and checked again once
+    open (it may have been replaced since it was listed)."""
+    check_file(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror or exc}") from exc
+    what = not_a_file(os.fstat(fd).st_mode)
+    if what is not None:
+        os.close(fd)
+        raise _refused(what)
+    os.set_blocking(fd, True)
+    raw = io.BufferedReader(io.FileIO(fd, "rb"), _BUFFER)
     magic = raw.peek(2)[:2]
     if magic == _GZIP_MAGIC:
         unpacked = gzip.GzipFile(fileobj=raw, mode="rb")
