@@ -16,6 +16,13 @@ from converters.build import Project
 from converters.cli_options import option, root_option, rules_option
 from converters.domains import load_domains
 from converters.errors import DacError
+from converters.hunt.limits import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_RECORD_BYTES,
+    MAX_DEPTH_ALLOWED,
+    Limits,
+    parse_size,
+)
 from converters.hunt.output import (
     REPORT_SUFFIXES,
     at_least,
@@ -79,6 +86,22 @@ EXIT_INPUT = 2
     help="Write the analyst report here: .html or .md, by the name (repeatable).",
 )
 @option(
+    "--max-record-bytes",
+    type=parse_size,
+    default=DEFAULT_MAX_RECORD_BYTES,
+    metavar="N",
+    help="Skip (and report) a record longer than N bytes: a line, a CSV row, an element of"
+    f" a JSON document; K, M, G for KiB, MiB, GiB.  [default: {DEFAULT_MAX_RECORD_BYTES >> 20}M]",
+)
+@option(
+    "--max-depth",
+    type=click.IntRange(1, MAX_DEPTH_ALLOWED),
+    default=DEFAULT_MAX_DEPTH,
+    show_default=True,
+    metavar="N",
+    help="Skip (and report) a JSON record nested deeper than N arrays and objects.",
+)
+@option(
     "--fail-on-alert",
     type=click.Choice(LEVELS),
     default=None,
@@ -93,6 +116,8 @@ def hunt(
     forced: str | None,
     out: Path | None,
     reports: tuple[Path, ...],
+    max_record_bytes: int,
+    max_depth: int,
     fail_on_alert: str | None,
 ) -> None:
     """Run the detections over exported log files and report the alerts, each with its
@@ -108,6 +133,9 @@ def hunt(
       zeek-dns       Zeek dns.log (JSON or TSV)
       squid          Squid access.log (native format)
       fortigate      FortiGate logs, key=value syslog (traffic logs: firewall rules)
+
+    A record over --max-record-bytes or --max-depth is skipped and reported with its file
+    and line, and reading goes on. Named pipes, devices and sockets are refused.
 
     Exit status: 0 when the hunt ran (alerts or not), 1 with --fail-on-alert when an alert at
     or above that level fired (or when the rules have a problem), 2 on unreadable input or a
@@ -131,7 +159,8 @@ def hunt(
     paths = log_files(logs)
     if not paths:
         raise click.UsageError("no log files found in the paths given")
-    files, problems = file_formats(paths, forced)
+    limits = Limits(max_record_bytes, max_depth)
+    files, problems = file_formats(paths, forced, limits)
     if problems:
         for message in problems:
             _err.print(f"error: {visible(message)}", soft_wrap=True, markup=False, style="red")
@@ -139,7 +168,7 @@ def hunt(
 
     sizes = [path.stat().st_size for path, _fmt in files]
     with _progress(sizes) as update:
-        result = hunter.run(files, update)
+        result = hunter.run(files, update, limits)
     alerts = reported_alerts(result, ruleset, playbook)
     notes = source_notes(result, ruleset)
     if out is not None:

@@ -1,18 +1,20 @@
 """Log files -> raw records with their line numbers: format detection, gzip, JSON documents,
-NDJSON, CSV exports and text logs. Malformed records come out as messages at their line, so
-the caller counts and reports them and reading goes on."""
+NDJSON, CSV exports and text logs. Malformed records, and records over a cap
+(converters.hunt.limits), come out as messages at their line, so the caller counts and
+reports them and reading goes on."""
 
 from __future__ import annotations
 
 import csv
 import gzip
 import io
-import itertools
 import json
-from collections.abc import Callable, Iterator, Mapping
+import os
+import stat
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Protocol
 
 from converters.engine.adapters import RecordFormatError
 from converters.engine.formats import (
@@ -28,17 +30,24 @@ from converters.engine.formats import (
 from converters.engine.gws import GMAIL_BIGQUERY, GWS
 from converters.engine.netlogs import fortigate_record
 from converters.engine.rowtools import RecordFormat
-from converters.engine.shapes import records_in
-from converters.hunt.jsondoc import JsonError, iter_document
+from converters.hunt.jsonread import Item, ndjson, read_json, records
+from converters.hunt.jsonscan import deeper_than
+from converters.hunt.limits import DEFAULT_LIMITS, Limits
+from converters.hunt.lines import Overlong, bounded_lines, prepended
 from converters.hunt.sniff import Blank, NotRecognised, sniff_stream
 
-# (line, record) or (line, why the record is malformed)
-Item = tuple[int, Mapping[str, Any] | str]
 _GZIP_MAGIC = b"\x1f\x8b"
+# Read buffers: a line longer than the cap is read to its end and dropped in pieces of up to
+# this; with the default 8 KiB (a system call each), a 2 GB line took seconds.
+_BUFFER = 1 << 20
 
 
 class InputError(Exception):
     """A file that cannot be read at all, or whose format is unknown."""
+
+
+class Reader(Protocol):
+    def __call__(self, stream: IO[bytes], limits: Limits = ..., /) -> Iterator[Item]: ...
 
 
 @dataclass(frozen=True)
@@ -46,131 +55,136 @@ class FileFormat:
     name: str
     title: str
     record: RecordFormat
-    read: Callable[[IO[bytes]], Iterator[Item]]
+    read: Reader
 
 
-def _records(line: int, value: object) -> Iterator[Item]:
-    inner = records_in(value)
-    for item in [value] if inner is None else inner:
-        if isinstance(item, dict):
-            yield line, item
-        else:
-            yield line, f"a record must be a JSON object, got {type(item).__name__}"
-
-
-def _is_ndjson(first_line: str) -> bool:
-    text = first_line.strip()
-    if text.startswith("{") and text.endswith("}"):
-        return True
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
-
-
-def read_json(stream: IO[bytes]) -> Iterator[Item]:
-    """NDJSON (one record, page or array per line) or one JSON document."""
-    head = [stream.readline()]
-    while head[-1] and not head[-1].strip(b" \t\r\n\xef\xbb\xbf"):  # blank lines, a BOM
-        head.append(stream.readline())
-    if _is_ndjson(head[-1].decode("utf-8", "replace").lstrip("\ufeff")):
-        yield from _ndjson(itertools.chain(head, stream))
-        return
-    data = b"".join(head) + stream.read()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        yield line, "not UTF-8 (the file cannot be read as JSON)"
-        return
-    for line, value in iter_document(text):
-        if isinstance(value, JsonError):
-            yield line, value.message
-        else:
-            yield from _records(line, value)
-
-
-def _ndjson(lines: Iterator[bytes]) -> Iterator[Item]:
-    # The C scanner behind json.loads, without its wrappers: this runs once per line.
-    scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__
-    number = 0
-    for raw in lines:
-        number += 1
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            yield number, "not UTF-8"
+def _text_lines(stream: IO[bytes], limits: Limits) -> Iterator[tuple[int, str, str | None]]:
+    """(line, text without its line break, None) per line; (line, "", why) for a line that
+    cannot be read: not UTF-8, or longer than the cap."""
+    for number, raw in enumerate(bounded_lines(stream, limits.max_record_bytes), start=1):
+        if isinstance(raw, Overlong):
+            yield number, "", limits.too_long
             continue
         try:
-            value, end = scan(text, 0)
-            if end < len(text) - 2 and not text[end:].isspace():
-                raise ValueError  # something after the value: let json.loads say what
-        except (StopIteration, ValueError):
-            # Leading blanks or a BOM, a blank line, or malformed JSON.
-            text = text.lstrip("\ufeff") if number == 1 else text
-            if not text or text.isspace():
-                continue
-            try:
-                value = json.loads(text)
-            except ValueError as exc:
-                yield number, f"malformed JSON: {exc}"
-                continue
-        if type(value) is dict and records_in(value) is None:
-            yield number, value  # the common case, without the generator below
-        else:
-            yield from _records(number, value)
-
-
-def _text_lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None]]:
-    """Decoded lines without their line break; None for a line that is not UTF-8."""
-    for number, raw in enumerate(stream, start=1):
-        try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            yield number, None
+            yield number, "", "not UTF-8"
             continue
         if number == 1:
             text = text.lstrip("\ufeff")
-        yield number, text.rstrip("\r\n")
+        yield number, text.rstrip("\r\n"), None
 
 
-def _csv_rows(stream: IO[bytes]) -> Iterator[tuple[int, list[str] | str]]:
-    """CSV rows with the line each starts on; the header is the first row; PowerShell's
-    ``#TYPE`` line (Export-Csv without -NoTypeInformation) is skipped."""
-    bad: set[int] = set()
-    count = 0
+class _SkipRow(Exception):
+    """A CSV row not read: the line it starts on and why."""
 
-    def lines() -> Iterator[str]:
-        nonlocal count
-        for number, text in _text_lines(stream):
-            count = number
-            if number == 1 and text is not None and text.startswith("#TYPE"):
-                continue
-            if text is None:
-                bad.add(number)
-                text = ""
-            yield text + "\n"
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
 
-    reader = csv.reader(lines())
-    end = 0
-    for row in reader:
-        start = end + 1
-        end = count
-        if not any(row):
+
+class _CsvLines:
+    """The lines of a CSV file as csv.reader takes them, each row's bytes counted. The rest
+    of a row over the cap is read and dropped up to the line where its quotes close, and
+    _SkipRow raised instead: the reader never holds more than the cap. A line with a NUL byte
+    or that is not UTF-8 is given cleaned (so that the reader stays in step with the quotes)
+    and its row skipped. PowerShell's ``#TYPE`` line (Export-Csv without -NoTypeInformation)
+    is left out."""
+
+    def __init__(self, stream: IO[bytes], limits: Limits) -> None:
+        self.lines = bounded_lines(stream, limits.max_record_bytes, count_quotes=True)
+        self.limits = limits
+        self.number = 0  # the line last read
+        self.start = 1  # the line the row being read starts on
+        self.size = 0  # its bytes so far
+        self.quotes = 0  # its quote characters so far
+        self.problem: str | None = None  # why the row is skipped once read
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def next_row(self) -> None:
+        self.start, self.size, self.quotes, self.problem = self.number + 1, 0, 0, None
+
+    def __next__(self) -> str:
+        raw = next(self.lines)
+        self.number += 1
+        if isinstance(raw, Overlong):
+            self.quotes += raw.quotes
+            raise self._drop_row()
+        self.size += len(raw)
+        self.quotes += raw.count(b'"')
+        if self.size > self.limits.max_record_bytes:
+            raise self._drop_row()
+        if b"\0" in raw:
+            self.problem = self.problem or "a NUL byte: not a text CSV file"
+            raw = raw.replace(b"\0", b"")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.problem = self.problem or "not UTF-8"
+            text = raw.decode("utf-8", "replace")
+        if self.number == 1:
+            text = text.lstrip("\ufeff")
+            if text.startswith("#TYPE"):
+                self.next_row()
+                return next(self)
+        return text.rstrip("\r\n") + "\n"
+
+    def _drop_row(self) -> _SkipRow:
+        """Read to the end of the row (to where its quotes close), dropping it."""
+        while self.quotes % 2:
+            raw = next(self.lines, None)
+            if raw is None:
+                break
+            self.number += 1
+            self.quotes += raw.quotes if isinstance(raw, Overlong) else raw.count(b'"')
+        return _SkipRow(self.start, self.limits.too_long)
+
+
+def _csv_rows(stream: IO[bytes], limits: Limits) -> Iterator[tuple[int, list[str] | str]]:
+    """CSV rows with the line each starts on (the header is the first); (line, why) for a
+    row that cannot be read."""
+    # csv refuses a field over its limit (128 KiB unless set; the setting is process-wide):
+    # the rows it is given here are within the record cap already.
+    if csv.field_size_limit() < limits.max_record_bytes:
+        csv.field_size_limit(limits.max_record_bytes)
+    lines = _CsvLines(stream, limits)
+    reader = csv.reader(lines)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except _SkipRow as skip:
+            yield skip.line, skip.reason
+            lines.next_row()
             continue
-        if bad & set(range(start, end + 1)):
-            yield start, "not UTF-8"
-        else:
+        except csv.Error as exc:
+            yield lines.start, f"not CSV: {exc}"
+            lines.next_row()
+            continue
+        start, problem = lines.start, lines.problem
+        lines.next_row()
+        if problem is not None:
+            yield start, problem
+        elif any(row):
             yield start, row
 
 
-def read_ual_csv(stream: IO[bytes]) -> Iterator[Item]:
+def _header(line: int, problem: str) -> InputError:
+    # The rows after a header that cannot be read would be read against the wrong columns.
+    return InputError(f"line {line}: the CSV header cannot be read: {problem}")
+
+
+def read_ual_csv(stream: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> Iterator[Item]:
     """Search-UnifiedAuditLog | Export-Csv: the record is the JSON in the AuditData column."""
-    rows = _csv_rows(stream)
     column = -1
-    for line, row in rows:
+    for line, row in _csv_rows(stream, limits):
         if isinstance(row, str):
+            if column < 0:
+                raise _header(line, row)
             yield line, row
         elif column < 0:
             if "AuditData" not in row:
@@ -178,20 +192,24 @@ def read_ual_csv(stream: IO[bytes]) -> Iterator[Item]:
             column = row.index("AuditData")
         elif len(row) <= column:
             yield line, f"row has {len(row)} columns, AuditData is column {column + 1}"
+        elif deeper_than(row[column], limits.max_depth):
+            yield line, f"AuditData is {limits.too_deep}"
         else:
             try:
                 value = json.loads(row[column])
             except ValueError as exc:
                 yield line, f"AuditData is not JSON: {exc}"
                 continue
-            yield from _records(line, value)
+            yield from records(line, value)
 
 
-def read_csv(stream: IO[bytes]) -> Iterator[Item]:
+def read_csv(stream: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> Iterator[Item]:
     """A CSV export whose columns are the record's fields (message trace)."""
     header: list[str] = []
-    for line, row in _csv_rows(stream):
+    for line, row in _csv_rows(stream, limits):
         if isinstance(row, str):
+            if not header:
+                raise _header(line, row)
             yield line, row
         elif not header:
             header = row
@@ -201,16 +219,17 @@ def read_csv(stream: IO[bytes]) -> Iterator[Item]:
             yield line, dict(zip(header, row, strict=True))
 
 
-def read_zeek(stream: IO[bytes]) -> Iterator[Item]:
+def read_zeek(stream: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> Iterator[Item]:
     """Zeek logs as JSON lines, or Zeek's TSV with its #fields header."""
-    first = stream.readline()
+    first = stream.readline(limits.max_record_bytes + 1)
+    stream = prepended(first, stream)
     if not first.startswith(b"#separator"):
-        yield from _ndjson(itertools.chain((first,), stream))
+        yield from ndjson(bounded_lines(stream, limits.max_record_bytes), limits)
         return
     fields: list[str] = []
-    for line, text in _text_lines(io.BytesIO(first + stream.read())):
-        if text is None:
-            yield line, "not UTF-8"
+    for line, text, problem in _text_lines(stream, limits):
+        if problem is not None:
+            yield line, problem
         elif text.startswith("#fields"):
             fields = text.split("\t")[1:]
         elif text and not text.startswith("#"):
@@ -229,13 +248,13 @@ def read_zeek(stream: IO[bytes]) -> Iterator[Item]:
                 )
 
 
-def _line_records(parse: Callable[[str], dict[str, str]]) -> Callable[[IO[bytes]], Iterator[Item]]:
+def _line_records(parse: Callable[[str], dict[str, str]]) -> Reader:
     """A reader of a one-record-per-line text log; a line ``parse`` refuses is reported."""
 
-    def read(stream: IO[bytes]) -> Iterator[Item]:
-        for line, text in _text_lines(stream):
-            if text is None:
-                yield line, "not UTF-8"
+    def read(stream: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> Iterator[Item]:
+        for line, text, problem in _text_lines(stream, limits):
+            if problem is not None:
+                yield line, problem
             elif text.strip():
                 try:
                     yield line, parse(text)
@@ -243,6 +262,10 @@ def _line_records(parse: Callable[[str], dict[str, str]]) -> Callable[[IO[bytes]
                     yield line, str(exc)
 
     return read
+
+
+def _read_nothing(stream: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> Iterator[Item]:
+    return iter(())
 
 
 read_squid = _line_records(squid_record)
@@ -286,7 +309,7 @@ FILE_FORMATS: dict[str, FileFormat] = {
     )
 }
 # A file of blanks only: listed with no records; not a format one can ask for.
-EMPTY = FileFormat("empty", "an empty file", UAL, lambda stream: iter(()))
+EMPTY = FileFormat("empty", "an empty file", UAL, _read_nothing)
 # The file format of a JSON file whose records are of a record format.
 _JSON_FORMATS: dict[str, FileFormat] = {
     f.record.name: f for f in FILE_FORMATS.values() if f.read is read_json or (f.record is ZEEK)
@@ -298,26 +321,69 @@ def known_formats() -> str:
     return "; ".join(f"{f.name} ({f.title})" for f in FILE_FORMATS.values())
 
 
-def open_log(path: Path) -> tuple[IO[bytes], Callable[[], int]]:
-    """The file's bytes (gunzipped when it is gzip) and a function giving how many bytes of
-    the file on disk have been consumed (for the progress bar)."""
+# What a path that is no regular file is, by its mode: reading one would block (a FIFO with no
+# writer, a terminal), never end (/dev/zero) or act on a device.
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def not_a_file(mode: int) -> str | None:
+    """What a file of this mode is when it is no regular file; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _SPECIAL if test(mode)), "not a regular file")
+
+
+def _refused(what: str) -> InputError:
+    return InputError(f"{what}, not a regular file: dac hunt reads log files only")
+
+
+def check_file(path: Path) -> None:
+    """InputError, before anything opens it, when ``path`` is no regular file."""
     try:
-        raw = path.open("rb")
+        mode = path.stat().st_mode
     except OSError as exc:
         raise InputError(f"cannot open: {exc.strerror or exc}") from exc
-    magic = raw.peek(2)[:2] if isinstance(raw, io.BufferedReader) else b""
+    what = not_a_file(mode)
+    if what is not None:
+        raise _refused(what)
+
+
+def open_log(path: Path) -> tuple[IO[bytes], Callable[[], int]]:
+    """The file's bytes (gunzipped when it is gzip) and a function giving how many bytes of
+    the file on disk have been consumed (for the progress bar). InputError for a path that is
+    no regular file, without blocking: it is opened non-blocking, and checked again once
+    open (it may have been replaced since it was listed)."""
+    check_file(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror or exc}") from exc
+    what = not_a_file(os.fstat(fd).st_mode)
+    if what is not None:
+        os.close(fd)
+        raise _refused(what)
+    os.set_blocking(fd, True)
+    raw = io.BufferedReader(io.FileIO(fd, "rb"), _BUFFER)
+    magic = raw.peek(2)[:2]
     if magic == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw.tell  # type: ignore[return-value]
+        unpacked = gzip.GzipFile(fileobj=raw, mode="rb")
+        return io.BufferedReader(unpacked, _BUFFER), raw.tell
     return raw, raw.tell
 
 
-def sniff(path: Path) -> FileFormat:
+def sniff(path: Path, limits: Limits = DEFAULT_LIMITS) -> FileFormat:
     """The file's format, from the structure of its first record; InputError saying what was
     seen and naming the formats known."""
     stream, _ = open_log(path)
     try:
         with stream:
-            kind, record = sniff_stream(stream, _TEXT_FORMATS)
+            kind, record = sniff_stream(stream, _TEXT_FORMATS, limits)
     except Blank:
         return EMPTY
     except NotRecognised as exc:

@@ -21,6 +21,7 @@ from converters.domains import DomainList
 from converters.engine.adapters import ENGINE_COLUMNS
 from converters.engine.bulk import BulkEngine, EvidenceRow, Hit
 from converters.engine.rowtools import row_time
+from converters.hunt.limits import DEFAULT_LIMITS, Limits
 from converters.hunt.playbook import hunt_entities
 from converters.hunt.prefilter import LoadPlan, plan_loading
 from converters.hunt.readers import FileFormat, InputError, open_log
@@ -99,11 +100,13 @@ class Hunter:
         self,
         files: Sequence[tuple[Path, FileFormat]],
         progress: Callable[[int, int], None] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> HuntResult:
-        """``progress(file index, bytes of that file consumed)`` is called now and then."""
+        """``progress(file index, bytes of that file consumed)`` is called now and then;
+        records over ``limits`` are skipped."""
         started = time.perf_counter()
         engine = BulkEngine(self.domains, (f for s in SOURCES for f in s.field_names()))
-        loader = _Loader(engine, self.plan, progress)
+        loader = _Loader(engine, self.plan, progress, limits)
         reports = [loader.load(n, path, fmt) for n, (path, fmt) in enumerate(files)]
         if loader.latest is not None:
             engine.observe_until(row_time(loader.latest))
@@ -123,12 +126,17 @@ class _Loader:
     """Reads files into the engine; the per-record loop is the hunt's hot path."""
 
     def __init__(
-        self, engine: BulkEngine, plan: LoadPlan, progress: Callable[[int, int], None] | None
+        self,
+        engine: BulkEngine,
+        plan: LoadPlan,
+        progress: Callable[[int, int], None] | None,
+        limits: Limits,
     ) -> None:
         self.engine = engine
         self.plan = plan
         self.tests = plan.tests()
         self.progress = progress
+        self.limits = limits
         self.latest: datetime | None = None
         self._columns: dict[str, tuple[str, ...]] = {}
 
@@ -188,7 +196,7 @@ class _Loader:
         latest = self.latest
         records = parsed = 0
         try:
-            for line, record in fmt.read(stream):
+            for line, record in fmt.read(stream, self.limits):
                 records += 1
                 if isinstance(record, str):
                     self._skip(report, line, record)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from converters.hunt.readers import FILE_FORMATS, FileFormat, InputError, sniff
+from converters.hunt.limits import DEFAULT_LIMITS, Limits
+from converters.hunt.readers import FILE_FORMATS, FileFormat, InputError, check_file, sniff
 from converters.loading.rules import RuleDoc, RuleSet
 
 
@@ -41,35 +43,40 @@ def select_rules(
 
 
 def log_files(paths: Sequence[Path]) -> list[Path]:
-    """The files named, and the files inside the folders named (hidden ones left out)."""
+    """The files named, and the files inside the folders named (hidden ones left out). Named
+    pipes, devices and sockets in a folder are listed too, for file_formats to refuse by
+    name: left out, a pipe would be data silently not read."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.parts[-1:])
-            )
+            found += sorted(p for p in path.rglob("*") if not p.name.startswith(".") and _listed(p))
         else:
             found.append(path)
     return list(dict.fromkeys(found))
 
 
+def _listed(path: Path) -> bool:
+    """Anything in a folder but folders and broken links."""
+    try:
+        return not stat.S_ISDIR(path.stat().st_mode)
+    except OSError:
+        return False
+
+
 def file_formats(
-    paths: Sequence[Path], forced: str | None = None
+    paths: Sequence[Path], forced: str | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[list[tuple[Path, FileFormat]], list[str]]:
     """Each file with its format (``forced`` for all, else detected); and one message per
-    file that cannot be read or whose format is unknown."""
+    file that cannot be read, is no regular file (a named pipe, a device: refused before it
+    is opened, which could block) or whose format is unknown."""
     found: list[tuple[Path, FileFormat]] = []
     problems: list[str] = []
     for path in paths:
         try:
-            fmt = FILE_FORMATS[forced] if forced else sniff(path)
+            check_file(path)
+            fmt = FILE_FORMATS[forced] if forced else sniff(path, limits)
         except InputError as exc:
             problems.append(f"{path}: {exc}")
-            continue
-        if forced and not path.is_file():
-            problems.append(f"{path}: not a file")
             continue
         found.append((path, fmt))
     return found, problems

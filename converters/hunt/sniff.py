@@ -1,30 +1,28 @@
 """A log file's format, from the structure of its first record, however long that record is.
 
-JSON: the first line when it is a JSON value (NDJSON: a record, a page or an array per line),
-otherwise the document read as far as its first record (inside a Reports API page, a Graph or
-Reporting Web Service answer, an Azure Monitor export or an array). Text: the CSV header
-(after PowerShell's ``#TYPE`` line), Zeek's ``#fields`` header, or a FortiGate or Squid line.
-Nothing is read beyond ``MAX_RECORD_BYTES`` per record.
+JSON: the records of the file as the hunt reads them (converters.hunt.jsonread: NDJSON, or a
+document read element by element: inside a Reports API page, a Graph or Reporting Web
+Service answer, an Azure Monitor export or an array), the first recognised one. Text: the CSV
+header (after PowerShell's ``#TYPE`` line), Zeek's ``#fields`` header, or a FortiGate or Squid
+line. Nothing is held beyond the record cap (converters.hunt.limits) per record.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable, Iterator, Mapping
+from itertools import chain, islice
 from typing import IO, NoReturn
 
 from converters.engine.adapters import RecordFormatError
 from converters.engine.formats import record_format
 from converters.engine.rowtools import RecordFormat
-from converters.engine.shapes import CONTAINER_KEYS, records_in
-from converters.hunt.jsondoc import JsonError, iter_document
+from converters.hunt.jsonread import Item, read_json
+from converters.hunt.limits import DEFAULT_LIMITS, Limits
+from converters.hunt.lines import Overlong, bounded_lines, prepended
 
-# The largest record read while detecting a format (one line, or one element of a document).
-MAX_RECORD_BYTES = 64 << 20
-_CHUNK = 1 << 16
 _BLANK = b" \t\r\n\xef\xbb\xbf"
-# Lines of a file looked at for a recognisable record before giving up.
+# Records (or lines) of a file looked at for a recognisable one before giving up.
 _LINES = 50
 
 
@@ -37,18 +35,20 @@ class Blank(Exception):
 
 
 def sniff_stream(
-    stream: IO[bytes], text_formats: Mapping[str, Callable[[str], object]]
+    stream: IO[bytes],
+    text_formats: Mapping[str, Callable[[str], object]],
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[str, RecordFormat | None]:
     """``("json", record format)`` for JSON files, or ``(text format name, None)`` for the
     text formats: "ual-csv", "message-trace", "zeek-dns", or a key of ``text_formats`` (a
     parser of one line that raises RecordFormatError when the line is not its format)."""
-    lines = _lines(stream)
-    first = next(lines, None)
-    if first is None:
-        raise Blank
-    if first[:1] in (b"[", b"{"):
-        return "json", _json_format(first, lines, stream)
-    text = first.decode("utf-8", "replace").lstrip("\ufeff").strip()
+    first = _first_line(stream, limits.max_record_bytes)
+    if first.lstrip(_BLANK)[:1] in (b"[", b"{"):
+        return "json", _json_format(read_json(prepended(first, stream), limits))
+    if len(first) > limits.max_record_bytes and not first.endswith(b"\n"):
+        raise NotRecognised(f"the first line is {limits.too_long}")
+    lines = chain([first.strip(_BLANK)], _lines(stream, limits.max_record_bytes))
+    text = next(lines).decode("utf-8", "replace").strip()
     if text.startswith("#separator"):
         return _zeek(lines), None
     if text.startswith("#TYPE"):
@@ -68,14 +68,22 @@ def sniff_stream(
     raise NotRecognised(f"the first line is no known record or header: {text[:80]!r}")
 
 
-def _lines(stream: IO[bytes]) -> Iterator[bytes]:
-    """Non-blank lines, each whole up to MAX_RECORD_BYTES."""
+def _first_line(stream: IO[bytes], cap: int) -> bytes:
+    """The first line that is not blank, up to ``cap + 1`` bytes of it (all of it unless it
+    is longer than the cap)."""
     while True:
-        line = stream.readline(MAX_RECORD_BYTES + 1)
+        line = stream.readline(cap + 1)
         if not line:
+            raise Blank
+        if line.strip(_BLANK):
+            return line
+
+
+def _lines(stream: IO[bytes], cap: int) -> Iterator[bytes]:
+    """Non-blank lines, stripped, up to the first longer than the cap."""
+    for line in bounded_lines(stream, cap):
+        if isinstance(line, Overlong):
             return
-        if len(line) > MAX_RECORD_BYTES:
-            raise NotRecognised(f"the first record is longer than {MAX_RECORD_BYTES} bytes")
         stripped = line.strip(_BLANK)
         if stripped:
             yield stripped
@@ -92,102 +100,33 @@ def _zeek(lines: Iterator[bytes]) -> str:
     raise NotRecognised("a Zeek log without a #fields header")
 
 
-def _json_format(first: bytes, lines: Iterator[bytes], stream: IO[bytes]) -> RecordFormat:
+def _json_format(items: Iterator[Item]) -> RecordFormat:
+    """The format of the first recognised record among the first records read."""
     seen: list[str] = []
-    try:
-        value = json.loads(first)
-    except ValueError:
-        head = _document_head(first, stream)
-        return _find([head], seen) or _fail(seen)
-    # NDJSON: a record (or a container of records) per line; a broken line lets the next tell.
-    found = _find([value], seen)
-    for number, line in enumerate(lines, start=2):
-        if found is not None or number > _LINES:
-            break
-        try:
-            found = _find([json.loads(line)], seen)
-        except ValueError:
+    problems: list[str] = []
+    for line, item in islice(items, _LINES):
+        if isinstance(item, str):
+            problems.append(f"line {line}: {item}")
             continue
-    return found or _fail(seen)
+        found = _find(item, seen)
+        if found is not None:
+            return found
+    return _fail(seen, problems)
 
 
-def _find(values: list[object], seen: list[str]) -> RecordFormat | None:
-    """The format of the first recognised record among ``values`` (records or containers);
-    the keys of the first unrecognised ones go to ``seen``."""
-    for value in values:
-        inner = records_in(value)
-        for record in [value] if inner is None else inner[:_LINES]:
-            if isinstance(record, dict):
-                found = record_format(record)
-                if found is not None:
-                    return found
-                if len(seen) < 3:
-                    seen.append(", ".join(sorted(str(k) for k in record)[:10]))
-    return None
+def _find(record: Mapping[str, object], seen: list[str]) -> RecordFormat | None:
+    """The record's format; the keys of the first unrecognised records go to ``seen``."""
+    found = record_format(record)
+    if found is None and len(seen) < 3:
+        seen.append(", ".join(sorted(str(k) for k in record)[:10]))
+    return found
 
 
-def _fail(seen: list[str]) -> NoReturn:
-    if not seen:
-        raise NotRecognised("the JSON holds no records")
-    raise NotRecognised(
-        "no record of a known format; objects with keys: " + "; ".join(f"{{{s}}}" for s in seen)
-    )
-
-
-def _document_head(first: bytes, stream: IO[bytes]) -> object:
-    """The first record of a JSON document spread over lines: read as far as it ends."""
-    buffer = first + b"\n"
-    while True:
-        text = buffer.decode("utf-8", "replace").lstrip("\ufeff")
-        try:
-            return _first_element(text, json.JSONDecoder())
-        except (ValueError, IndexError):
-            # A broken first element of a pretty-printed array: the next one tells.
-            for _line, value in iter_document(text):
-                if not isinstance(value, JsonError):
-                    return value
-            more = stream.read(max(_CHUNK, len(buffer)))
-            if not more:
-                raise NotRecognised("malformed JSON before the first record ends") from None
-            if len(buffer) > MAX_RECORD_BYTES:
-                raise NotRecognised(
-                    f"the first record is longer than {MAX_RECORD_BYTES} bytes"
-                ) from None
-            buffer += more
-
-
-def _first_element(
-    text: str, decoder: json.JSONDecoder, keys: tuple[str, ...] = CONTAINER_KEYS
-) -> object:
-    """The first element of the array at the start, or of a container key's array inside the
-    object at the start; the object itself when it is a record; [] when the array is empty.
-    ValueError or IndexError while the text ends too early."""
-    pos = _skip(text, 0)
-    if text[pos] == "[":
-        pos = _skip(text, pos + 1)
-        if text[pos] == "]":
-            return []
-        return decoder.raw_decode(text, pos)[0]
-    start = pos
-    pos = _skip(text, pos + 1)
-    while text[pos] != "}":
-        key, pos = decoder.raw_decode(text, pos)
-        pos = _skip(text, pos)
-        if text[pos] != ":":
-            raise ValueError("expected ':'")
-        pos = _skip(text, pos + 1)
-        if key in keys and text[pos] == "[":
-            return _first_element(text[pos:], decoder)
-        if key == "d" and text[pos] in "[{":  # OData v2: {"d": {"results": [...]}}
-            return _first_element(text[pos:], decoder, ("results",))
-        _value, pos = decoder.raw_decode(text, pos)
-        pos = _skip(text, pos)
-        if text[pos] == ",":
-            pos = _skip(text, pos + 1)
-    return decoder.raw_decode(text, start)[0]
-
-
-def _skip(text: str, pos: int) -> int:
-    while text[pos] in " \t\r\n":
-        pos += 1
-    return pos
+def _fail(seen: list[str], problems: list[str]) -> NoReturn:
+    if seen:
+        raise NotRecognised(
+            "no record of a known format; objects with keys: " + "; ".join(f"{{{s}}}" for s in seen)
+        )
+    if problems:
+        raise NotRecognised(f"no JSON record could be read; {problems[0]}")
+    raise NotRecognised("the JSON holds no records")
