@@ -20,6 +20,7 @@ from tests.timelines import add_user, forward
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((REPO / "examples").iterdir())
 EVENTS = REPO / "tests" / "events"
+TEST_LISTS_TI = REPO / "tests" / "lists" / "threat_intel_ips.csv"
 KEYS = [
     "rule_id", "rule_title", "indicator", "level", "technique", "group", "window_start",
     "window_end", "event_count", "evidence", "playbook",
@@ -288,3 +289,34 @@ def test_malformed_records_are_counted_and_the_run_goes_on(tmp_path: Path) -> No
         "Microsoft 365 User Account Added",
         "Microsoft 365 Accounts Added in Bulk by One Actor",
     }
+
+
+def test_threat_intel_is_the_customers_file(tmp_path: Path, ruleset: RuleSet) -> None:
+    """The shipped list is empty: the threat-intelligence rules say they did not run. With
+    --threat-intel FILE they run on that list; a malformed file is an input error naming its
+    line."""
+    log = EVENTS / "m365" / "add_user_from_threat_intel_ip.json"
+    rule = "m365_user_added_from_threat_intel_ip"
+    title = "Microsoft 365 Account Added From a Threat-Intelligence IP"
+    out = tmp_path / "alerts.jsonl"
+
+    code, output = hunt(log, "--rule", rule, "--out", out)
+    assert code == 0, output
+    assert f"not run: {title}: the list threat_intel_ips is empty" in output
+    assert alerts_of(out) == []
+
+    code, output = hunt(log, "--rule", rule, "--out", out, "--threat-intel", TEST_LISTS_TI)
+    assert code == 0, output
+    assert "not run:" not in output
+    assert [a["rule_id"] for a in alerts_of(out)] == [ruleset.by_name(rule).id]
+
+    plain = tmp_path / "ips.txt"
+    plain.write_text("# one per line\n192.0.2.0/24\n", encoding="utf-8")
+    code, output = hunt(log, "--rule", rule, "--out", out, "--threat-intel", plain)
+    assert code == 0 and len(alerts_of(out)) == 1, output
+
+    broken = tmp_path / "ti.csv"
+    broken.write_text("network,source,confidence\nnot-an-address,x,low\n", encoding="utf-8")
+    code, output = hunt(log, "--rule", rule, "--threat-intel", broken)
+    assert code == 2, output
+    assert f"{broken}:2" in output and "not an IP network" in output

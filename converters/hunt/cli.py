@@ -8,12 +8,12 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
 from converters.build import Project
 from converters.cli_options import option, root_option, rules_option
+from converters.console import Console
 from converters.domains import load_domains
 from converters.errors import DacError
 from converters.hunt.limits import (
@@ -39,10 +39,12 @@ from converters.loading.rules import load_rules
 from converters.loading.schema import INDICATORS, LEVELS
 from converters.playbook.model import load_playbook
 from converters.textsafe import visible
+from converters.valuelists import load_value_lists
 
-# Log text is printed as written: no highlighting, no emoji codes (`:x:`) turned into pictures.
-_err = Console(stderr=True, highlight=False, emoji=False)
-_out = Console(highlight=False, emoji=False)
+# Log text is printed as written (no highlighting, no emoji codes turned into pictures), and
+# whole in CI logs (converters.console).
+_err = Console(stderr=True)
+_out = Console()
 PROGRESS_BYTES = 16 << 20  # smaller inputs finish before a bar would be read
 
 EXIT_ALERT = 1
@@ -102,6 +104,15 @@ EXIT_INPUT = 2
     help="Skip (and report) a JSON record nested deeper than N arrays and objects.",
 )
 @option(
+    "--threat-intel",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Your threat-intelligence networks: a CSV with the header network,source,confidence"
+    " (as lists/threat_intel_ips.csv) or one address or CIDR per line. The shipped list is"
+    " empty, so without it the threat-intelligence rules are not run (and say so).",
+)
+@option(
     "--fail-on-alert",
     type=click.Choice(LEVELS),
     default=None,
@@ -118,6 +129,7 @@ def hunt(
     reports: tuple[Path, ...],
     max_record_bytes: int,
     max_depth: int,
+    threat_intel: Path | None,
     fail_on_alert: str | None,
 ) -> None:
     """Run the detections over exported log files and report the alerts, each with its
@@ -148,14 +160,25 @@ def hunt(
         playbook = load_playbook(project.playbook)
         domains = load_domains(project.root)
         selected = select_rules(ruleset, rule_refs, indicators)
-        hunter = Hunter(ruleset, domains, selected)
     except SelectionError as exc:
         raise click.UsageError(visible(str(exc))) from exc
     except DacError as exc:
-        _err.print(f"[bold red]error:[/] {len(exc.problems)} problem(s) in the rules")
-        for problem in exc.problems:
-            _err.print(f"  {visible(str(problem))}", markup=False, soft_wrap=True)
+        _problems(exc, "in the rules")
         sys.exit(1)
+    try:
+        files_given = {"threat_intel_ips": threat_intel} if threat_intel else None
+        lists = load_value_lists(project.root, files_given)
+    except DacError as exc:
+        _problems(exc, "in --threat-intel" if threat_intel else "in the lists")
+        sys.exit(EXIT_INPUT if threat_intel else 1)
+    try:
+        hunter = Hunter(ruleset, domains, selected, lists)
+    except DacError as exc:
+        _problems(exc, "in the rules")
+        sys.exit(1)
+    for rule_id, reason in hunter.skipped.items():
+        title = ruleset.by_id(rule_id).title
+        _out.print(Text(f"not run: {visible(title)}: {visible(reason)}"), soft_wrap=True)
     paths = log_files(logs)
     if not paths:
         raise click.UsageError("no log files found in the paths given")
@@ -183,6 +206,12 @@ def hunt(
         sys.exit(EXIT_INPUT)
     if fail_on_alert is not None and at_least(alerts, fail_on_alert):
         sys.exit(EXIT_ALERT)
+
+
+def _problems(exc: DacError, where: str) -> None:
+    _err.print(f"[bold red]error:[/] {len(exc.problems)} problem(s) {where}")
+    for problem in exc.problems:
+        _err.print(f"  {visible(str(problem))}", markup=False, soft_wrap=True)
 
 
 def _report_paths(reports: tuple[Path, ...], out: Path | None) -> tuple[Path, ...]:
