@@ -15,11 +15,7 @@ expectations below say, per target, what happens to it.
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,11 +25,9 @@ from converters.compile import Queries
 from converters.domains import DomainList
 from converters.loading.rules import RuleSet
 from converters.sources import SOURCES
-from converters.writers.conf import conf_decode
-from tests import spl_sim
-from tests.dist_helpers import built_dist, kibana_rules, read_conf
-from tests.replay import kibana, splunk
-from tests.replay.plant import Planted, Store, logged_in
+from tests.dist_helpers import built_dist
+from tests.replay.harness import Replayer
+from tests.replay.plant import Planted, logged_in
 from tests.timelines import BASE, add_user, forward
 
 LAG = next(s for s in SOURCES if s.name == "m365_audit").delivery_lag_minutes
@@ -157,58 +151,13 @@ SCENARIOS = {s.rule: s for s in (_forwarding(), _bulk(), _escalation(), _new_ter
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return built_dist(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def stanzas(dist: Path) -> dict[str, dict[str, str]]:
-    return _stanzas(dist)
-
-
-@pytest.fixture(scope="module")
-def dist_for_property(
-    dist: Path, ruleset: RuleSet, sqlite_queries: Queries, domains: DomainList
-) -> tuple[Path, RuleSet, Queries, DomainList]:
-    return dist, ruleset, sqlite_queries, domains
-
-
-def _stanzas(dist: Path) -> dict[str, dict[str, str]]:
-    (conf,) = (dist / "splunk").glob("*/default/savedsearches.conf")
-    return {
-        title: {key: conf_decode(value) for key, value in stanza.items()}
-        for title, stanza in read_conf(conf).items()
-    }
-
-
-@pytest.fixture(scope="module")
-def rules_by_id(dist: Path) -> dict[str, dict[str, Any]]:
-    return {r["rule_id"]: r for r in kibana_rules(dist)}
-
-
-def _selection(sql: str) -> str:
-    """A new-terms or absence rule's own selection inside its reference query."""
-    match = re.match(r"SELECT e\.\* FROM \((SELECT \* FROM logs WHERE .*?)\) AS e WHERE ", sql)
-    assert match, sql
-    return match.group(1)
-
-
-def _splunk_leaves(
-    store: Store, ruleset: RuleSet, sql: Queries, name: str, search: str
-) -> dict[str, list[dict[str, Any]]]:
-    doc = ruleset.by_name(name)
-
-    def events(rule: str, query: str | None = None) -> list[dict[str, Any]]:
-        return store.splunk_events(ruleset, rule, query or sql.by_rule[ruleset.by_name(rule).id])
-
-    if doc.absence:
-        own = events(name, _selection(sql.by_rule[doc.id]))
-        return {"dac_created": own, "dac_followup": events(str(doc.absence["rule"]))}
-    if doc.new_terms:
-        return {name: events(name, _selection(sql.by_rule[doc.id]))}
-    if doc.is_correlation:
-        return {leaf: events(leaf) for leaf in spl_sim.branch_evals(search)}
-    return {name: events(name)}
+def replayer(
+    tmp_path_factory: pytest.TempPathFactory,
+    ruleset: RuleSet,
+    sqlite_queries: Queries,
+    domains: DomainList,
+) -> Replayer:
+    return Replayer(built_dist(tmp_path_factory), ruleset, sqlite_queries, domains)
 
 
 def _span(scenario: Scenario) -> tuple[float, float]:
@@ -217,94 +166,17 @@ def _span(scenario: Scenario) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_splunk_schedule_alerts_each_attack_once(
-    name: str,
-    stanzas: dict[str, dict[str, str]],
-    ruleset: RuleSet,
-    sqlite_queries: Queries,
-    domains: DomainList,
-) -> None:
+def test_splunk_schedule_alerts_each_attack_once(name: str, replayer: Replayer) -> None:
     scenario = SCENARIOS[name]
-    store = Store(scenario.plants, domains)
-    stanza = stanzas[ruleset.by_name(name).title]
-    leaves = _splunk_leaves(store, ruleset, sqlite_queries, name, stanza["search"])
-    notables = splunk.replay(stanza, leaves, *_span(scenario))
-    counts = _counts(store, [n.row.get("dac_event_id") for n in notables])
-    assert counts == scenario.expected("splunk"), _describe(notables)
-
-
-def _kibana_alerts(
-    rule: dict[str, Any],
-    rules_by_id: dict[str, dict[str, Any]],
-    store: Store,
-    ruleset: RuleSet,
-    sqlite_queries: Queries,
-    span: tuple[float, float],
-) -> list[kibana.KibanaAlert]:
-    documents = store.elastic_documents()
-    read: list[kibana.KibanaAlert] = []
-    if ".alerts-security.alerts-" in rule["query"]:
-        for rule_id in re.findall(r'"([0-9a-f-]{36})"', rule["query"]):
-            read += _kibana_alerts(
-                rules_by_id[rule_id], rules_by_id, store, ruleset, sqlite_queries, span
-            )
-    selection: set[str] = set()
-    if rule["type"] == "new_terms":
-        doc = ruleset.by_id(rule["rule_id"])
-        sql = _selection(sqlite_queries.by_rule[doc.id])
-        selection = {i for a in store.engine.run(sql) for i in a.event_ids}
-    return kibana.replay(
-        rule, documents, *span, domains=store.domains, selection=selection, alerts=read
-    )
+    counts, notables = replayer.splunk(name, scenario.plants, _span(scenario))
+    assert counts == scenario.expected("splunk"), notables
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_kibana_schedule_alerts_each_attack_once(
-    name: str,
-    rules_by_id: dict[str, dict[str, Any]],
-    ruleset: RuleSet,
-    sqlite_queries: Queries,
-    domains: DomainList,
-) -> None:
+def test_kibana_schedule_alerts_each_attack_once(name: str, replayer: Replayer) -> None:
     scenario = SCENARIOS[name]
-    store = Store(scenario.plants, domains)
-    rule = rules_by_id[ruleset.by_name(name).id]
-    alerts = _kibana_alerts(rule, rules_by_id, store, ruleset, sqlite_queries, _span(scenario))
-    labels = {p.attack for p in scenario.plants}
-    found: list[str | None] = []
-    for alert in alerts:
-        if alert.event_ids:
-            found.append(alert.event_ids[0])
-        else:  # an aggregating ES|QL row: its group names the attack
-            found.append(_label_of_row(alert.fields, store, labels))
-    counts = _counts(store, found)
+    counts, alerts = replayer.kibana(name, scenario.plants, _span(scenario))
     assert counts == scenario.expected("kibana"), alerts
-
-
-def _label_of_row(row: Any, store: Store, labels: set[str]) -> str | None:
-    """The event id of a record of the attack whose account or actor the row's group is."""
-    values = {str(v).lower() for v in row.values() if isinstance(v, str)}
-    for event_id, attack in store.attack_of.items():
-        row_of = store.engine.event(event_id)
-        names = {str(row_of.get(k, "")).lower() for k in ("UserId", "ObjectId")}
-        if attack in labels and names & values:
-            return event_id
-    return None
-
-
-def _counts(store: Store, event_ids: list[str | None]) -> dict[str, int]:
-    """Alerts per attack label, every planted label present (zero where none alerted)."""
-    counts: Counter[str] = Counter({p.attack: 0 for p in store.plants})
-    for event_id in event_ids:
-        assert event_id is not None, "an alert that names no planted record"
-        counts[store.attack_of[event_id]] += 1
-    return dict(counts)
-
-
-def _describe(notables: list[splunk.Notable]) -> str:
-    return "\n".join(
-        f"{n.scheduled}: {n.row.get('dac_event_id')} {n.row.get('UserId')}" for n in notables
-    )
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -313,21 +185,15 @@ def _describe(notables: list[splunk.Notable]) -> str:
     seed=st.integers(0, 2**16),
 )
 def test_any_delays_within_the_lag_give_one_escalation(
-    delays: list[int], seed: int, dist_for_property: tuple[Path, RuleSet, Queries, DomainList]
+    delays: list[int], seed: int, replayer: Replayer
 ) -> None:
     """Whatever the order and lateness of the records (each within the lag) and however late
     each run starts, the escalation alerts exactly once on both targets."""
-    dist, ruleset, sqlite_queries, domains = dist_for_property
     name = "m365_escalation_bulk_and_disposable"
     plants = _burst("oscar", [0, 8, 16, 24, 32], delays[:5], "oscar")
     plants.append(Planted(forward(70, "oscar@contoso.onmicrosoft.com"), delays[5], "oscar"))
-    scenario = Scenario(name, plants, expect={"oscar": 1})
-    store = Store(plants, domains)
-    stanza = _stanzas(dist)[ruleset.by_name(name).title]
-    leaves = _splunk_leaves(store, ruleset, sqlite_queries, name, stanza["search"])
-    notables = splunk.replay(stanza, leaves, *_span(scenario), seed=seed)
-    assert len(notables) == 1, _describe(notables)
-    rules = {r["rule_id"]: r for r in kibana_rules(dist)}
-    rule = rules[ruleset.by_name(name).id]
-    alerts = _kibana_alerts(rule, rules, store, ruleset, sqlite_queries, _span(scenario))
-    assert len(alerts) == 1, alerts
+    span = _span(Scenario(name, plants, expect={}))
+    counts, notables = replayer.splunk(name, plants, span, seed)
+    assert counts == {"oscar": 1}, notables
+    counts, alerts = replayer.kibana(name, plants, span, seed)
+    assert counts == {"oscar": 1}, alerts

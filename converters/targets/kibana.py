@@ -183,7 +183,9 @@ def kibana_rule(
         timestamp_override=None if language == "esql" else INGEST_TIME,
         timestamp_override_fallback_disabled=None if language == "esql" else False,
         timestamp_field="@timestamp" if language == "eql" and doc.is_correlation else None,
-        alert_suppression=_suppression(ruleset, doc, terms_fields, schedule),
+        alert_suppression=_suppression(
+            ruleset, doc, terms_fields, schedule, aggregating=language == "esql"
+        ),
         **(_indicator_match(ruleset, doc) if indicator else {}),
     )
 
@@ -245,7 +247,11 @@ _MAX_GROUP_BY = 3  # Kibana's AlertSuppressionGroupBy
 
 
 def _suppression(
-    ruleset: RuleSet, doc: RuleDoc, terms_fields: tuple[str, ...] | None, schedule: Schedule
+    ruleset: RuleSet,
+    doc: RuleDoc,
+    terms_fields: tuple[str, ...] | None,
+    schedule: Schedule,
+    aggregating: bool = False,
 ) -> dict[str, Any] | None:
     """Correlations, new terms and absences: one alert per group for as long as a late
     record could make a later run find the same window again."""
@@ -260,6 +266,11 @@ def _suppression(
     if not group or len(group) > _MAX_GROUP_BY:
         return None
     minutes = -(-schedule.suppress_seconds // 60)
+    if aggregating:
+        # An ES|QL row has no source ids to deduplicate on: the same evidence makes a row in
+        # every run while it stays in the look-back, so the suppression outlasts the
+        # look-back and a late-starting run (tests/test_schedule_replay.py).
+        minutes = max(minutes, schedule.lookback_minutes + schedule.interval_minutes)
     return {
         "group_by": group,
         "duration": {"value": minutes, "unit": "m"},
