@@ -320,3 +320,60 @@ def test_threat_intel_is_the_customers_file(tmp_path: Path, ruleset: RuleSet) ->
     code, output = hunt(log, "--rule", rule, "--threat-intel", broken)
     assert code == 2, output
     assert f"{broken}:2" in output and "not an IP network" in output
+
+
+def test_unknown_files_in_a_folder_are_passed_over_unless_strict(tmp_path: Path) -> None:
+    """A folder of exports often holds a README or a script: passed over with a warning
+    naming it; --strict makes it an error. A file named on the command line must be read."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(REPO / "examples" / "zeek_dns.log", folder / "dns.log")
+    (folder / "notes.txt").write_text("exported on Monday\n", encoding="utf-8")
+
+    code, output = hunt(folder)
+    assert code == 0, output
+    assert f"warning: {folder / 'notes.txt'}: unknown format" in output
+    assert "passed over" in output and "dns.log" in output
+
+    code, output = hunt(folder, "--strict")
+    assert code == 2 and f"error: {folder / 'notes.txt'}: unknown format" in output
+
+    code, output = hunt(folder / "notes.txt")
+    assert code == 2 and "error:" in output and "unknown format" in output
+
+
+def test_a_corrupt_gzip_file_is_named_as_such(tmp_path: Path) -> None:
+    whole = gzip.compress((REPO / "examples" / "zeek_dns.log").read_bytes())
+    truncated = tmp_path / "dns.log.gz"
+    truncated.write_bytes(whole[: len(whole) // 2])
+    code, output = hunt(truncated)
+    assert code == 2, output
+    assert f"{truncated}" in output and "corrupt or truncated gzip file" in output
+    assert "Traceback" not in output
+
+
+def test_json_is_one_document_for_ci(tmp_path: Path, ruleset: RuleSet) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(REPO / "examples" / "m365_management_activity.json", folder / "ual.json")
+    (folder / "notes.txt").write_text("exported on Monday\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["hunt", "--root", str(REPO), "--json", str(folder)], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["ok"] is True and document["errors"] == []
+    (read,) = document["files"]
+    assert read["file"] == str(folder / "ual.json") and read["format"] == "ual"
+    assert read["parsed"] == read["records"] > 0 and read["error"] is None
+    assert [p.startswith(str(folder / "notes.txt")) for p in document["passed_over"]] == [True]
+    not_run = {r["rule_id"] for r in document["not_run"]}
+    assert ruleset.by_name("m365_user_added_from_threat_intel_ip").id in not_run
+    assert document["alerts"] and set(document["alerts"][0]) == set(KEYS)
+
+    bad = CliRunner().invoke(
+        main, ["hunt", "--root", str(REPO), "--json", str(folder / "notes.txt")]
+    )
+    assert bad.exit_code == 2
+    failed = json.loads(bad.stdout)
+    assert failed["ok"] is False and "unknown format" in failed["errors"][0]

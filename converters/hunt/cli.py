@@ -13,6 +13,7 @@ from rich.text import Text
 
 from converters.build import Project
 from converters.cli_options import option, root_option, rules_option
+from converters.cli_output import print_json
 from converters.console import Console
 from converters.domains import load_domains
 from converters.errors import DacError
@@ -32,6 +33,7 @@ from converters.hunt.output import (
     write_report,
 )
 from converters.hunt.readers import FILE_FORMATS
+from converters.hunt.report_json import hunt_document
 from converters.hunt.run import Hunter
 from converters.hunt.selection import SelectionError, file_formats, log_files, select_rules
 from converters.hunt.summary import print_summary
@@ -113,6 +115,12 @@ EXIT_INPUT = 2
     " empty, so without it the threat-intelligence rules are not run (and say so).",
 )
 @option(
+    "--strict",
+    is_flag=True,
+    help="A file of unknown format inside a folder is an error (exit 2), not passed over.",
+)
+@option("--json", "as_json", is_flag=True, help="Print the hunt as one JSON document on stdout.")
+@option(
     "--fail-on-alert",
     type=click.Choice(LEVELS),
     default=None,
@@ -130,6 +138,8 @@ def hunt(
     max_record_bytes: int,
     max_depth: int,
     threat_intel: Path | None,
+    strict: bool,
+    as_json: bool,
     fail_on_alert: str | None,
 ) -> None:
     """Run the detections over exported log files and report the alerts, each with its
@@ -147,7 +157,9 @@ def hunt(
       fortigate      FortiGate logs, key=value syslog (traffic logs: firewall rules)
 
     A record over --max-record-bytes or --max-depth is skipped and reported with its file
-    and line, and reading goes on. Named pipes, devices and sockets are refused.
+    and line, and reading goes on. Named pipes, devices and sockets are refused. A file of
+    unknown format named on the command line is an error; one found inside a folder is
+    passed over with a warning (an error with --strict).
 
     Exit status: 0 when the hunt ran (alerts or not), 1 with --fail-on-alert when an alert at
     or above that level fired (or when the rules have a problem), 2 on unreadable input or a
@@ -176,18 +188,31 @@ def hunt(
     except DacError as exc:
         _problems(exc, "in the rules")
         sys.exit(1)
-    for rule_id, reason in hunter.skipped.items():
-        title = ruleset.by_id(rule_id).title
-        _out.print(Text(f"not run: {visible(title)}: {visible(reason)}"), soft_wrap=True)
+    if not as_json:
+        for rule_id, reason in hunter.skipped.items():
+            title = ruleset.by_id(rule_id).title
+            _out.print(Text(f"not run: {visible(title)}: {visible(reason)}"), soft_wrap=True)
     paths = log_files(logs)
     if not paths:
         raise click.UsageError("no log files found in the paths given")
     limits = Limits(max_record_bytes, max_depth)
-    files, problems = file_formats(paths, forced, limits)
-    if problems:
-        for message in problems:
+    named = set(logs)
+    chosen = file_formats(paths, forced, limits, () if strict else set(paths) - named)
+    for message in chosen.passed_over:
+        _err.print(
+            Text(f"warning: {visible(message)}; passed over (--strict: an error)", "yellow"),
+            soft_wrap=True,
+        )
+    if chosen.problems:
+        if as_json:
+            document = hunt_document(
+                None, [], ruleset, hunter.skipped, chosen.passed_over, chosen.problems
+            )
+            print_json(document)
+        for message in chosen.problems:
             _err.print(f"error: {visible(message)}", soft_wrap=True, markup=False, style="red")
         sys.exit(EXIT_INPUT)
+    files = chosen.found
 
     sizes = [path.stat().st_size for path, _fmt in files]
     with _progress(sizes) as update:
@@ -198,10 +223,13 @@ def hunt(
         write_jsonl(out, alerts)
     for report in reports:
         write_report(report, result, alerts, playbook, notes)
-    print_summary(_out, result, notes, alerts)
-    written = [("alerts", out)] if out is not None else []
-    for what, path in [*written, *(("report", report) for report in reports)]:
-        _out.print(Text(f"{what}: {visible(str(path))}"))
+    if as_json:
+        print_json(hunt_document(result, alerts, ruleset, hunter.skipped, chosen.passed_over))
+    else:
+        print_summary(_out, result, notes, alerts)
+        written = [("alerts", out)] if out is not None else []
+        for what, path in [*written, *(("report", report) for report in reports)]:
+            _out.print(Text(f"{what}: {visible(str(path))}"))
     if any(f.error for f in result.files):
         sys.exit(EXIT_INPUT)
     if fail_on_alert is not None and at_least(alerts, fail_on_alert):

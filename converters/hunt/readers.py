@@ -11,6 +11,7 @@ import io
 import json
 import os
 import stat
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,17 @@ _BUFFER = 1 << 20
 
 class InputError(Exception):
     """A file that cannot be read at all, or whose format is unknown."""
+
+
+class UnknownFormat(InputError):
+    """A file whose first record is of no known format."""
+
+
+def read_failure(exc: BaseException) -> str:
+    """What went wrong reading a file: a broken gzip file is named as such."""
+    if isinstance(exc, gzip.BadGzipFile | EOFError | zlib.error):
+        return f"a corrupt or truncated gzip file ({exc})"
+    return str(exc)
 
 
 class Reader(Protocol):
@@ -387,11 +399,11 @@ def sniff(path: Path, limits: Limits = DEFAULT_LIMITS) -> FileFormat:
     except Blank:
         return EMPTY
     except NotRecognised as exc:
-        raise InputError(
+        raise UnknownFormat(
             f"unknown format: {exc}; the formats known are: {known_formats()}"
         ) from exc
-    except (OSError, EOFError) as exc:
-        raise InputError(f"cannot read: {exc}") from exc
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read: {read_failure(exc)}") from exc
     if record is None:
         return FILE_FORMATS[kind]
     return _JSON_FORMATS[record.name]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from converters.engine.rowtools import row_time
 from converters.hunt.limits import DEFAULT_LIMITS, Limits
 from converters.hunt.playbook import hunt_entities
 from converters.hunt.prefilter import LoadPlan, plan_loading
-from converters.hunt.readers import FileFormat, InputError, open_log
+from converters.hunt.readers import FileFormat, InputError, open_log, read_failure
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.sources import SOURCES
 from converters.valuelists import ValueList
@@ -161,8 +162,8 @@ class _Loader:
         try:
             with stream:
                 self._read(index, fmt, stream, position, report)
-        except (OSError, EOFError, ValueError) as exc:
-            report.error = f"stopped reading after record {report.records}: {exc}"
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
+            report.error = f"stopped reading after record {report.records}: {read_failure(exc)}"
         except InputError as exc:
             report.error = str(exc)
         finally:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from converters.hunt.limits import DEFAULT_LIMITS, Limits
-from converters.hunt.readers import FILE_FORMATS, FileFormat, InputError, check_file, sniff
+from converters.hunt.readers import (
+    FILE_FORMATS,
+    FileFormat,
+    InputError,
+    UnknownFormat,
+    check_file,
+    sniff,
+)
 from converters.loading.rules import RuleDoc, RuleSet
 
 
@@ -63,20 +71,35 @@ def _listed(path: Path) -> bool:
         return False
 
 
+@dataclass
+class Sorted:
+    """The files a hunt reads, with their formats; what stops it; what it passes over."""
+
+    found: list[tuple[Path, FileFormat]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    passed_over: list[str] = field(default_factory=list)
+
+
 def file_formats(
-    paths: Sequence[Path], forced: str | None = None, limits: Limits = DEFAULT_LIMITS
-) -> tuple[list[tuple[Path, FileFormat]], list[str]]:
+    paths: Sequence[Path],
+    forced: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    lenient: Collection[Path] = (),
+) -> Sorted:
     """Each file with its format (``forced`` for all, else detected); and one message per
     file that cannot be read, is no regular file (a named pipe, a device: refused before it
-    is opened, which could block) or whose format is unknown."""
-    found: list[tuple[Path, FileFormat]] = []
-    problems: list[str] = []
+    is opened, which could block) or whose format is unknown. A file of unknown format among
+    ``lenient`` (found in a folder, not named) is passed over instead, with its message."""
+    result = Sorted()
     for path in paths:
         try:
             check_file(path)
             fmt = FILE_FORMATS[forced] if forced else sniff(path, limits)
-        except InputError as exc:
-            problems.append(f"{path}: {exc}")
+        except UnknownFormat as exc:
+            (result.passed_over if path in lenient else result.problems).append(f"{path}: {exc}")
             continue
-        found.append((path, fmt))
-    return found, problems
+        except InputError as exc:
+            result.problems.append(f"{path}: {exc}")
+            continue
+        result.found.append((path, fmt))
+    return result
