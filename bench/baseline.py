@@ -20,7 +20,9 @@ from converters.engine.adapters import ENGINE_COLUMNS, EVENT_ID, SigmaRow
 from converters.engine.rowtools import flatten
 from converters.engine.sqlite_engine import TABLE, _cell, _quote, register_functions
 from converters.hunt.readers import sniff
+from converters.hunt.selection import select_rules
 from converters.loading.rules import RuleSet
+from converters.sources import SOURCES
 
 _BATCH = 20_000
 
@@ -41,7 +43,10 @@ class WideTable:
     def __init__(self, domains: DomainList) -> None:
         self.connection = sqlite3.connect(":memory:")
         register_functions(self.connection, domains)
-        self.columns: list[str] = list(ENGINE_COLUMNS)
+        # Every rule field exists from the start, as in the engine: a rule on a source the
+        # corpus lacks reads empty columns instead of failing.
+        known = [*ENGINE_COLUMNS, *(name for s in SOURCES for name in s.field_names())]
+        self.columns: list[str] = list(dict.fromkeys(known))
         self._lower = {c.lower() for c in self.columns}
         spec = ", ".join(f"{_quote(c)} TEXT COLLATE NOCASE" for c in self.columns)
         self.connection.execute(f"CREATE TABLE {TABLE} ({spec})")
@@ -87,7 +92,9 @@ def run_baseline(
             batch.clear()
     table.insert(batch)
     alerts: list[tuple[str, list[str]]] = []
-    for doc in ruleset.docs:
+    # The rules the hunt runs: building blocks only when asked, a rule its target skips
+    # (an empty threat-intelligence list) not at all.
+    for doc in (d for d in select_rules(ruleset) if d.id in queries):
         cursor = table.connection.execute(queries[doc.id])
         names = [d[0] for d in cursor.description]
         for values in cursor.fetchall():

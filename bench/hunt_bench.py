@@ -47,8 +47,10 @@ def _child(kind: str, paths: list[Path]) -> dict[str, Any]:
         from converters.playbook.model import load_playbook
 
         playbook = load_playbook(ROOT / "playbooks" / "T1585.002.yml")
-        files, _problems = file_formats(paths)
-        result = Hunter(ruleset, domains, select_rules(ruleset)).run(files)
+        chosen = file_formats(paths)
+        if chosen.problems:
+            raise SystemExit("\n".join(chosen.problems))
+        result = Hunter(ruleset, domains, select_rules(ruleset)).run(chosen.found)
         reported = reported_alerts(result, ruleset, playbook)
         with tempfile.TemporaryDirectory() as scratch:
             write_jsonl(Path(scratch) / "alerts.jsonl", reported)
