@@ -25,6 +25,7 @@ from converters.engine.sqlite_engine import (
     _quote,
     register_functions,
 )
+from converters.engine.stepwise import create_index, drop_steps, lookup_indexes, run_stepwise
 
 ROW_ID = "dac_row"
 FILE = "dac_file"
@@ -72,6 +73,7 @@ class BulkEngine:
             f"{FILE} INTEGER, {LINE} INTEGER)"
         )
         self._statements: dict[tuple[str, ...], str] = {}
+        self._lookups: dict[tuple[str, ...], str] = {}
         self.rows = 0
 
     def known(self, names: Iterable[str]) -> tuple[str, ...]:
@@ -113,12 +115,19 @@ class BulkEngine:
         self.connection.commit()
 
     def run(self, query: str) -> list[Hit]:
+        """The query's alerts; correlations run a step at a time (converters.engine
+        .stepwise), entity lookups over an index of their own."""
+        made: list[str] = []
         try:
-            cursor = self.connection.execute(query)
+            for columns in lookup_indexes(query):
+                self._lookup_index(columns)
+            cursor, made = run_stepwise(self.connection, query)
             names = [d[0] for d in cursor.description]
             results = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
         except sqlite3.Error as exc:
             raise EngineError(f"{exc}\nquery: {query}") from exc
+        finally:
+            drop_steps(self.connection, made)
         if query.lstrip()[:4].upper() != "WITH":
             if results and ROW_ID not in results[0]:
                 raise EngineError(f"a single-event query must select *: {query}")
@@ -126,6 +135,12 @@ class BulkEngine:
                 Hit((int(str(r[ROW_ID])),), str(r[TIMESTAMP]), str(r[TIMESTAMP])) for r in results
             ]
         return [self._correlation_hit(r) for r in results]
+
+    def _lookup_index(self, columns: tuple[str, ...]) -> None:
+        known = self.known(columns)
+        if len(known) == len(columns) and known not in self._lookups:
+            self._lookups[known] = f"dac_l{len(self._lookups)}"
+            create_index(self.connection, self._lookups[known], known)
 
     def _correlation_hit(self, result: Mapping[str, object]) -> Hit:
         group = json.loads(str(result["group_keys"]))
