@@ -1,12 +1,17 @@
-"""Benchmark of `dac hunt`: a synthetic corpus of mixed Workspace and UAL events with attacks
-planted, hunted with every rule at growing sizes, against the simple way (bench/baseline.py).
+"""Benchmark of `dac hunt`: synthetic corpora of mixed Google Workspace and UAL events with
+attacks planted, hunted with every rule, each measured against orjson decode-only of the same
+files and the simple way made fair (bench/baseline.py), in the same run; then `dac build`
+against `sigma convert` of the same rules to both targets. Not a test: it asserts nothing.
 
-    .venv/bin/python bench/hunt_bench.py [--events 1000000] [--chunk 250000]
+    .venv/bin/python bench/hunt_bench.py              # 250k, 1M, heavy group, 100k alerts
+    .venv/bin/python bench/hunt_bench.py --sizes 250000,1000000,4000000   # with 4M (~20 min)
+    .venv/bin/python bench/hunt_bench.py --events 1000  # any size, small ones too
 
-Prints, per size: events per second end to end (loading the rules, compiling them, reading,
-running every rule, rendering every alert's playbook, writing the JSONL), peak memory, the
-planted alerts found, and the same for the baseline with the speed-up. Each measurement runs
-in a fresh process, so that its peak memory is its own. Not a test: it asserts nothing.
+Corpora: mixed sizes (chunks of one day, --chunk events each, the same attacks planted in
+each); the heavy group (one provisioning account creating --group accounts over two weeks,
+among noise, --heavy-events in all); the alert-heavy corpus (--alerts creations by many
+admins, one informational alert each). Every measurement runs in a fresh process
+(bench/measure.py): CPU seconds (user + system) and peak resident memory are its own.
 """
 
 from __future__ import annotations
@@ -17,168 +22,272 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.table import Table
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-GOAL_RATE = 100_000
-GOAL_MB = 2048
+sys.path[:0] = [str(BENCH), str(ROOT)]
+
+from corpus import Chunk, write_chunk, write_heavy  # noqa: E402
+
+from converters.console import Console  # noqa: E402
+
+GOAL_RATE = 100_000  # events per CPU second, end to end, at 1M
+GOAL_DECODE = 5.0  # at most this many times orjson decode-only
+GOAL_LINEAR = 0.25  # cost per event within 25% of the 1M run's
+GOAL_MB = 1024
 
 
-def _child(kind: str, paths: list[Path]) -> dict[str, Any]:
-    """One measurement, in this (fresh) process."""
-    from converters.domains import load_domains
-    from converters.loading.rules import load_rules
-
-    started = time.perf_counter()
-    ruleset = load_rules(ROOT / "sigma_rules")
-    domains = load_domains(ROOT)
-    if kind == "baseline":
-        from baseline import run_baseline
-
-        events, alerts = run_baseline(ruleset, domains, paths)
-        rows = events
-    else:
-        from converters.hunt.output import reported_alerts, write_jsonl
-        from converters.hunt.run import Hunter
-        from converters.hunt.selection import file_formats, select_rules
-        from converters.playbook.model import load_playbook
-
-        playbook = load_playbook(ROOT / "playbooks" / "T1585.002.yml")
-        chosen = file_formats(paths)
-        if chosen.problems:
-            raise SystemExit("\n".join(chosen.problems))
-        result = Hunter(ruleset, domains, select_rules(ruleset)).run(chosen.found)
-        reported = reported_alerts(result, ruleset, playbook)
-        with tempfile.TemporaryDirectory() as scratch:
-            write_jsonl(Path(scratch) / "alerts.jsonl", reported)
-        events, rows = result.events, result.rows
-        alerts = [
-            (a.alert.doc.name, sorted(str(e["id"]) for e in a.record["evidence"])) for a in reported
-        ]
-    return {
-        "events": events,
-        "seconds": time.perf_counter() - started,
-        "peak_mb": _peak_mb(),
-        "rows": rows,
-        "alerts": alerts,
-    }
+@dataclass
+class Corpus:
+    label: str
+    files: list[Path]
+    events: int
+    planted: dict[str, list[list[str]]] = field(default_factory=dict)
+    linear: bool = True  # counted in the linearity goal
 
 
-def _peak_mb() -> float:
-    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries ru_maxrss
-    over exec, so a child would report the parent's peak (the corpus generator's)."""
+@dataclass
+class Row:
+    corpus: Corpus
+    hunt: dict[str, Any]
+    decode: dict[str, Any] | None
+    simple: dict[str, Any] | None  # None: not run; {"timeout": s}: ran out of time
+
+
+def measure(kind: str, paths: list[Path], timeout: float | None = None) -> dict[str, Any]:
+    command = [sys.executable, str(BENCH / "measure.py"), kind, *map(str, paths)]
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _measure(kind: str, paths: list[Path]) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__)), "--child", kind, *map(str, paths)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"timeout": timeout}
+    if done.returncode:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
     return dict(json.loads(done.stdout))
 
 
-def _alert_set(measured: dict[str, Any]) -> set[tuple[str, tuple[str, ...]]]:
-    return {(rule, tuple(ids)) for rule, ids in measured["alerts"]}
+def _chunks(folder: Path, events: int, chunk: int) -> list[Chunk]:
+    """``events`` in chunks of ``chunk`` (the last one smaller), written once per workdir:
+    chunk n of a size is the same file in every corpus that holds it."""
+    sizes = [chunk] * (events // chunk) + ([events % chunk] if events % chunk else [])
+    found = []
+    for n, size in enumerate(sizes):
+        where = folder / f"chunk{n}_{size}"
+        where.mkdir(parents=True, exist_ok=True)
+        found.append(write_chunk(where, n, size))
+    return found
+
+
+def corpora(args: argparse.Namespace, folder: Path) -> list[Corpus]:
+    sizes = [args.events] if args.events else [int(s) for s in args.sizes.split(",") if s]
+    made = []
+    for size in sorted(set(sizes)):
+        chunks = _chunks(folder / "mixed", size, args.chunk)
+        planted: dict[str, list[list[str]]] = {}
+        for c in chunks:
+            for rule, alerts in c.planted.items():
+                planted.setdefault(rule, []).extend(alerts)
+        files = [p for c in chunks for p in c.files]
+        made.append(Corpus(f"mixed {size:,}", files, sum(c.events for c in chunks), planted))
+    if args.heavy_events:
+        where = folder / "heavy"
+        where.mkdir(parents=True, exist_ok=True)
+        heavy = write_heavy(where, args.heavy_events, args.group)
+        made.append(
+            Corpus(f"heavy group ({args.group:,})", heavy.files, heavy.events, heavy.planted)
+        )
+    if args.alerts:
+        where = folder / "alerts"
+        where.mkdir(parents=True, exist_ok=True)
+        many = write_heavy(where, args.alerts * 3, args.alerts, actors=max(1, args.alerts // 4))
+        made.append(
+            Corpus(f"{args.alerts:,} creations", many.files, many.events, many.planted, False)
+        )
+    return made
+
+
+def _alerts(measured: dict[str, Any]) -> set[tuple[str, tuple[str, ...]]]:
+    return {(rule, tuple(sorted(ids))) for rule, ids in measured.get("alerts", [])}
+
+
+def _expected(corpus: Corpus) -> set[tuple[str, tuple[str, ...]]]:
+    return {(r, tuple(sorted(ids))) for r, found in corpus.planted.items() for ids in found}
+
+
+def _cost(row: Row) -> float:
+    return float(row.hunt["cpu"]) / max(1, int(row.hunt["events"]))
+
+
+def table(rows: list[Row]) -> Table:
+    reference = _reference(rows)
+    out = Table(title="dac hunt, every rule, end to end (CPU seconds of one process)")
+    for name in (
+        "corpus", "events", "hunt CPU s", "events / CPU s", "x decode-only",
+        "cost / event vs 1M", "peak MB", "alerts", "planted found",
+        "simple CPU s", "simple peak MB", "same alerts as simple",
+    ):  # fmt: skip
+        out.add_column(name, justify="left" if name == "corpus" else "right")
+    for row in rows:
+        hunt = row.hunt
+        if "cpu" not in hunt:
+            out.add_row(row.corpus.label, f"{row.corpus.events:,}", hunt.get("error", "timeout"))
+            continue
+        decode = row.decode or {}
+        ratio = f"{hunt['cpu'] / decode['cpu']:.1f}" if "cpu" in decode else "-"
+        relative = f"{_cost(row) / _cost(reference):.2f}" if reference else "-"
+        expected, found = _expected(row.corpus), _alerts(hunt)
+        simple = row.simple
+        if simple is None:
+            simple_cells = ["-", "-", "-"]
+        elif "cpu" not in simple:
+            reason = f"> {simple['timeout']:.0f} s" if "timeout" in simple else "failed"
+            simple_cells = [reason, "-", "-"]
+        else:
+            same = "yes" if _alerts(simple) == found else "NO"
+            simple_cells = [f"{simple['cpu']:.1f}", f"{simple['peak_mb']:,.0f}", same]
+        out.add_row(
+            row.corpus.label,
+            f"{hunt['events']:,}",
+            f"{hunt['cpu']:.1f}",
+            f"{hunt['events'] / hunt['cpu']:,.0f}",
+            ratio,
+            relative,
+            f"{hunt['peak_mb']:,.0f}",
+            f"{len(found):,}",
+            f"{len(expected & found):,}/{len(expected):,}",
+            *simple_cells,
+        )
+    return out
+
+
+def _reference(rows: list[Row]) -> Row | None:
+    """The 1M mixed run, else the largest mixed one: the per-event cost others are held to."""
+    mixed = [r for r in rows if r.corpus.label.startswith("mixed") and "cpu" in r.hunt]
+    exact = [r for r in mixed if r.corpus.events == 1_000_000]
+    return (exact or sorted(mixed, key=lambda r: r.corpus.events))[-1] if mixed else None
+
+
+def verdicts(rows: list[Row], build: tuple[float, float, int] | None) -> list[str]:
+    lines = []
+    reference = _reference(rows)
+    if reference is not None:
+        hunt, decode = reference.hunt, reference.decode or {}
+        rate = hunt["events"] / hunt["cpu"]
+        lines.append(
+            f"{_met(rate >= GOAL_RATE)} >= {GOAL_RATE:,} events per CPU second at "
+            f"{hunt['events']:,}: {rate:,.0f}"
+        )
+        if "cpu" in decode:
+            times = hunt["cpu"] / decode["cpu"]
+            lines.append(
+                f"{_met(times <= GOAL_DECODE)} <= {GOAL_DECODE:.0f}x decode-only: {times:.1f}x"
+            )
+        lines.append(
+            f"{_met(hunt['peak_mb'] < GOAL_MB)} peak < {GOAL_MB:,} MB at {hunt['events']:,}: "
+            f"{hunt['peak_mb']:,.0f} MB"
+        )
+        spread = [
+            (r.corpus.label, _cost(r) / _cost(reference))
+            for r in rows
+            if r.corpus.linear and "cpu" in r.hunt
+        ]
+        worst = max(spread, key=lambda item: abs(item[1] - 1))
+        lines.append(
+            f"{_met(abs(worst[1] - 1) <= GOAL_LINEAR)} cost per event within "
+            f"{GOAL_LINEAR:.0%} of the reference run's: furthest {worst[1]:.2f} ({worst[0]})"
+        )
+    for row in rows:
+        if not row.corpus.linear and "cpu" in row.hunt:
+            count = len(row.hunt["alerts"])
+            lines.append(
+                f"{_met(row.hunt['peak_mb'] < GOAL_MB)} peak < {GOAL_MB:,} MB at {count:,} "
+                f"alerts: {row.hunt['peak_mb']:,.0f} MB"
+            )
+    if build is not None:
+        ours, theirs, rules = build
+        lines.append(
+            f"{_met(ours <= theirs)} `dac build` ({ours:.1f} CPU s: every rule, both targets, "
+            f"playbooks, app and rules files) no slower than `sigma convert` of the same "
+            f"{rules} rules to both targets ({theirs:.1f} CPU s)"
+        )
+    return lines
+
+
+def _met(ok: bool) -> str:
+    return "met    " if ok else "NOT met"
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def build_vs_convert(folder: Path) -> tuple[float, float, int]:
+    """CPU seconds of `dac build`, and of `sigma convert` (Splunk, then EQL) of the rules
+    `dac build` wrote, each source's rules with that source's pipelines; and the count."""
+    from converters.loading.rules import load_rules
+
+    binary = Path(sys.executable).parent
+    before = _children_cpu()
+    subprocess.run([str(binary / "dac"), "build", "--out", str(folder)], capture_output=True)
+    ours = _children_cpu() - before
+    ruleset = load_rules(ROOT / "sigma_rules")
+    by_source: dict[str, list[str]] = {}
+    for doc in ruleset.docs:
+        sources = ruleset.sources_of(doc)
+        if len(sources) == 1:
+            path = folder / "sigma" / doc.path.relative_to(ROOT / "sigma_rules")
+            by_source.setdefault(sources[0].name, []).append(str(path))
+    before = _children_cpu()
+    for source, paths in by_source.items():
+        for target, pipeline in (("splunk", "dac_splunk_"), ("eql", "dac_elastic_")):
+            command = [str(binary / "sigma"), "convert", "-s", "-t", target]
+            subprocess.run([*command, "-p", pipeline + source, *paths], capture_output=True)
+    return ours, _children_cpu() - before, sum(map(len, by_source.values()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--chunk", type=int, default=250_000, help="events per planted chunk")
-    parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--workdir", type=Path, default=None, help="keep the corpus here")
-    parser.add_argument("--child", choices=("hunt", "baseline"), help=argparse.SUPPRESS)
-    parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", default="250000,1000000", help="mixed corpus sizes")
+    parser.add_argument("--events", type=int, default=0, help="one mixed size (any)")
+    parser.add_argument("--chunk", type=int, default=250_000, help="events per day chunk")
+    parser.add_argument("--heavy-events", type=int, default=250_000, help="0: no heavy group")
+    parser.add_argument("--group", type=int, default=10_000, help="events of the heavy group")
+    parser.add_argument("--alerts", type=int, default=100_000, help="0: no alert-heavy corpus")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the simple way")
+    parser.add_argument("--baseline-timeout", type=float, default=600.0)
+    parser.add_argument("--no-build", action="store_true", help="skip dac build vs sigma")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the corpora here")
     args = parser.parse_args()
-    if args.child:
-        print(json.dumps(_child(args.child, args.paths)))
-        return
     with tempfile.TemporaryDirectory(prefix="dac-hunt-bench-") as scratch:
-        _bench(args, args.workdir or Path(scratch))
+        run(args, args.workdir or Path(scratch))
 
 
-def _bench(args: argparse.Namespace, folder: Path) -> None:
-    from corpus import write_chunk
-
-    folder.mkdir(parents=True, exist_ok=True)
-    chunks = args.events // args.chunk
-    started = time.perf_counter()
-    corpus = [write_chunk(folder, n, args.chunk) for n in range(chunks)]
-    size = sum(p.stat().st_size for c in corpus for p in c.files)
-    print(
-        f"corpus: {chunks * args.chunk:,} events in {chunks} chunks of one day, "
-        f"{size / 1e6:,.0f} MB of NDJSON, written in {time.perf_counter() - started:.1f} s"
-    )
-    print(
-        "hunt: `dac hunt` with every rule, end to end (rules, compile, read, run, playbooks, "
-        "JSONL); rows: records loaded by the prefilter;\nfound: expected alerts found (the "
-        "planted attacks, and one per account created); extra: alerts not expected;\nsimple: "
-        "every record flattened into one wide SQLite table, every rule's query run on it "
-        "(bench/baseline.py); same: the two gave the same alerts."
-    )
-    header = (
-        f"{'events':>10} {'hunt s':>7} {'events/s':>9} {'peak MB':>8} {'rows':>6} "
-        f"{'found':>9} {'extra':>5} | {'simple s':>8} {'events/s':>9} {'peak MB':>8} "
-        f"{'speed-up':>8} {'same':>5}"
-    )
-    print(header)
-    results = []
-    for steps in sorted({1, max(1, chunks // 2), chunks}):
-        paths = [p for c in corpus[:steps] for p in c.files]
-        hunt = _measure("hunt", paths)
-        expected = {
-            (r, tuple(sorted(ids)))
-            for c in corpus[:steps]
-            for r, v in c.planted.items()
-            for ids in v
-        }
-        found = _alert_set(hunt)
-        line = (
-            f"{hunt['events']:>10,} {hunt['seconds']:>7.2f} "
-            f"{hunt['events'] / hunt['seconds']:>9,.0f} {hunt['peak_mb']:>8,.0f} "
-            f"{hunt['rows']:>6,} {len(expected & found):>4}/{len(expected):<4} "
-            f"{len(found - expected):>5} |"
-        )
+def run(args: argparse.Namespace, folder: Path) -> None:
+    console = Console()
+    rows = []
+    for corpus in corpora(args, folder):
+        size = sum(p.stat().st_size for p in corpus.files)
+        console.print(f"{corpus.label}: {corpus.events:,} events, {size / 1e6:,.0f} MB of NDJSON")
+        hunt = measure("hunt", corpus.files)
+        decode = measure("decode", corpus.files)
+        simple = None
         if not args.no_baseline:
-            simple = _measure("baseline", paths)
-            line += (
-                f" {simple['seconds']:>8.2f} {simple['events'] / simple['seconds']:>9,.0f} "
-                f"{simple['peak_mb']:>8,.0f} {simple['seconds'] / hunt['seconds']:>7.1f}x "
-                f"{'yes' if _alert_set(simple) == found else 'NO':>5}"
-            )
-        print(line, flush=True)
-        results.append(hunt)
-    _verdict(results)
-
-
-def _verdict(results: list[dict[str, Any]]) -> None:
-    largest, smallest = results[-1], results[0]
-    rate = largest["events"] / largest["seconds"]
-    growth = (largest["seconds"] / largest["events"]) / (smallest["seconds"] / smallest["events"])
-    print(
-        f"goal >= {GOAL_RATE:,} events/s end to end on one core: "
-        f"{'met' if rate >= GOAL_RATE else 'NOT met'} ({rate:,.0f} at {largest['events']:,})"
+            simple = measure("simple", corpus.files, args.baseline_timeout)
+        rows.append(Row(corpus, hunt, decode, simple))
+    build = None if args.no_build else build_vs_convert(folder / "dist")
+    console.print(table(rows))
+    console.print(
+        "x decode-only: the hunt's CPU time over orjson decoding the same lines, nothing else. "
+        "simple: every record flattened into one wide SQLite table (orjson, indexes on the "
+        "filtered columns), every rule's pySigma query run whole (bench/baseline.py)."
     )
-    print(
-        f"goal peak memory < {GOAL_MB:,} MB: "
-        f"{'met' if largest['peak_mb'] < GOAL_MB else 'NOT met'} ({largest['peak_mb']:,.0f} MB)"
-    )
-    print(
-        f"cost per event at {largest['events']:,} vs {smallest['events']:,}: {growth:.2f}x "
-        "(1.0 = linear)"
-    )
+    for line in verdicts(rows, build):
+        console.print(line)
 
 
 if __name__ == "__main__":
