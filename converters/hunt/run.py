@@ -115,9 +115,10 @@ class Hunter:
         loaded = time.perf_counter()
         alerts = []
         for doc in self.selected:
-            fields = self.entity_fields(doc)
-            for hit in engine.run(self.queries[doc.id]):
-                alerts.append(HuntAlert(doc, hit, tuple(engine.evidence(hit.rowids, fields))))
+            hits = engine.run(self.queries[doc.id])
+            # The rule's evidence in one query per batch of rows, not one per alert.
+            evidence = engine.evidence_of([hit.rowids for hit in hits], self.entity_fields(doc))
+            alerts += [HuntAlert(doc, h, tuple(e)) for h, e in zip(hits, evidence, strict=True)]
         alerts.sort(key=lambda a: (a.hit.window_end or "", a.doc.name, a.hit.rowids))
         seconds = {"read": loaded - started, "rules": time.perf_counter() - loaded}
         return HuntResult(reports, alerts, self.selected, self.plan, engine.rows, seconds)
