@@ -18,6 +18,7 @@ from converters.engine.adapters import (
     _gws_parameter,
     _lookup,
     _scalar,
+    is_mapping,
 )
 from converters.sources import GWS_ADMIN, M365_AUDIT
 
@@ -58,7 +59,7 @@ def _gws_reader(field: str) -> FieldReader:
 
 def _gws_event_parameter(event: object, name: str) -> SigmaValue:
     found: SigmaValue = None
-    if isinstance(event, Mapping):
+    if is_mapping(event):
         # The adapter writes parameters in order, so the last one of a name wins.
         for parameter in event.get("parameters", []):
             if str(parameter.get("name")) == name:
@@ -73,7 +74,7 @@ def _ual_reader(field: str) -> FieldReader:
         def parameter(record: Mapping[str, Any]) -> list[SigmaValue]:
             found: SigmaValue = None
             for item in record.get("Parameters") or []:
-                if isinstance(item, Mapping) and "Name" in item and str(item["Name"]) == name:
+                if is_mapping(item) and "Name" in item and str(item["Name"]) == name:
                     found = _scalar(item.get("Value"))
             return [found]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from converters.pipelines.build import SQLITE_SOURCE_COLUMN
 from converters.sources import GWS_ADMIN, M365_AUDIT, DataSource
@@ -29,6 +29,12 @@ _GWS_PARAMETER_PREFIX = "parameters."
 _UAL_PARAMETER_PREFIX = "Parameters."
 # Keys every Management Activity API record carries (common schema).
 _UAL_KEYS = ("Id", "CreationTime", "Operation", "Workload", "RecordType")
+
+
+def is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """``isinstance(value, Mapping)``, the exact type first: an ABC check costs about 0.4 us,
+    and this runs on most values of every record read (decoded JSON holds plain dicts)."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 class RecordFormatError(ValueError):
@@ -57,7 +63,7 @@ def gws_admin_rows(activity: Mapping[str, Any]) -> list[SigmaRow]:
     timestamp = utc_timestamp(ident.get("time"))
     rows: list[SigmaRow] = []
     for index, event in enumerate(events):
-        if not isinstance(event, Mapping):
+        if not is_mapping(event):
             raise RecordFormatError(f"activity {native}: events[{index}] is not an object")
         # The Sigma names address the activity with the current event as "event".
         view = {**activity, "event": event}
@@ -73,7 +79,7 @@ def gws_admin_rows(activity: Mapping[str, Any]) -> list[SigmaRow]:
 def ual_row(record: Mapping[str, Any]) -> SigmaRow:
     row = _source_fields(M365_AUDIT, record, _UAL_PARAMETER_PREFIX)
     for parameter in record.get("Parameters") or []:
-        if isinstance(parameter, Mapping) and "Name" in parameter:
+        if is_mapping(parameter) and "Name" in parameter:
             row[_UAL_PARAMETER_PREFIX + str(parameter["Name"])] = _scalar(parameter.get("Value"))
     row.update(
         {
@@ -97,7 +103,7 @@ def _source_fields(source: DataSource, view: Mapping[str, Any], parameter_prefix
 def _lookup(view: Mapping[str, Any], dotted: str) -> object:
     node: object = view
     for part in dotted.split("."):
-        if not isinstance(node, Mapping):
+        if not is_mapping(node):
             return None
         node = node.get(part)
     return node
@@ -118,6 +124,8 @@ def _gws_parameter(parameter: Mapping[str, Any]) -> SigmaValue:
 
 
 def _scalar(value: object) -> SigmaValue:
+    if type(value) is str:  # the common case first
+        return value
     if value is None:
         return None
     if isinstance(value, bool):

@@ -22,6 +22,7 @@ from converters.engine.adapters import (
     _gws_parameter,
     _scalar,
     gws_admin_rows,
+    is_mapping,
 )
 from converters.engine.rowtools import (
     Inspected,
@@ -37,7 +38,7 @@ from converters.sources import GWS_ADMIN, GWS_GMAIL
 
 def _inspect_gws(activity: Mapping[str, Any]) -> Inspected:
     ident = activity.get("id")
-    if not isinstance(ident, Mapping):
+    if not is_mapping(ident):
         raise RecordFormatError("Google Workspace activity without an 'id' object")
     events = activity.get("events")
     if not isinstance(events, list):
@@ -46,7 +47,7 @@ def _inspect_gws(activity: Mapping[str, Any]) -> Inspected:
             "object as Elastic stores it) or 'event' (one object, as the Splunk add-on stores it)"
         )
     for event in events:
-        if not isinstance(event, Mapping):
+        if not is_mapping(event):
             raise RecordFormatError("Google Workspace activity with an event that is not an object")
     application = ident.get("applicationName")
     if not isinstance(application, str) or not application:
@@ -88,7 +89,7 @@ def _gmail_envelope(activity: Mapping[str, Any]) -> SigmaRow:
     (``email``, the activity's actor) and the address it acted from."""
     actor = activity.get("actor")
     return {
-        "email": _scalar(actor.get("email")) if isinstance(actor, Mapping) else None,
+        "email": _scalar(actor.get("email")) if is_mapping(actor) else None,
         "ip_address": _scalar(activity.get("ipAddress")),
     }
 
@@ -96,15 +97,15 @@ def _gmail_envelope(activity: Mapping[str, Any]) -> SigmaRow:
 def _gws_parameters(parameters: list[Any], prefix: str, row: SigmaRow) -> None:
     """Typed parameter values; message values (Gmail's ``event_info``) nest with dots."""
     for parameter in parameters:
-        if not isinstance(parameter, Mapping):
+        if not is_mapping(parameter):
             continue
         name = f"{prefix}{parameter.get('name')}"
         message = parameter.get("messageValue")
-        if isinstance(message, Mapping):
+        if is_mapping(message):
             _gws_parameters(message.get("parameter") or [], name + ".", row)
         elif isinstance(parameter.get("multiMessageValue"), list):
             for item in parameter["multiMessageValue"]:
-                if not isinstance(item, Mapping):
+                if not is_mapping(item):
                     continue
                 nested: SigmaRow = {}
                 _gws_parameters(item.get("parameter") or [], name + ".", nested)
@@ -130,12 +131,12 @@ GWS = RecordFormat(
 
 
 def is_gmail_row(record: Mapping[str, Any]) -> bool:
-    return isinstance(record.get("message_info"), Mapping) and "event_info" in record
+    return is_mapping(record.get("message_info")) and "event_info" in record
 
 
 def _gmail_time(record: Mapping[str, Any]) -> datetime:
     usec = record.get("time_usec")
-    if usec is None and isinstance(record.get("event_info"), Mapping):
+    if usec is None and is_mapping(record.get("event_info")):
         usec = record["event_info"].get("timestamp_usec")
     if usec is not None:
         try:

@@ -17,6 +17,7 @@ from converters.engine.adapters import (
     SigmaRow,
     SigmaValue,
     _scalar,
+    is_mapping,
 )
 
 # Get-MessageTrace | Export-Csv writes dates in the en-US culture unless told otherwise.
@@ -99,10 +100,10 @@ def row_time(moment: datetime) -> str:
 def flatten(value: object, prefix: str = "", into: SigmaRow | None = None) -> SigmaRow:
     """Raw names flattened with dots; lists of objects become one multivalue field per key."""
     row: SigmaRow = {} if into is None else into
-    if isinstance(value, Mapping):
+    if is_mapping(value):
         for key, item in value.items():
             flatten(item, f"{prefix}{key}.", row)
-    elif isinstance(value, list) and any(isinstance(item, Mapping) for item in value):
+    elif isinstance(value, list) and any(is_mapping(item) for item in value):
         for item in value:
             for key, found in flatten(item, prefix).items():
                 append(row, key, found)

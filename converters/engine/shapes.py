@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from converters.engine.adapters import is_mapping
+
 GWS_ACTIVITY_KIND = "admin#reports#activity"
 GWS_PAGE_KIND = "admin#reports#activities"
 
@@ -29,13 +31,13 @@ def records_in(value: object) -> list[object] | None:
     Web Service answer, an Azure Monitor export), or None when ``value`` is a record."""
     if isinstance(value, list):
         return value
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         return None
     if value.get("kind") == GWS_PAGE_KIND:
         items = value.get("items", [])  # an empty page has no "items" at all
         return items if isinstance(items, list) else None
     odata = value.get("d")  # OData v2 verbose JSON: {"d": {"results": [...]}} or {"d": [...]}
-    if len(value) == 1 and isinstance(odata, Mapping) and isinstance(odata.get("results"), list):
+    if len(value) == 1 and is_mapping(odata) and isinstance(odata.get("results"), list):
         return list(odata["results"])
     if len(value) == 1 and isinstance(odata, list):
         return odata
@@ -60,7 +62,7 @@ def is_gws_activity(record: Mapping[str, Any]) -> bool:
         return True
     ident = record.get("id")
     return (
-        isinstance(ident, Mapping)
+        is_mapping(ident)
         and "applicationName" in ident
         and ("events" in record or "event" in record)
     )
@@ -71,10 +73,10 @@ def gws_activity(record: Mapping[str, Any]) -> Mapping[str, Any]:
     events = record.get("events")
     if type(events) is list:
         return record
-    if isinstance(events, Mapping):
+    if is_mapping(events):
         return {**record, "events": [events]}
     event = record.get("event")
-    if events is None and isinstance(event, Mapping):
+    if events is None and is_mapping(event):
         canonical = {k: v for k, v in record.items() if k != "event"}
         canonical["events"] = [event]
         return canonical
@@ -93,7 +95,7 @@ def is_entra_graph(record: Mapping[str, Any]) -> bool:
 def is_entra_monitor(record: Mapping[str, Any]) -> bool:
     properties = record.get("properties")
     return (
-        isinstance(properties, Mapping)
+        is_mapping(properties)
         and "operationName" in record
         and str(record.get("category", "")).lower() == "auditlogs"
     )
@@ -113,8 +115,8 @@ def entra_audit(record: Mapping[str, Any]) -> Mapping[str, Any]:
         if "callerIpAddress" in record:
             return record
         initiator = record.get("initiatedBy")
-        user = initiator.get("user") if isinstance(initiator, Mapping) else None
-        address = user.get("ipAddress") if isinstance(user, Mapping) else None
+        user = initiator.get("user") if is_mapping(initiator) else None
+        address = user.get("ipAddress") if is_mapping(user) else None
         return {**record, "callerIpAddress": address or None}
     if not is_entra_monitor(record):
         return record

@@ -91,6 +91,13 @@ class Hunter:
         self.selected = [doc for doc in selected if doc.id not in self.skipped]
         self.queries = compiled.by_rule
         self.plan = plan_loading(ruleset, self.selected, self.queries)
+        # The fields a selected rule's query or alert reads (a name in the SQL's text is
+        # enough: one read for nothing costs a cell, one missed would lose a match).
+        sql = " ".join(self.queries[doc.id] for doc in self.selected).lower()
+        shown = {f.lower() for doc in self.selected for f in self.entity_fields(doc)}
+        self.read = {
+            f.lower() for s in SOURCES for f in s.field_names() if f.lower() in sql
+        } | shown
 
     def entity_fields(self, doc: RuleDoc) -> list[str]:
         """The Sigma fields whose values an alert of ``doc`` shows."""
@@ -107,7 +114,7 @@ class Hunter:
         records over ``limits`` are skipped."""
         started = time.perf_counter()
         engine = BulkEngine(self.domains, (f for s in SOURCES for f in s.field_names()))
-        loader = _Loader(engine, self.plan, progress, limits)
+        loader = _Loader(engine, self.plan, progress, limits, self.read)
         reports = [loader.load(n, path, fmt) for n, (path, fmt) in enumerate(files)]
         if loader.latest is not None:
             engine.observe_until(row_time(loader.latest))
@@ -133,8 +140,10 @@ class _Loader:
         plan: LoadPlan,
         progress: Callable[[int, int], None] | None,
         limits: Limits,
+        read: set[str],
     ) -> None:
         self.engine = engine
+        self.read = read
         self.plan = plan
         self.tests = plan.tests()
         self.progress = progress
@@ -145,7 +154,14 @@ class _Loader:
     def columns(self, source: str) -> tuple[str, ...]:
         found = self._columns.get(source)
         if found is None:
-            declared = [f for s in SOURCES if s.name == source for f in s.field_names()]
+            # Only the columns a rule reads get a value: the others stay NULL, unread.
+            declared = [
+                f
+                for s in SOURCES
+                if s.name == source
+                for f in s.field_names()
+                if f.lower() in self.read
+            ]
             found = self.engine.known([*ENGINE_COLUMNS, *declared])
             self._columns[source] = found
         return found
