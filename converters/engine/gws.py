@@ -57,7 +57,11 @@ def _inspect_gws(activity: Mapping[str, Any]) -> Inspected:
 
 
 def _gws_rows(activity: Mapping[str, Any]) -> list[SigmaRow]:
-    source, _count, when = _inspect_gws(activity)
+    return _gws_rows_inspected(activity, _inspect_gws(activity))
+
+
+def _gws_rows_inspected(activity: Mapping[str, Any], inspected: Inspected) -> list[SigmaRow]:
+    source, _count, when = inspected
     if source == GWS_ADMIN.name:
         return gws_admin_rows(activity)
     native = str(activity["id"].get("uniqueQualifier", ""))
@@ -122,6 +126,7 @@ GWS = RecordFormat(
     _inspect_gws,
     _gws_rows,
     shapes.gws_activity,
+    _gws_rows_inspected,
 )
 
 

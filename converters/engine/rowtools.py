@@ -45,6 +45,9 @@ class RecordFormat:
     inspect: Callable[[Mapping[str, Any]], Inspected]
     rows: Callable[[Mapping[str, Any]], list[SigmaRow]]
     canonical: Callable[[Mapping[str, Any]], Mapping[str, Any]] = _same
+    # ``rows`` given what ``inspect`` said of the record: the hunt inspects every record, and
+    # a format whose rows need the inspection again (Workspace) saves doing it twice.
+    rows_inspected: Callable[[Mapping[str, Any], Inspected], list[SigmaRow]] | None = None
 
 
 def parse_time(value: object) -> datetime:

@@ -24,6 +24,7 @@ GWS_PAGE_KIND = "admin#reports#activities"
 # ``odata.nextLink``, ``@odata.context``, ``etag``).
 CONTAINER_KEYS = ("items", "value", "records")
 _WRAPPER_KEYS = frozenset({"kind", "etag", "nextPageToken", "nextLink"})
+_CONTAINER = frozenset({*CONTAINER_KEYS, "d"})
 
 
 def records_in(value: object) -> list[object] | None:
@@ -31,6 +32,8 @@ def records_in(value: object) -> list[object] | None:
     Web Service answer, an Azure Monitor export), or None when ``value`` is a record."""
     if isinstance(value, list):
         return value
+    if type(value) is dict and _CONTAINER.isdisjoint(value) and value.get("kind") != GWS_PAGE_KIND:
+        return None  # a record: the common case, answered without the lookups below
     if not is_mapping(value):
         return None
     if value.get("kind") == GWS_PAGE_KIND:

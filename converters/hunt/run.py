@@ -208,6 +208,7 @@ class _Loader:
         report: FileReport,
     ) -> None:
         inspect, rows_of, canonical = fmt.record.inspect, fmt.record.rows, fmt.record.canonical
+        rows_inspected = fmt.record.rows_inspected
         tests, everything, tick = self.tests, self.plan.everything, self.progress
         batch: list[tuple[tuple[str, ...], tuple[object, ...]]] = []
         events: Counter[str] = Counter()  # by source, counted per record; summed per file
@@ -221,11 +222,17 @@ class _Loader:
                     continue
                 try:
                     record = canonical(record)
-                    source, count, when = inspect(record)
+                    inspected = inspect(record)
+                    source, count, when = inspected
                     test = tests.get(source)
                     if everything or (test is not None and test(record)):
                         columns = self.columns(source)
-                        for row in rows_of(record):
+                        rows = (
+                            rows_of(record)
+                            if rows_inspected is None
+                            else rows_inspected(record, inspected)
+                        )
+                        for row in rows:
                             batch.append((columns, BulkEngine.cells(row, columns, index, line)))
                 # Any failure inside one record (a wrong type deep in it) skips it only.
                 except Exception as exc:
