@@ -77,15 +77,17 @@ def rule_guide(ruleset: RuleSet, playbook: Playbook, doc: RuleDoc) -> RuleGuide:
 
 
 def alert_playbook(guide: RuleGuide, evidence: Sequence[EvidenceRow]) -> str:
-    lines = guide.note.split("\n")
+    # The rule's note is rendered once (rule_guide); an alert only fills its placeholders,
+    # one replace over the text per entity (a placeholder never spans lines).
+    note = guide.note
     for n, entity in enumerate(guide.entities):
         token = code(_PLACEHOLDER.format(n))
         if entity.optional and not entity_values(entity, evidence):
-            lines = [line for line in lines if token not in line]
+            note = "\n".join(line for line in note.split("\n") if token not in line)
             continue
         shown = " / ".join(code(f) for f in entity.fields) + " = " + _values(entity, evidence)
-        lines = [line.replace(token, shown) for line in lines]
-    return "\n".join(lines)
+        note = note.replace(token, shown)
+    return note
 
 
 def entity_values(entity: HuntEntity, evidence: Sequence[EvidenceRow]) -> list[str]:
