@@ -34,6 +34,10 @@ _RAW = re.compile(r"_raw[0-9]+$")
 _FLAGS = re.compile(r"\bAS (b[0-9]+)\b")
 _HORIZON = re.compile(r"_horizon\b")
 _CONTEXT = "_context"
+# A flag of the raw step: one referenced rule's condition, which the SQLite pipeline scopes by
+# data source (``dac_source LIKE 'gws\_admin' ESCAPE '\'`` or ``dac_source='proxy'``).
+_FLAG = re.compile(r"COALESCE\((.*?)\) AS (b[0-9]+)\b")
+_SCOPE = re.compile(r"dac_source LIKE '((?:[^'%_\\]|\\[%_\\])*)' ESCAPE '\\'|dac_source='([^']*)'")
 _QUOTES = "'\"`"
 # A correlated lookup of converters.backends.new_terms / absence: alias."field" IS e."field".
 _LOOKUP = re.compile(r'\b([a-z])\."((?:[^"]|"")+)" IS e\."')
@@ -97,9 +101,8 @@ def run_stepwise(connection: sqlite3.Connection, query: str) -> tuple[sqlite3.Cu
     try:
         for name, body in ctes:
             if _RAW.search(name):
-                flags = _FLAGS.findall(body)
-                where = "" if whole or not flags else " WHERE " + " OR ".join(flags)
-                _create(connection, made, name, f"{_with(kept)}SELECT * FROM ({body}){where}")
+                select = body if whole else _raw_rows(body)
+                _create(connection, made, name, _with(kept) + select)
                 # Correlations of correlations find their evidence rows by eid.
                 connection.execute(f"CREATE INDEX temp.{name}_eid ON {name} (eid)")
             elif name.endswith(_MATERIALISED):
@@ -113,6 +116,28 @@ def run_stepwise(connection: sqlite3.Connection, query: str) -> tuple[sqlite3.Cu
     except sqlite3.Error:
         drop_steps(connection, made)
         raise
+
+
+def _raw_rows(body: str) -> str:
+    """The raw step's rows of some referenced rule: one of its flags set; and when every flag
+    is scoped by data source, read through the table's index on the source."""
+    flags = _FLAGS.findall(body)
+    if not flags:
+        return body
+    sources: set[str] = set()
+    scoped = True
+    for condition, _flag in _FLAG.findall(body):
+        # The scope must lead the condition (AND the rule's own): then no row of another
+        # source can set the flag.
+        scope = _SCOPE.match(condition.lstrip("("))
+        if scope is None or condition.lstrip("(")[scope.end() :][:5] != " AND ":
+            scoped = False  # not scoped as expected: every row is read
+            break
+        sources.add(scope.group(1).replace("\\", "") if scope.group(1) else scope.group(2))
+    if scoped and sources and body.rstrip().endswith(f"FROM {TABLE}"):
+        literals = ", ".join("'" + s.replace("'", "''") + "'" for s in sorted(sources))
+        body = f"{body} WHERE dac_source IN ({literals})"
+    return f"SELECT * FROM ({body}) WHERE " + " OR ".join(flags)
 
 
 def _create(connection: sqlite3.Connection, made: list[str], name: str, select: str) -> None:
