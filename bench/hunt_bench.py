@@ -260,7 +260,7 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=100_000, help="0: no alert-heavy corpus")
     parser.add_argument("--no-baseline", action="store_true", help="skip the simple way")
     parser.add_argument(
-        "--baseline-timeout", type=float, default=300.0, help="CPU-bound seconds per run"
+        "--baseline-timeout", type=float, default=300.0, help="wall seconds per simple run"
     )
     parser.add_argument("--no-build", action="store_true", help="skip dac build vs sigma")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the corpora here")

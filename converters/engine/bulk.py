@@ -99,7 +99,12 @@ class BulkEngine:
 
     @staticmethod
     def cells(row: SigmaRow, columns: tuple[str, ...], file: int, line: int) -> tuple[object, ...]:
-        return (*(_cell(row.get(c)) for c in columns), file, line)
+        # Per row loaded: a comprehension, strings and NULLs as they are (most cells).
+        cells: list[object] = [
+            v if v is None or type(v) is str else _cell(v) for v in map(row.get, columns)
+        ]
+        cells += (file, line)
+        return tuple(cells)
 
     def observe_until(self, timestamp: str) -> None:
         """A row of no data source at the latest time read: correlations that wait for a
