@@ -69,7 +69,7 @@ def hunt(paths: list[Path]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         write_jsonl(Path(scratch) / "alerts.jsonl", reported)
     alerts = [
-        (a.alert.doc.name, sorted(str(e["id"]) for e in a.record["evidence"])) for a in reported
+        (a.alert.doc.name, sorted(str(e.event_id) for e in a.alert.evidence)) for a in reported
     ]
     return {"events": result.events, "rows": result.rows, "alerts": alerts}
 

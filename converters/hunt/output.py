@@ -72,10 +72,34 @@ class Reported:
     """One alert as written: its JSON object, decision and entities for the report."""
 
     alert: HuntAlert
-    record: dict[str, Any]
     decision: Decision
     # label, fields, values; key entities (the tested addresses) first
     entities: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+    guide: RuleGuide  # the rule's playbook, rendered once, filled per alert
+    paths: Sequence[str]  # the hunt's files, by index
+    technique: str
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The alert's JSON object, built when asked: written once, it is not held, so that
+        100,000 alerts' playbook texts are never in memory at once."""
+        alert = self.alert
+        return {
+            "rule_id": alert.doc.id,
+            "rule_title": alert.doc.title,
+            "indicator": alert.doc.indicator,
+            "level": alert.doc.level,
+            "technique": self.technique,
+            "group": dict(alert.hit.group),
+            "window_start": _utc(alert.hit.window_start),
+            "window_end": _utc(alert.hit.window_end),
+            "event_count": len(alert.evidence),
+            "evidence": [
+                {"id": e.event_id, "file": self.paths[e.file], "line": e.line}
+                for e in alert.evidence
+            ],
+            "playbook": alert_playbook(self.guide, alert.evidence),
+        }
 
 
 def reported_alerts(result: HuntResult, ruleset: RuleSet, playbook: Playbook) -> list[Reported]:
@@ -86,21 +110,6 @@ def reported_alerts(result: HuntResult, ruleset: RuleSet, playbook: Playbook) ->
         guide = guides.get(alert.doc.id)
         if guide is None:
             guide = guides[alert.doc.id] = rule_guide(ruleset, playbook, alert.doc)
-        record = {
-            "rule_id": alert.doc.id,
-            "rule_title": alert.doc.title,
-            "indicator": alert.doc.indicator,
-            "level": alert.doc.level,
-            "technique": playbook.technique.id,
-            "group": dict(alert.hit.group),
-            "window_start": _utc(alert.hit.window_start),
-            "window_end": _utc(alert.hit.window_end),
-            "event_count": len(alert.evidence),
-            "evidence": [
-                {"id": e.event_id, "file": paths[e.file], "line": e.line} for e in alert.evidence
-            ],
-            "playbook": alert_playbook(guide, alert.evidence),
-        }
         ordered = sorted(guide.entities, key=lambda e: not e.key)
         entities = tuple(
             (e.label, e.fields, values)
@@ -108,7 +117,8 @@ def reported_alerts(result: HuntResult, ruleset: RuleSet, playbook: Playbook) ->
             for values in [tuple(entity_values(e, alert.evidence))]
             if values or not e.optional
         )
-        reported.append(Reported(alert, record, decision(alert), entities))
+        technique = playbook.technique.id
+        reported.append(Reported(alert, decision(alert), entities, guide, paths, technique))
     return reported
 
 

@@ -70,7 +70,7 @@ def _print_alerts(console: Console, result: HuntResult, alerts: Sequence[Reporte
         console.print(line, soft_wrap=True)
     if len(alerts) > MAX_ALERT_ROWS:
         console.print(f"... and {len(alerts) - MAX_ALERT_ROWS} more alerts (see --out)")
-    by_level = Counter(str(a.record["level"]) for a in alerts)
+    by_level = Counter(a.alert.doc.level for a in alerts)  # not .record: no playbook built
     levels = ", ".join(
         f"{by_level[level]} {level}" for level in reversed(LEVELS) if by_level[level]
     )
