@@ -10,6 +10,7 @@ token would be. The renderer and its templates are untouched.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,15 @@ class RuleGuide:
     context: AlertContext
     entities: tuple[HuntEntity, ...]
     note: str  # rendered, with placeholders for the entities
+
+    @functools.cached_property
+    def tokens(self) -> tuple[tuple[str, str], ...]:
+        """Per entity: its placeholder as the note holds it, and the start of what replaces
+        it (its fields); the same for every alert of the rule, so made once."""
+        return tuple(
+            (code(_PLACEHOLDER.format(n)), " / ".join(code(f) for f in e.fields) + " = ")
+            for n, e in enumerate(self.entities)
+        )
 
 
 def hunt_entities(ruleset: RuleSet, doc: RuleDoc) -> tuple[HuntEntity, ...]:
@@ -80,13 +90,12 @@ def alert_playbook(guide: RuleGuide, evidence: Sequence[EvidenceRow]) -> str:
     # The rule's note is rendered once (rule_guide); an alert only fills its placeholders,
     # one replace over the text per entity (a placeholder never spans lines).
     note = guide.note
-    for n, entity in enumerate(guide.entities):
-        token = code(_PLACEHOLDER.format(n))
-        if entity.optional and not entity_values(entity, evidence):
+    for entity, (token, fields) in zip(guide.entities, guide.tokens, strict=True):
+        values = entity_values(entity, evidence)
+        if entity.optional and not values:
             note = "\n".join(line for line in note.split("\n") if token not in line)
             continue
-        shown = " / ".join(code(f) for f in entity.fields) + " = " + _values(entity, evidence)
-        note = note.replace(token, shown)
+        note = note.replace(token, fields + _shown(values))
     return note
 
 
@@ -100,8 +109,7 @@ def entity_values(entity: HuntEntity, evidence: Sequence[EvidenceRow]) -> list[s
     return list(found)
 
 
-def _values(entity: HuntEntity, evidence: Sequence[EvidenceRow]) -> str:
-    values = entity_values(entity, evidence)
+def _shown(values: list[str]) -> str:
     if not values:
         return "(not in this alert's events)"
     shown = ", ".join(code(v) for v in values[:MAX_VALUES])
