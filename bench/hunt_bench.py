@@ -210,9 +210,10 @@ def verdicts(rows: list[Row], build: tuple[float, float, int] | None) -> list[st
     if build is not None:
         ours, theirs, rules = build
         lines.append(
-            f"{_met(ours <= theirs)} `dac build` ({ours:.1f} CPU s: every rule, both targets, "
-            f"playbooks, app and rules files) no slower than `sigma convert` of the same "
-            f"{rules} rules to both targets ({theirs:.1f} CPU s)"
+            f"{_met(ours <= theirs)} `dac build` ({ours:.1f} CPU s: every rule to SPL, EQL and "
+            f"ES|QL, playbooks, app and rules files) no slower than `sigma convert` of the "
+            f"single-event rules, one run per source and target ({theirs:.1f} CPU s, "
+            f"{rules} queries written; it cannot convert the others)"
         )
     return lines
 
@@ -228,26 +229,39 @@ def _children_cpu() -> float:
 
 def build_vs_convert(folder: Path) -> tuple[float, float, int]:
     """CPU seconds of `dac build`, and of `sigma convert` (Splunk, then EQL) of the rules
-    `dac build` wrote, each source's rules with that source's pipelines; and the count."""
+    `dac build` wrote, each source's rules with that source's pipelines; and how many
+    queries sigma convert wrote."""
     from converters.loading.rules import load_rules
 
     binary = Path(sys.executable).parent
     before = _children_cpu()
-    subprocess.run([str(binary / "dac"), "build", "--out", str(folder)], capture_output=True)
+    built = subprocess.run(
+        [str(binary / "dac"), "build", "--out", str(folder)], capture_output=True, cwd=ROOT
+    )
     ours = _children_cpu() - before
+    made = [folder / "elastic" / "rules.ndjson", *(folder / "splunk").glob("*.tgz")]
+    if built.returncode or len(made) < 2:
+        raise SystemExit(f"dac build failed ({built.returncode}): {built.stderr.decode()[-500:]}")
     ruleset = load_rules(ROOT / "sigma_rules")
+    # sigma convert stops a whole run on a correlation whose rule it had to skip (every base
+    # rule with a list placeholder): it is given the single-event rules, one run per source
+    # and target, with that source's pipeline.
     by_source: dict[str, list[str]] = {}
     for doc in ruleset.docs:
         sources = ruleset.sources_of(doc)
-        if len(sources) == 1:
+        if len(sources) == 1 and not doc.is_correlation:
             path = folder / "sigma" / doc.path.relative_to(ROOT / "sigma_rules")
             by_source.setdefault(sources[0].name, []).append(str(path))
     before = _children_cpu()
+    converted = 0
     for source, paths in by_source.items():
         for target, pipeline in (("splunk", "dac_splunk_"), ("eql", "dac_elastic_")):
-            command = [str(binary / "sigma"), "convert", "-s", "-t", target]
-            subprocess.run([*command, "-p", pipeline + source, *paths], capture_output=True)
-    return ours, _children_cpu() - before, sum(map(len, by_source.values()))
+            command = [str(binary / "sigma"), "convert", "-s", "-t", target, "-p"]
+            done = subprocess.run(
+                [*command, pipeline + source, *paths], capture_output=True, text=True, cwd=ROOT
+            )
+            converted += sum(1 for line in done.stdout.splitlines() if line.strip())
+    return ours, _children_cpu() - before, converted
 
 
 def main() -> None:
