@@ -125,9 +125,10 @@ def _cost(row: Row) -> float:
 def table(rows: list[Row]) -> Table:
     reference = _reference(rows)
     out = Table(title="dac hunt, every rule, end to end (CPU seconds of one process)")
+    against = f"{reference.corpus.events:,}" if reference else "-"
     for name in (
         "corpus", "events", "hunt CPU s", "events / CPU s", "x decode-only",
-        "cost / event vs 1M", "peak MB", "alerts", "planted found",
+        f"cost / event vs {against}", "peak MB", "alerts", "planted found",
         "simple CPU s", "simple peak MB", "same alerts as simple",
     ):  # fmt: skip
         out.add_column(name, justify="left" if name == "corpus" else "right")
