@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from converters.hunt.episodes import incident_fields
 from converters.hunt.playbook import RuleGuide, alert_playbook, entity_values, rule_guide
 from converters.hunt.run import HuntAlert, HuntResult
 from converters.loading.rules import RuleDoc, RuleSet
@@ -96,6 +97,7 @@ def reported_alerts(result: HuntResult, ruleset: RuleSet, playbook: Playbook) ->
             "window_start": _utc(alert.hit.window_start),
             "window_end": _utc(alert.hit.window_end),
             "event_count": len(alert.evidence),
+            **incident_fields(alert),
             "evidence": [
                 {"id": e.event_id, "file": paths[e.file], "line": e.line} for e in alert.evidence
             ],
