@@ -10,7 +10,9 @@ The one place that says, per rule, which values make two alerts the same inciden
 - an absence rule: the account that never followed up (its ``match`` field, which the
   targets' rows name ``absence.KEY``), the same period;
 - a single-event rule: ``incident.by`` where the rule declares it, else the first of its
-  ``fields`` (the rules list the actor or client first); ``incident.period``, default 1h.
+  ``fields`` (the rules list the actor or client first); ``incident.period``, default 1h,
+  counted in event time by the hunt; a SIEM, which counts from its alert and sees records up
+  to the lag late, holds the period plus the lag and an interval.
 
 ``dac hunt`` applies it after the engine (converters/hunt/episodes.py); Splunk through
 ``alert.suppress`` and Kibana through ``alert_suppression`` (converters/targets).
@@ -37,25 +39,31 @@ class Incident:
     fields: tuple[str, ...]
     seconds: int
     merge: bool
+    # How long a SIEM holds a group's next alerts back: ``seconds`` plus the dispatch overlap
+    # (the lag and an interval). A SIEM sees records in the order they arrive, up to the lag
+    # late: two events of one incident can reach it a lag apart.
+    siem_seconds: int
 
 
 def incident_of(doc: RuleDoc, ruleset: RuleSet) -> Incident:
     schedule = schedule_for(doc, ruleset)
     if doc.is_correlation:
         group = doc.document["correlation"].get("group-by", [])
-        return Incident(tuple(str(g) for g in group), schedule.suppress_seconds, True)
+        fields = tuple(str(g) for g in group)
+        return Incident(fields, schedule.suppress_seconds, True, schedule.suppress_seconds)
     if doc.new_terms:
         fields = tuple(str(f) for f in doc.new_terms["fields"])
-        return Incident(fields, schedule.suppress_seconds, False)
+        return Incident(fields, schedule.suppress_seconds, False, schedule.suppress_seconds)
     if doc.absence:
         # The account: this rule's field of the match (the targets' rows name it
         # absence.KEY).
         fields = tuple(str(f) for f in dict(doc.absence["match"]))
-        return Incident(fields, schedule.suppress_seconds, False)
+        return Incident(fields, schedule.suppress_seconds, False, schedule.suppress_seconds)
     declared = doc.incident or {}
     by = declared.get("by") or [str(f) for f in doc.document.get("fields", [])[:1]]
     period = timespan_seconds(str(declared.get("period", DEFAULT_PERIOD)))
-    return Incident(tuple(str(f) for f in by), period, False)
+    overlap = (schedule.lag_minutes + schedule.interval_minutes) * 60
+    return Incident(tuple(str(f) for f in by), period, False, period + overlap)
 
 
 def check_incidents(ruleset: RuleSet) -> list[Problem]:

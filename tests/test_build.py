@@ -135,7 +135,7 @@ def test_late_records_raise_one_notable_per_group(dist: Path) -> None:
             fields = [target_field(source, f, "splunk") for f in incident.fields]
             assert search["alert.suppress"] == "1", doc.name
             assert search["alert.suppress.fields"] == ",".join(fields), doc.name
-            assert search["alert.suppress.period"] == f"{incident.seconds}s", doc.name
+            assert search["alert.suppress.period"] == f"{incident.siem_seconds}s", doc.name
 
 
 def test_kibana_suppresses_alerts_per_incident(dist: Path) -> None:
@@ -156,7 +156,7 @@ def test_kibana_suppresses_alerts_per_incident(dist: Path) -> None:
         if doc.is_correlation or doc.new_terms or doc.absence:
             assert minutes * 60 >= incident.seconds, doc.name
         else:
-            assert minutes * 60 == incident.seconds, doc.name
+            assert minutes * 60 == incident.siem_seconds, doc.name
             source = ruleset.sources_of(doc)[0]
             fields = [target_field(source, f, "elastic") for f in incident.fields]
             assert suppression["group_by"] == fields, doc.name

@@ -271,7 +271,7 @@ def _suppression(
     else:
         source = ruleset.sources_of(doc)[0]
         group = [target_field(source, name, "elastic") for name in incident.fields]
-        minutes = -(-incident.seconds // 60)
+        minutes = -(-incident.siem_seconds // 60)
     if not group or len(group) > _MAX_GROUP_BY:
         return None
     if aggregating:

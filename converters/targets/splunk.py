@@ -243,10 +243,10 @@ _ANALYST_ACTIONS = ("action.notable", "action.risk")
 
 def _suppress_seconds(ruleset: RuleSet, doc: RuleDoc) -> int:
     """Correlations, new terms, absences: the window and the dispatch overlap; single-event
-    rules: the rule's incident period (converters/incidents.py)."""
+    rules: the rule's incident period and the dispatch overlap (converters/incidents.py)."""
     if doc.is_correlation or doc.new_terms or doc.absence:
         return schedule_for(doc, ruleset).suppress_seconds
-    return incident_of(doc, ruleset).seconds
+    return incident_of(doc, ruleset).siem_seconds
 
 
 def _suppress_fields(ruleset: RuleSet, doc: RuleDoc, group_fields: list[str]) -> list[str]:
