@@ -28,6 +28,7 @@ from converters.sources import SOURCES
 from tests.dist_helpers import built_dist
 from tests.replay.harness import Replayer
 from tests.replay.plant import Planted, logged_in
+from tests.test_incidents import sent
 from tests.timelines import BASE, add_user, forward
 
 LAG = next(s for s in SOURCES if s.name == "m365_audit").delivery_lag_minutes
@@ -154,14 +155,15 @@ def _absence() -> Scenario:
 
 def _incidents() -> Scenario:
     """One alert per rule and group per incident (converters/incidents.py): a burst of 20,
-    two actors interleaved, a burst again after the suppression period (window, lag and an
-    interval: 255 minutes for the UAL's 180-minute lag)."""
+    two actors interleaved, a burst again after the suppression period."""
     plants = [
         *_burst("twenty", [2 * m for m in range(20)], [m * 9 for m in range(20)], "twenty"),
         *_burst("ann", [600 + 6 * m for m in range(6)], [0, LAG, 61, 7, 95, 29], "ann"),
         *_burst("bob", [603 + 6 * m for m in range(6)], [170, 0, 29, LAG, 7, 61], "bob"),
         *_burst("carl", [1200 + 5 * m for m in range(5)], [0, 61, 7, 29, 95], "carl-1"),
-        *_burst("carl", [1500 + 5 * m for m in range(5)], [7, 0, LAG, 29, 61], "carl-2"),
+        # Ten hours later: past Splunk's 255 minutes and Kibana's EQL suppression (window,
+        # lag and a look-back: converters/targets/kibana.py).
+        *_burst("carl", [1800 + 5 * m for m in range(5)], [7, 0, LAG, 29, 61], "carl-2"),
     ]
     return Scenario(
         "m365_bulk_user_creation",
@@ -190,6 +192,17 @@ def _forwarding_per_actor() -> Scenario:
     )
 
 
+def _mail_burst() -> Scenario:
+    """150 messages in 75 minutes from a new account, each up to Gmail's 240-minute lag late:
+    one alert per target (the hunt: one, tests/test_incidents.py)."""
+    account = "k.new@example.com"
+    lag = next(s for s in SOURCES if s.name == "gws_gmail").delivery_lag_minutes
+    plants = [Planted(sent(60 + m / 2, account), (m * 7) % lag, "burst") for m in range(150)]
+    return Scenario(
+        "gws_gmail_mail_burst", plants, expect={"burst": 1}, name="gws_gmail_mail_burst-150"
+    )
+
+
 SCENARIOS = {
     s.key: s
     for s in (
@@ -200,6 +213,7 @@ SCENARIOS = {
         _absence(),
         _incidents(),
         _forwarding_per_actor(),
+        _mail_burst(),
     )
 }
 

@@ -279,6 +279,15 @@ def _suppression(
         # every run while it stays in the look-back, so the suppression outlasts the
         # look-back and a late-starting run (tests/test_schedule_replay.py).
         minutes = max(minutes, schedule.lookback_minutes + schedule.interval_minutes)
+    elif doc.is_correlation:
+        # An EQL sequence is new when its events differ: as the burst's first documents
+        # leave a run's look-back, the next run pairs the rest anew. Its last record comes
+        # up to the window and the lag after the first alert and stays a look-back, so the
+        # suppression lasts all of that (a 150-message burst smeared over Gmail's lag gave
+        # a second alert in the replay).
+        window = -(-schedule.window_seconds // 60)
+        lasting = window + schedule.lag_minutes + schedule.lookback_minutes
+        minutes = max(minutes, lasting + schedule.interval_minutes)
     return {
         "group_by": group,
         "duration": {"value": minutes, "unit": "m"},
