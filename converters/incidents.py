@@ -10,7 +10,8 @@ The one place that says, per rule, which values make two alerts the same inciden
 - an absence rule: the account that never followed up (its ``match`` field, which the
   targets' rows name ``absence.KEY``), the same period;
 - a single-event rule: ``incident.by`` where the rule declares it, else the first of its
-  ``fields`` (the rules list the actor or client first); ``incident.period``, default 1h,
+  ``fields`` (the rules list the actor or client first), else its source's first entity;
+  ``incident.period``, default 1h,
   counted in event time by the hunt; a SIEM, which counts from its alert and sees records up
   to the lag late, holds the period plus the lag and an interval.
 
@@ -61,6 +62,9 @@ def incident_of(doc: RuleDoc, ruleset: RuleSet) -> Incident:
         return Incident(fields, schedule.suppress_seconds, False, schedule.suppress_seconds)
     declared = doc.incident or {}
     by = declared.get("by") or [str(f) for f in doc.document.get("fields", [])[:1]]
+    sources = ruleset.sources_of(doc)
+    if not by and sources and sources[0].entities:
+        by = [sources[0].entities[0][1]]  # the source's first entity (the actor, mostly)
     period = timespan_seconds(str(declared.get("period", DEFAULT_PERIOD)))
     overlap = (schedule.lag_minutes + schedule.interval_minutes) * 60
     return Incident(tuple(str(f) for f in by), period, False, period + overlap)
@@ -76,7 +80,7 @@ def check_incidents(ruleset: RuleSet) -> list[Problem]:
         fields = incident_of(doc, ruleset).fields
         line = doc.line("incident") or doc.line("fields")
         if not fields and not doc.building_block:
-            reason = "no alert grouping: declare incident.by (or list the rule's fields)"
+            reason = "no alert grouping: declare incident.by (one of the rule's fields)"
             problems.append(Problem(doc.path, reason, rule=doc.id, line=line))
         source = ruleset.sources_of(doc)[0] if ruleset.sources_of(doc) else None
         for name in fields:

@@ -135,7 +135,8 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(
-    "name", ["gws_bulk_user_creation", "m365_user_added", "gws_user_never_signed_in"]
+    "name",
+    ["gws_bulk_user_creation", "m365_forwarding_disposable_domain", "gws_user_never_signed_in"],
 )
 def test_show_prints_what_the_build_ships(name: str, dist: Path) -> None:
     result = invoke("show", name, "--json", "--root", str(ROOT))

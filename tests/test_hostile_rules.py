@@ -177,6 +177,8 @@ def test_values_elastic_carries_exactly(project: Path) -> None:
 
 def test_dollar_signs_stay_literal_in_the_notable(project: Path) -> None:
     edit_rule(project, f"title: {TITLE}", "title: User Created $bonus$ for $5")
+    # Low: a rule with a notable (an informational rule is a building block, without one).
+    edit_rule(project, "level: informational", "level: low")
     _set_value(project, "CREATE_$USER$")
     dist = _build(project)
     stanza = _stanza(dist, "User Created $bonus$ for $5")
