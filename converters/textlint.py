@@ -144,7 +144,7 @@ def lint_text(
         read, prose = _html_views(text)
     else:
         read, prose = text, text
-    prose = _URL.sub(" ", prose)
+    prose = _URL.sub(_CODE, prose)
     found: list[Finding] = []
     for pattern in _SIGMA:
         found += _find(pattern, read, where, "sigma-syntax")

@@ -99,9 +99,13 @@ def reported_alerts(result: HuntResult, ruleset: RuleSet, playbook: Playbook) ->
             "evidence": [
                 {"id": e.event_id, "file": paths[e.file], "line": e.line} for e in alert.evidence
             ],
-            "playbook": alert_playbook(guide, alert.evidence),
+            "playbook": alert_playbook(
+                guide,
+                alert.evidence,
+                (_utc(alert.hit.window_start) or "", _utc(alert.hit.window_end) or ""),
+            ),
         }
-        ordered = sorted(guide.entities, key=lambda e: not e.key)
+        ordered = sorted((e for e in guide.entities if not e.hidden), key=lambda e: not e.key)
         entities = tuple(
             (e.label, e.fields, values)
             for e in ordered
