@@ -134,7 +134,7 @@ def test_the_hunt_fills_commands_with_the_alerts_values(
                     "event.name": "CREATE_USER",
                     "parameters.USER_EMAIL": f"new{n}@example.com",
                 },
-            )  # fmt: skip
+            )
             for n in range(3)
         ),
         # The routing change names a mailbox too: no account the burst created.
