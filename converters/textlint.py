@@ -180,9 +180,13 @@ def stand_ins(text: str, where: str) -> list[Finding]:
     ]
 
 
+# What an empty list would leave behind if it emitted a clause: "not ()", "in ()", "OR ()".
+_EMPTY_CLAUSE = re.compile(r"(?i)\b(?:not|and|or|in|where)\s*\(\s*\)")
+
+
 def lint_query(query: str, where: str) -> list[Finding]:
-    """A query holds no stand-in value (an empty list emits no clause at all)."""
-    return stand_ins(query, where)
+    """A query holds no stand-in value and no empty clause: an empty list emits nothing."""
+    return stand_ins(query, where) + _find(_EMPTY_CLAUSE, query, where, "empty-clause")
 
 
 def repeated_lines(first: str, second: str, where: str, min_chars: int = 40) -> list[Finding]:

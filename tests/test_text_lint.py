@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from converters.cli import main
+from converters.compile import compile_target
+from converters.loading.rules import RuleSet
 from converters.textlint import (
     lint_dist,
     lint_file,
@@ -19,6 +21,8 @@ from converters.textlint import (
     repeated_lines,
     sentences,
 )
+from converters.valuelists import load_value_lists
+from tests.conftest import test_lists as customer_lists
 from tests.dist_helpers import ROOT, built_dist
 
 
@@ -103,6 +107,15 @@ def test_stand_in_values_in_texts_and_queries(value: str) -> None:
     assert lint_query('any where source.ip == "198.51.100.7"', "q") == []
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["any where not () and x == 1", "| where user IN ()", "search a=1 OR ( )", "x AND NOT()"],
+)
+def test_empty_clauses_in_queries(query: str) -> None:
+    assert [f.check for f in lint_query(query, "q")] == ["empty-clause"]
+    assert lint_query("| eval t=now() | where isnull(x)", "q") == []
+
+
 def test_over_long_kibana_description() -> None:
     short = {"description": "An admin created an account. It matters. Severity high: act now."}
     assert lint_kibana_rule(short, "r") == []
@@ -151,6 +164,19 @@ def test_the_hunts_json_is_read_for_its_playbooks(tmp_path: Path) -> None:
     alert = {"group": {"UserId": "a..b"}, "playbook": "Fires on: Fires on x|contains y."}
     path.write_text(json.dumps(alert) + "\n", encoding="utf-8")
     assert {f.check for f in lint_file(path)} == {"sigma-syntax", "repeated-phrase"}
+
+
+@pytest.mark.parametrize("target", ["splunk", "elastic", "sqlite"])
+@pytest.mark.parametrize("shipped", [True, False], ids=["shipped-lists", "test-lists"])
+def test_no_query_holds_a_stand_in_or_an_empty_clause(
+    ruleset: RuleSet, target: str, shipped: bool
+) -> None:
+    """The shipped lists leave the threat-intelligence list and tuning lists empty: an empty
+    list emits no clause at all, in SPL, EQL, ES|QL and the hunt's SQL alike."""
+    lists = load_value_lists(ROOT) if shipped else customer_lists()
+    queries = compile_target(ruleset, target, lists)
+    findings = [f for rule, query in queries.by_rule.items() for f in lint_query(query, rule)]
+    assert not findings, "\n".join(map(str, findings[:20]))
 
 
 @pytest.fixture(scope="module")
