@@ -265,7 +265,10 @@ def lint_file(path: Path) -> list[Finding]:
         return lint_text(text, str(path), markup="html")
     if suffix in (".json", ".jsonl", ".ndjson"):
         found: list[Finding] = []
-        documents = [json.loads(line) for line in text.splitlines() if line.strip()]
+        try:  # one document (dac hunt --json), else one per line
+            documents = [json.loads(text)]
+        except ValueError:
+            documents = [json.loads(line) for line in text.splitlines() if line.strip()]
         for n, document in enumerate(documents):
             for key, value in _playbooks(document):
                 found += lint_text(value, f"{path} #{n} {key}", markup="markdown")

@@ -197,5 +197,12 @@ def test_every_hunt_report_passes(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     (tmp_path / "stdout.txt").write_text(result.output, encoding="utf-8")
-    findings = [f for path in [*outputs, tmp_path / "stdout.txt"] for f in lint_file(path)]
+    document = CliRunner().invoke(
+        main, ["hunt", "--root", str(ROOT), *map(str, examples), "--json"]
+    )
+    assert document.exit_code == 0
+    (tmp_path / "hunt.json").write_text(document.stdout, encoding="utf-8")
+    assert "playbook" in document.stdout
+    texts = [*outputs, tmp_path / "stdout.txt", tmp_path / "hunt.json"]
+    findings = [f for path in texts for f in lint_file(path)]
     assert not findings, "\n".join(map(str, findings[:40]))
