@@ -96,7 +96,7 @@ class CommandPart:
     @property
     def variable(self) -> str:
         """What a command shows where it cannot hold the value: TARGET_OBJECT."""
-        words = re.sub(r"^(the|its|an?) ", "", self.label or self.field or "value")
+        words = re.sub(r"^(the|its|an?) |'s\b", "", self.label or self.field or "value")
         return re.sub(r"\W+", "_", words).strip("_").upper()
 
 

@@ -90,6 +90,7 @@ FIELDS: dict[tuple[str, str], str] = {
     ("m365_audit", "UserId"): "the acting user",
     ("m365_audit", "ClientIP"): "the client IP address",
     ("m365_audit", "ObjectId"): "the target object",
+    ("m365_audit", "Parameters.Identity"): "the mailbox",
     ("m365_audit", "Parameters.ForwardingSmtpAddress"): "its forwarding SMTP address",
     ("m365_audit", "Parameters.ForwardingAddress"): "its forwarding address",
     ("m365_audit", "Parameters.ForwardTo"): "its forward-to address",
@@ -99,6 +100,10 @@ FIELDS: dict[tuple[str, str], str] = {
     ("entra_audit", "callerIpAddress"): "the caller's IP address",
     ("entra_audit", "initiatedBy.user.userPrincipalName"): "the acting user",
     ("entra_audit", "initiatedBy.user.ipAddress"): "the acting user's IP address",
+    ("entra_audit", "targetResources.id"): "the target account's object id",
+    ("entra_audit", "targetResources.userPrincipalName"): "the target account",
+    ("gws_login", "actor.email"): "the account",
+    ("gws_login", "ipAddress"): "the sign-in's IP address",
     ("entra_audit", "targetResources.modifiedProperties.displayName"): (
         "the properties set on the account"
     ),
