@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from converters.hunt.playbook import RuleGuide, alert_playbook, entity_values, rule_guide
+from converters.hunt.playbook import RuleGuide, alert_playbook, code, entity_values, rule_guide
 from converters.hunt.run import HuntAlert, HuntResult
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.loading.schema import LEVELS
@@ -165,6 +165,8 @@ def _environment() -> Environment:
     markdown = MarkdownIt("commonmark", {"html": False})
     # A value in a table cell or a list item: one line, markdown characters escaped.
     env.filters["md"] = lambda value: md_text(visible(str(value)))
+    # A log value as a code span: as it is, whatever it holds (backticks, markdown marks).
+    env.filters["code"] = lambda value: code(str(value))
     # Raw HTML in the markdown is disabled, so its rendering is safe to embed as is.
     env.filters["markdown"] = lambda text: Markup(markdown.render(str(text)))
     env.filters["demote"] = lambda text: re.sub(r"^(#+) ", r"##\1 ", str(text), flags=re.M)
