@@ -85,6 +85,16 @@ def test_a_rule_may_say_its_own_logic(ruleset: RuleSet) -> None:
     assert logic_sentence(ruleset, own) == "Fires when an admin creates an account."
 
 
+def test_a_condition_the_reader_does_not_follow_still_reads(ruleset: RuleSet) -> None:
+    doc = ruleset.by_name("gws_user_created")
+    odd = {**doc.document["detection"], "condition": "selection and missing_name"}
+    strange = dataclasses.replace(doc, document={**doc.document, "detection": odd})
+    assert logic_sentence(ruleset, strange) == (
+        "Fires when the Google Workspace admin log shows an event that the rule's detection "
+        "matches."
+    )
+
+
 def test_span_words() -> None:
     assert [span_words(s) for s in ("1h", "2h", "30d", "10m", "1w")] == [
         "1 hour",

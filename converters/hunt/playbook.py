@@ -2,9 +2,11 @@
 (``render_elastic(...).note``, the same templates), with the alert's entities filled in.
 
 The renderer names each entity's field; a SIEM fills in the values (Splunk through tokens,
-Kibana beside the alert). Here, each entity is rendered under a placeholder field, once per
-rule, and the placeholder is replaced by the raw field and the alert's values, as a Splunk
-token would be. The renderer and its templates are untouched.
+Kibana beside the alert). Here, each entity, answer and command value is rendered under a
+placeholder, once per rule (``render_elastic(..., filled=True)``), and each alert replaces the
+placeholders with its own values, as a Splunk token would be: the entities and answers by the
+values in its evidence, each command line once per value (every account of a burst). No
+Elastic field name and no placeholder is left in the text (tests/test_text_lint.py).
 """
 
 from __future__ import annotations

@@ -341,6 +341,14 @@ def logic_sentence(ruleset: RuleSet, doc: RuleDoc) -> str:
     own = doc.document.get("logic")
     if isinstance(own, str) and own.strip():
         return " ".join(own.split())
-    if doc.is_correlation:
-        return correlation_sentence(ruleset, doc)
-    return event_sentence(ruleset, doc)
+    try:
+        if doc.is_correlation:
+            return correlation_sentence(ruleset, doc)
+        return event_sentence(ruleset, doc)
+    except (KeyError, IndexError, TypeError, ValueError):
+        # A condition this reader does not follow (pySigma accepted it): a plainer sentence
+        # rather than a failed build; the rule can give its own with ``logic``.
+        source = ruleset.sources_of(doc)[0]
+        return (
+            f"Fires when {_source_phrase(source)} shows an event that the rule's detection matches."
+        )
