@@ -180,10 +180,13 @@ def test_notables_carry_the_playbook(dist: Path) -> None:
         description = conf_decode(search["action.notable.param.rule_description"])
         next_steps = json.loads(conf_decode(search["action.notable.param.next_steps"]))
         assert next_steps["version"] == 1
-        for text in (description, next_steps["data"]):
-            assert playbook.escalation.summary in text, title
-            for step in playbook.l1_steps:
-                assert step in text, (title, step)
+        # What fired and the questions in the description; what to do in the next steps.
+        for question in playbook.questions:
+            assert question.text in description, (title, question.id)
+        assert playbook.escalation.summary in next_steps["data"], title
+        for step in playbook.l1_steps:
+            assert step in next_steps["data"], (title, step)
+            assert step not in description, (title, step)
         assert "$result." in description, f"{title}: no alert entity token"
 
 
@@ -386,13 +389,14 @@ def test_containment_commands_carry_the_alerts_entities(dist: Path) -> None:
     assert "Revoke-MgUserSignInSession -UserId '$result.UserId$'" in bulk
     assert "Update-MgUser" not in bulk  # the correlation's alert has no added account field
     notes = {r["meta"]["dac_sigma_name"]: r["note"] for r in kibana_rules(dist)}
+    # Kibana cannot fill values in: the command names each in capitals, and says which field.
+    forwarding_note = notes["m365_forwarding_disposable_domain"]
+    assert "Set-Mailbox -Identity 'MAILBOX'" in forwarding_note
+    assert "MAILBOX is the alert's mailbox (`o365.audit.Parameters.Identity`)" in forwarding_note
+    assert "gam update user ACCOUNT suspended on" in notes["gws_user_created"]
     assert (
-        "Set-Mailbox -Identity '<o365.audit.Parameters.Identity>'"
-        in notes["m365_forwarding_disposable_domain"]
-    )
-    assert (
-        "gam update user <google_workspace.admin.user.email> suspended on"
-        in notes["gws_user_created"]
+        "ACCOUNT is the alert's account (`google_workspace.admin.user.email`)"
+        in (notes["gws_user_created"])
     )
 
 
@@ -483,5 +487,6 @@ def test_absence_alerts_point_at_the_silent_account(dist: Path) -> None:
     )
     # Decided a week and the lag (120 minutes) after the creation.
     assert rule["type"] == "esql" and f"NOW() - {7 * 86400 + 120 * 60} seconds" in rule["query"]
-    assert "gam update user <dac_key> suspended on" in rule["note"]
+    assert "gam update user ACCOUNT suspended on" in rule["note"]
+    assert "ACCOUNT is the alert's account (`dac_key`)" in rule["note"]
     assert "signout" not in rule["note"]

@@ -170,7 +170,7 @@ def test_values_elastic_carries_exactly(project: Path) -> None:
     assert '(event.action in~ ("C*R?E\\"A\'T\\\\E\\nUSER")' in rule["query"], rule["query"]
     parse_eql(rule["query"])
     # The investigation guide shows the value whole: markdown, then JSON, read back give it.
-    shown = re.search(r"event\.name is (\S+)\.\n", rule["note"])
+    shown = re.search(r"admin event name (\S+)\.\n", rule["note"])
     assert shown is not None, rule["note"]
     assert json.loads(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", shown.group(1))) == value
 

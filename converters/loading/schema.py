@@ -35,7 +35,11 @@ _COMMON_REQUIRED = (
     "title", "id", "name", "status", "description", "references", "author", "date",
     "tags", "indicator", "falsepositives", "level",
 )  # fmt: skip
-_COMMON_OPTIONAL = ("modified", "license", "related", "taxonomy", "scope", "skip_targets")
+# logic (ours): the rule's own "Fires when ..." sentence, where the one derived from its
+# detection (converters/playbook/logic.py) reads poorly.
+_COMMON_OPTIONAL = (
+    "modified", "license", "related", "taxonomy", "scope", "skip_targets", "logic",
+)  # fmt: skip
 SKIPPABLE_TARGETS = ("splunk", "elastic")
 # new_terms (our extension): alert when the event's values of these fields did not occur in
 # the preceding history (set in thresholds.yml); Kibana's new_terms rule type.
@@ -125,6 +129,13 @@ def check_document(
             f"tags must include attack.{REQUIRED_TACTIC} and attack.{REQUIRED_TECHNIQUE.lower()}",
             "tags",
         )
+    logic = doc.get("logic")
+    if logic is not None and not (
+        isinstance(logic, str)
+        and logic.strip().startswith("Fires when")
+        and logic.strip()[-1:] in ".!?"
+    ):
+        problem("logic is one sentence that starts 'Fires when' and ends with a full stop", "logic")
     skips = doc.get("skip_targets")
     if skips is not None and (
         not isinstance(skips, dict)
