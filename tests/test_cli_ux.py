@@ -160,6 +160,17 @@ def test_show_prints_what_the_build_ships(name: str, dist: Path) -> None:
         assert part in text
 
 
+def test_show_a_building_block_has_no_notable_as_the_build_ships_none(dist: Path) -> None:
+    result = invoke("show", "m365_user_added", "--json", "--root", str(ROOT))
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)["targets"]["splunk"]
+    conf = read_conf(dist / "splunk" / "dac_t1585" / "default" / "savedsearches.conf")
+    stanza = conf["Microsoft 365 User Account Added"]
+    assert stanza["search"].replace("\\\n", "\n") == shown["query"]
+    assert "action.notable" not in stanza and "notable_description" not in shown
+    assert "no notable" in shown["notable"] and "m365_bulk_user_creation" in shown["notable"]
+
+
 def test_show_one_target_a_skipped_target_and_an_unknown_rule() -> None:
     path = ROOT / "sigma_rules" / "entra" / "entra_user_without_hr_attributes.yml"
     result = invoke("show", str(path), "--target", "elastic", "--root", str(ROOT))
