@@ -3,7 +3,6 @@ target's field names. Feeds the playbook renderer."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -12,16 +11,10 @@ from converters.backends.eql import ENRICHMENT_ROOT
 from converters.backends.splunk import THREAT_INTEL_COLUMNS, disposable_output, lookup_output
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.pipelines.placeholders import DISPOSABLE_PLACEHOLDER
+from converters.playbook import phrases
+from converters.playbook.logic import field_phrase, logic_sentence
 from converters.playbook.model import AlertContext, Command, CommandPart, Entity
 from converters.sources import DataSource
-
-_OPERATORS = {
-    "gte": "at least",
-    "gt": "more than",
-    "lte": "at most",
-    "lt": "fewer than",
-    "eq": "exactly",
-}
 
 
 def detection_fields(doc: RuleDoc) -> list[str]:
@@ -70,101 +63,75 @@ def placeholder_fields(doc: RuleDoc, placeholder: str) -> list[str]:
     return found
 
 
-def _describe_selection(selection: Any) -> str:
-    if isinstance(selection, list):
-        return " or ".join(f"({_describe_selection(item)})" for item in selection)
-    if not isinstance(selection, dict):
-        return f"keyword {selection!r}"
-    parts = []
-    for key, value in selection.items():
-        values = value if isinstance(value, list) else [value]
-        shown = " or ".join(shown_value(v) for v in values)
-        if str(key).endswith("|expand") and value == f"%{DISPOSABLE_PLACEHOLDER}%":
-            parts.append(f"{str(key).split('|')[0]} is an address at a disposable email domain")
-        else:
-            parts.append(f"{key} is {shown}")
-    return ", ".join(parts)
-
-
-def describe_detection(doc: RuleDoc) -> str:
-    """The detection in words, for the analyst: each selection and the condition."""
-    detection = doc.document["detection"]
-    selections = [
-        f"{name}: {_describe_selection(value)}"
-        for name, value in detection.items()
-        if name != "condition"
-    ]
-    condition = " ".join(str(detection["condition"]).split())
-    return f"Fires on each event where {condition}; " + "; ".join(selections) + "."
-
-
 def target_field(source: DataSource, sigma_field: str, target: str) -> str:
+    """The field's name in ``target`` ("splunk", "elastic"; "sigma" and "page": the rule's own)."""
     field = source.field(sigma_field)
-    if field is None:
+    if field is None or target in ("sigma", "page"):
         return sigma_field
     return field.splunk_result if target == "splunk" else field.elastic
-
-
-def shown_value(value: object) -> str:
-    """A rule value for the analyst, exactly: as written when it is plain text, else as a JSON
-    string (a line break as \\n), so that no value is cut, joined or hidden in the alert
-    text. In Sigma notation: ``\\*`` is a literal asterisk, ``*`` a wildcard."""
-    text = str(value)
-    plain = text.isprintable() and text == " ".join(text.split())
-    if plain and '"' not in text and "\\" not in text:
-        return text
-    out = []
-    for c in text:
-        if c in '"\\':
-            out.append("\\" + c)
-        elif c in _ESCAPES:
-            out.append(_ESCAPES[c])
-        elif not c.isprintable() and c != " ":
-            out.append(json.dumps(c)[1:-1])  # \\uXXXX, a surrogate pair beyond the BMP
-        else:
-            out.append(c)
-    return '"' + "".join(out) + '"'
-
-
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def logic_text(ruleset: RuleSet, doc: RuleDoc) -> str:
     """The rule's logic in one line; the values in it exact (shown_value), the prose
     whitespace-normalised."""
-    logic = _logic(ruleset, doc)
+    logic = logic_sentence(ruleset, doc)
     if doc.threshold is not None:
         # The analyst judges a borderline alert by the reason for its threshold.
         logic += " Why this threshold: " + " ".join(doc.threshold.rationale.split())
     return logic
 
 
-def _logic(ruleset: RuleSet, doc: RuleDoc) -> str:
-    if not doc.is_correlation:
-        return describe_detection(doc)
-    corr = doc.document["correlation"]
-    condition = dict(corr["condition"])
-    field = condition.pop("field", None)
-    ((op, count),) = condition.items()
-    bound = f"{_OPERATORS.get(op, op)} {count}"
-    titles = [f"'{' '.join(ruleset.ref(r).title.split())}'" for r in corr["rules"]]
-    group = ", ".join(corr.get("group-by", [])) or "everything"
-    span = corr["timespan"]
-    kind = corr["type"]
-    if kind == "event_count":
-        return (
-            f"Fires when {bound} events of {' or '.join(titles)} fall within {span}, per {group}."
-        )
-    if kind == "value_count":
-        return (
-            f"Fires when {bound} distinct values of {field} appear in events of "
-            f"{' or '.join(titles)} within {span}, per {group}."
-        )
-    if kind == "temporal_ordered":
-        return (
-            f"Fires when {', then '.join(titles)} occur in this order within {span}, per {group}."
-        )
-    return f"Fires when {bound} of {', '.join(titles)} occur within {span}, per {group}."
+def _equalities(doc: RuleDoc) -> set[tuple[str, str]]:
+    """The (field, value) equality tests of a single-event rule's detection."""
+    found: set[tuple[str, str]] = set()
+    for name, selection in doc.document.get("detection", {}).items():
+        for item in selection if isinstance(selection, list) else [selection]:
+            if name == "condition" or not isinstance(item, dict):
+                continue
+            for key, value in item.items():
+                if "|" not in str(key):
+                    values = value if isinstance(value, list) else [value]
+                    found.update((str(key), str(v)) for v in values)
+    return found
+
+
+def held_fields(ruleset: RuleSet, doc: RuleDoc) -> set[str]:
+    """Sigma fields the rule's events carry: a correlation's group and its base rules'
+    fields; a single-event rule's source fields, less those only other events carry
+    (phrases.CARRIED_BY: no bulk-upload count on an account creation)."""
+    if doc.is_correlation:
+        correlation = doc.document["correlation"]
+        held = set(correlation.get("group-by", []))
+        for base in ruleset.base_rules_of(doc):
+            if base is not doc:
+                held |= held_fields(ruleset, base)
+        return held
+    source = ruleset.sources_of(doc)[0]
+    tested = set(detection_fields(doc)) | _equalities_fields(doc)
+    events = _equalities(doc)
+    return {
+        name
+        for name in source.field_names()
+        if name in tested
+        or not set(phrases.CARRIED_BY.get((source.name, name), ())).isdisjoint(events)
+        or (source.name, name) not in phrases.CARRIED_BY
+    }
+
+
+def _equalities_fields(doc: RuleDoc) -> set[str]:
+    extra: set[str] = set()
+    if doc.new_terms:
+        extra.update(str(f) for f in doc.new_terms.get("fields", []))
+    if doc.absence:
+        extra.update(str(f) for f in dict(doc.absence["match"]))
+    return extra
+
+
+def rule_entities(ruleset: RuleSet, doc: RuleDoc) -> list[tuple[str, str]]:
+    """The source's entities (label, Sigma field) that a single-event rule's events hold."""
+    source = ruleset.sources_of(doc)[0]
+    held = held_fields(ruleset, doc)
+    return [(label, name) for label, name in source.entities if name in held]
 
 
 def entities_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Entity, ...]:
@@ -188,7 +155,7 @@ def entities_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Entity, .
     # Several rule fields can share one target field (event parameters are one multivalue
     # field in the Splunk add-ons): show that field once, under all its labels.
     by_field: dict[str, list[str]] = {}
-    for label, name in source.entities:
+    for label, name in rule_entities(ruleset, doc):
         by_field.setdefault(target_field(source, name, target), []).append(label)
     return tuple(Entity(label=" / ".join(names), field=field) for field, names in by_field.items())
 
@@ -196,15 +163,21 @@ def entities_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Entity, .
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 
-def commands_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Command, ...]:
+def commands_for(
+    ruleset: RuleSet, doc: RuleDoc, target: str, available: set[str] | None = None
+) -> tuple[Command, ...]:
     """The sources' containment commands for the rule's indicator (every indicator, for an
-    escalation), kept only where the alert carries every field the command needs."""
+    escalation), kept only where the alert carries every field the command needs: a
+    correlation's group in a SIEM; ``available`` where the caller holds more (the hunt holds
+    every field of the evidence: held_fields)."""
     aliases: set[str] = set()
-    if doc.is_correlation:
+    if available is not None:
+        pass
+    elif doc.is_correlation:
         available = set(doc.document["correlation"].get("group-by", []))
         aliases = set(doc.document["correlation"].get("aliases") or {})
     else:
-        available = {name for s in ruleset.sources_of(doc) for name in s.field_names()}
+        available = held_fields(ruleset, doc)
     sources = ruleset.sources_of(doc)
     absent_match = None
     if doc.absence:
@@ -232,11 +205,11 @@ def commands_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Command, 
                     field = piece if keep else target_field(source, piece, target)
                     if target == "elastic" and piece == absent_match:
                         field = ABSENCE_KEY
-                    parts.append(CommandPart("", field))
+                    parts.append(CommandPart("", field, field_phrase(source, piece)))
                 elif piece:
                     parts.append(CommandPart(piece))
             commands.append(Command(command.action, tuple(parts)))
-    return tuple(commands)
+    return tuple(dict.fromkeys(commands))
 
 
 _METRIC = {"event_count": "event_count", "value_count": "value_count"}
@@ -256,12 +229,16 @@ def answers_for(ruleset: RuleSet, doc: RuleDoc, target: str) -> tuple[Entity, ..
                 if target == "splunk"
                 else f"{ENRICHMENT_ROOT}.{field.address_key}"
             )
-            answers.append(Entity(f"Is the domain disposable? Listed domain in {name}", where))
+            said = field_phrase(source, name).removeprefix("the ").removeprefix("its ")
+            answers.append(
+                Entity(f"Is the domain disposable? The listed domain of the {said}:", where)
+            )
         if target == "splunk":  # the CIDR lookup returns the feed entry's columns
             for name in dict.fromkeys(placeholder_fields(doc, "threat_intel_ips")):
                 answers += [
                     Entity(
-                        f"Did {name} match threat intelligence? Feed entry's {column}",
+                        f"Did {field_phrase(source, name)} match threat intelligence? "
+                        f"The feed entry's {column}:",
                         lookup_output("threat_intel_ips", name, column),
                     )
                     for column in THREAT_INTEL_COLUMNS

@@ -20,6 +20,7 @@ from converters.compile import Queries, compile_target
 from converters.coverage import COVERAGE_FILE, make_coverage, navigator_layer
 from converters.domains import DomainList, load_domains
 from converters.errors import DacError, Problem
+from converters.incidents import check_incidents
 from converters.loading.rules import RuleDoc, RuleSet, load_rules
 from converters.playbook.model import AlertContext, Playbook, load_playbook
 from converters.playbook.render import render_elastic, render_pages, render_splunk
@@ -76,6 +77,7 @@ def load_inputs(project: Project, targets: tuple[str, ...] = ("splunk", "elastic
     ruleset = load_rules(project.rules)
     playbook = load_playbook(project.playbook)
     domains = load_domains(project.root)
+    problems.extend(check_incidents(ruleset))
     queries: dict[str, Queries] = {}
     for target in targets:
         try:

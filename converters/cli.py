@@ -17,6 +17,7 @@ from converters.cli_options import option, root_option, rules_option
 from converters.cli_output import out, print_json, print_problems, problem_json
 from converters.errors import DacError, Problem
 from converters.loading.rules import RuleSet, load_rules
+from converters.textlint import lint_dist
 from converters.textsafe import visible
 from converters.versions import LOCK_FILE, read_lock, stale, updated_lock, write_lock
 
@@ -87,11 +88,13 @@ def validate(root: Path, rules: Path | None, strict: bool, as_json: bool) -> Non
         with tempfile.TemporaryDirectory(prefix="dac-validate-") as scratch:
             dist = build(project, Path(scratch) / "dist")
             table = (dist / "coverage.md").read_text(encoding="utf-8")
+            # What the analyst would read: Sigma syntax, placeholders, doubled marks.
+            texts = [Problem(None, f"alert text: {finding}") for finding in lint_dist(dist)]
         ruleset = load_rules(project.rules)
     except DacError as exc:
         _fail([*exc.problems, *errors], as_json)
         return
-    todo = warnings(root, project.rules, ruleset, table)
+    todo = warnings(root, project.rules, ruleset, table) + texts
     failed = bool(errors or (strict and todo))
     if as_json:
         print_json({

@@ -221,3 +221,13 @@ def test_validate_names_a_misnamed_file_and_a_rule_without_cases(tmp_path: Path)
             "gws_user_created.yml") in output  # fmt: skip
     assert "gws_users_bulk_upload.yml [rule" in output
     assert "no test cases: write tests/cases/gws_users_bulk_upload.yml" in output
+
+
+def test_validate_warns_of_alert_text_the_analyst_should_not_read(tmp_path: Path) -> None:
+    root = copy_repository(tmp_path)
+    rule = root / "sigma_rules" / "google_workspace" / "gws_user_created.yml"
+    text = rule.read_text(encoding="utf-8")
+    rule.write_text(text.replace("in the Google Workspace", "where event.name|contains the"))
+    code, output = dac(root, "validate")
+    assert code == 0, output
+    assert any("alert text:" in w and "sigma-syntax" in w for w in warnings(output)), output

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from converters.alerts import alert_context
+from converters.alerts import alert_context, target_field
 from converters.build import Project, build
 from converters.compile import skipped_targets
+from converters.incidents import incident_of
 from converters.loading.rules import load_rules
 from converters.playbook.model import load_playbook
 from converters.playbook.render import render_splunk
@@ -85,8 +86,10 @@ def test_saved_searches_are_scheduled_es_correlation_searches(dist: Path) -> Non
             # A single-event search reads the records indexed in its slot.
             assert search["dispatch.index_earliest"] == "-20m@m"
             assert search["dispatch.index_latest"] == "-5m@m"
-        assert search["action.notable"] == "1"
         assert search["action.correlationsearch.enabled"] == "1"
+        if doc.building_block:  # no notable, no risk (test_building_blocks_ship_quiet)
+            continue
+        assert search["action.notable"] == "1"
         assert search["action.correlationsearch.detection_type"] == "ebd"
         metadata = json.loads(search["action.correlationsearch.metadata"])
         assert metadata["detection_id"] == doc.id and metadata["deprecated"] == "0"
@@ -123,8 +126,40 @@ def test_late_records_raise_one_notable_per_group(dist: Path) -> None:
             lag = max(s.delivery_lag_minutes for s in ruleset.sources_of(doc))
             period = int(search["alert.suppress.period"].removesuffix("s"))
             assert period >= (window_seconds(doc, ruleset) // 60 + lag) * 60, doc.name
-        else:
+        elif doc.building_block:
             assert "alert.suppress" not in search, doc.name
+        else:
+            # One notable per entity within the rule's incident period (converters/incidents).
+            incident = incident_of(doc, ruleset)
+            source = ruleset.sources_of(doc)[0]
+            fields = [target_field(source, f, "splunk") for f in incident.fields]
+            assert search["alert.suppress"] == "1", doc.name
+            assert search["alert.suppress.fields"] == ",".join(fields), doc.name
+            assert search["alert.suppress.period"] == f"{incident.siem_seconds}s", doc.name
+
+
+def test_kibana_suppresses_alerts_per_incident(dist: Path) -> None:
+    """Every Kibana rule but the building blocks groups its alerts by the same fields as the
+    Splunk search and the hunt, for a duration: the rule types used (eql, esql, new_terms,
+    threat_match) all take alert_suppression in Kibana's schema."""
+    ruleset = load_rules(ROOT / "sigma_rules")
+    for rule in kibana_rules(dist):
+        doc = ruleset.by_id(rule["rule_id"])
+        suppression = rule.get("alert_suppression")
+        if doc.building_block:
+            assert suppression is None, doc.name
+            continue
+        assert suppression and suppression["group_by"], doc.name
+        assert suppression["duration"]["unit"] == "m", doc.name
+        minutes = suppression["duration"]["value"]
+        incident = incident_of(doc, ruleset)
+        if doc.is_correlation or doc.new_terms or doc.absence:
+            assert minutes * 60 >= incident.seconds, doc.name
+        else:
+            assert minutes * 60 == incident.siem_seconds, doc.name
+            source = ruleset.sources_of(doc)[0]
+            fields = [target_field(source, f, "elastic") for f in incident.fields]
+            assert suppression["group_by"] == fields, doc.name
 
 
 def test_no_stand_in_value_reaches_dist(dist: Path) -> None:
@@ -140,13 +175,18 @@ def test_notables_carry_the_playbook(dist: Path) -> None:
     playbook = load_playbook(ROOT / "playbooks" / "T1585.002.yml")
     searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")
     for title, search in searches.items():
+        if "action.notable" not in search:  # a building block: no notable
+            continue
         description = conf_decode(search["action.notable.param.rule_description"])
         next_steps = json.loads(conf_decode(search["action.notable.param.next_steps"]))
         assert next_steps["version"] == 1
-        for text in (description, next_steps["data"]):
-            assert playbook.escalation.summary in text, title
-            for step in playbook.l1_steps:
-                assert step in text, (title, step)
+        # What fired and the questions in the description; what to do in the next steps.
+        for question in playbook.questions:
+            assert question.text in description, (title, question.id)
+        assert playbook.escalation.summary in next_steps["data"], title
+        for step in playbook.l1_steps:
+            assert step in next_steps["data"], (title, step)
+            assert step not in description, (title, step)
         assert "$result." in description, f"{title}: no alert entity token"
 
 
@@ -154,7 +194,7 @@ def test_notable_text_round_trips_through_the_conf_parser(dist: Path) -> None:
     ruleset = load_rules(ROOT / "sigma_rules")
     playbook = load_playbook(ROOT / "playbooks" / "T1585.002.yml")
     searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")
-    for doc in ruleset.docs:
+    for doc in (d for d in ruleset.docs if not d.building_block):
         expected = render_splunk(playbook, alert_context(ruleset, doc, "splunk"))
         search = searches[doc.title]
         assert conf_decode(search["action.notable.param.rule_description"]) == expected.description
@@ -164,7 +204,7 @@ def test_notable_text_round_trips_through_the_conf_parser(dist: Path) -> None:
 
 def test_dollar_bracket_and_newlines_survive(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "repo")
-    rule = project / "sigma_rules" / "google_workspace" / "gws_user_created.yml"
+    rule = project / "sigma_rules" / "google_workspace" / "gws_users_bulk_upload.yml"
     text = rule.read_text(encoding="utf-8")
     tricky = "  Costs $100 [per] day; see [docs](x) and $result.fake$.\n  Second line [here].\n"
     rule.write_text(
@@ -173,7 +213,9 @@ def test_dollar_bracket_and_newlines_survive(tmp_path: Path) -> None:
     dist = build(Project.at(project), tmp_path / "dist")
     searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")
     description = conf_decode(
-        searches["Google Workspace User Account Created"]["action.notable.param.rule_description"]
+        searches["Google Workspace Bulk Upload of Many User Accounts"][
+            "action.notable.param.rule_description"
+        ]
     )
     # Literal dollars are doubled so Splunk does not read them as tokens; brackets and the
     # line break come back as written.
@@ -347,13 +389,14 @@ def test_containment_commands_carry_the_alerts_entities(dist: Path) -> None:
     assert "Revoke-MgUserSignInSession -UserId '$result.UserId$'" in bulk
     assert "Update-MgUser" not in bulk  # the correlation's alert has no added account field
     notes = {r["meta"]["dac_sigma_name"]: r["note"] for r in kibana_rules(dist)}
+    # Kibana cannot fill values in: the command names each in capitals, and says which field.
+    forwarding_note = notes["m365_forwarding_disposable_domain"]
+    assert "Set-Mailbox -Identity 'MAILBOX'" in forwarding_note
+    assert "MAILBOX is the alert's mailbox (`o365.audit.Parameters.Identity`)" in forwarding_note
+    assert "gam update user ACCOUNT suspended on" in notes["gws_user_created"]
     assert (
-        "Set-Mailbox -Identity '<o365.audit.Parameters.Identity>'"
-        in notes["m365_forwarding_disposable_domain"]
-    )
-    assert (
-        "gam update user <google_workspace.admin.user.email> suspended on"
-        in notes["gws_user_created"]
+        "ACCOUNT is the alert's account (`google_workspace.admin.user.email`)"
+        in (notes["gws_user_created"])
     )
 
 
@@ -403,14 +446,21 @@ def test_resolved_sigma_rules_convert_with_sigma_cli(dist: Path) -> None:
 
 def test_building_blocks_ship_quiet(dist: Path) -> None:
     """Every sent message is an event other rules count; alone it must not reach the queue:
-    disabled in Splunk, a building block (alerts hidden) in Kibana, enabled everywhere else."""
+    disabled and no notable or risk event in Splunk, a building block (alerts hidden) in
+    Kibana, enabled everywhere else. Every informational single-event rule is one."""
     ruleset = load_rules(ROOT / "sigma_rules")
     blocks = {d.title for d in ruleset.docs if d.building_block}
     assert "Microsoft 365 Message Sent Through Exchange Online" in blocks
+    informational = {
+        d.title for d in ruleset.docs if d.level == "informational" and not d.is_correlation
+    }
+    assert informational == blocks
     searches = read_conf(dist / "splunk" / APP / "default" / "savedsearches.conf")
     for title, stanza in searches.items():
         if title in {d.title for d in ruleset.docs}:
             assert stanza["disabled"] == ("1" if title in blocks else "0"), title
+            quiet = not any(k.startswith(("action.notable", "action.risk")) for k in stanza)
+            assert quiet == (title in blocks), title
     for rule in kibana_rules(dist):
         assert (rule.get("building_block_type") == "default") == (rule["name"] in blocks)
 
@@ -437,5 +487,6 @@ def test_absence_alerts_point_at_the_silent_account(dist: Path) -> None:
     )
     # Decided a week and the lag (120 minutes) after the creation.
     assert rule["type"] == "esql" and f"NOW() - {7 * 86400 + 120 * 60} seconds" in rule["query"]
-    assert "gam update user <dac_key> suspended on" in rule["note"]
+    assert "gam update user ACCOUNT suspended on" in rule["note"]
+    assert "ACCOUNT is the alert's account (`dac_key`)" in rule["note"]
     assert "signout" not in rule["note"]

@@ -135,7 +135,8 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(
-    "name", ["gws_bulk_user_creation", "m365_user_added", "gws_user_never_signed_in"]
+    "name",
+    ["gws_bulk_user_creation", "m365_forwarding_disposable_domain", "gws_user_never_signed_in"],
 )
 def test_show_prints_what_the_build_ships(name: str, dist: Path) -> None:
     result = invoke("show", name, "--json", "--root", str(ROOT))
@@ -157,6 +158,17 @@ def test_show_prints_what_the_build_ships(name: str, dist: Path) -> None:
     text = invoke("show", name, "--root", str(ROOT)).output
     for part in (search["search"], kibana["query"], steps.splitlines()[0], kibana["note"][:200]):
         assert part in text
+
+
+def test_show_a_building_block_has_no_notable_as_the_build_ships_none(dist: Path) -> None:
+    result = invoke("show", "m365_user_added", "--json", "--root", str(ROOT))
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)["targets"]["splunk"]
+    conf = read_conf(dist / "splunk" / "dac_t1585" / "default" / "savedsearches.conf")
+    stanza = conf["Microsoft 365 User Account Added"]
+    assert stanza["search"].replace("\\\n", "\n") == shown["query"]
+    assert "action.notable" not in stanza and "notable_description" not in shown
+    assert "no notable" in shown["notable"] and "m365_bulk_user_creation" in shown["notable"]
 
 
 def test_show_one_target_a_skipped_target_and_an_unknown_rule() -> None:

@@ -204,7 +204,7 @@ def test_a_search_the_customer_disabled_stays_disabled(dist: Path, splunk: FakeS
     """Whether a deployed search runs is the customer's choice, as Kibana keeps a rule's
     enabled state: the build's `disabled` applies on creation only."""
     deploy(dist, splunk)
-    title = "Google Workspace User Account Created"
+    title = "Google Workspace Bulk Upload of Many User Accounts"
     content = splunk.objects[(SEARCHES, APP, title)]["content"]
     assert content["disabled"] == "0"
     content["disabled"] = "1"

@@ -170,13 +170,15 @@ def test_values_elastic_carries_exactly(project: Path) -> None:
     assert '(event.action in~ ("C*R?E\\"A\'T\\\\E\\nUSER")' in rule["query"], rule["query"]
     parse_eql(rule["query"])
     # The investigation guide shows the value whole: markdown, then JSON, read back give it.
-    shown = re.search(r"event\.name is (\S+)\.\n", rule["note"])
+    shown = re.search(r"admin event name (\S+)\.\n", rule["note"])
     assert shown is not None, rule["note"]
     assert json.loads(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", shown.group(1))) == value
 
 
 def test_dollar_signs_stay_literal_in_the_notable(project: Path) -> None:
     edit_rule(project, f"title: {TITLE}", "title: User Created $bonus$ for $5")
+    # Low: a rule with a notable (an informational rule is a building block, without one).
+    edit_rule(project, "level: informational", "level: low")
     _set_value(project, "CREATE_$USER$")
     dist = _build(project)
     stanza = _stanza(dist, "User Created $bonus$ for $5")

@@ -61,7 +61,10 @@ def sigma_literal(value: str) -> str:
 def rule_with(sigma_value: str) -> RuleSet:
     """A UAL rule whose UserId is ``sigma_value``, through YAML and the strict loader."""
     document = yaml.safe_load((REPO / "sigma_rules" / "m365" / "m365_user_added.yml").read_text())
-    document.update(id=RULE_ID, name="prop_literal_value", title="Property: a literal value")
+    # Low, not informational: a rule that raises notables (a building block has none).
+    document.update(
+        id=RULE_ID, name="prop_literal_value", title="Property: a literal value", level="low"
+    )
     document["detection"]["selection"]["UserId"] = sigma_value
     text = yaml.safe_dump(document)  # escapes what a plain YAML scalar would fold
     (loaded,) = load_documents(text)

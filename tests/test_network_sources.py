@@ -182,14 +182,20 @@ def test_hunt_alerts_on_proxy_and_firewall_logs(tmp_path: Path) -> None:
     assert "skipped" in output and "access.log:14: not a Squid access.log line" in output
     assert "fortigate_event: 1 event" in output  # read and counted, no rule reads it
     alerts = [json.loads(line) for line in out.read_text().splitlines()]
-    by_rule: dict[str, list[str]] = {}
+    by_rule: dict[str, list[list[str]]] = {}
     for alert in alerts:
-        by_rule.setdefault(alert["rule_title"], []).append(alert["evidence"][0]["id"])
+        ids = [e["id"] for e in alert["evidence"]]
+        by_rule.setdefault(alert["rule_title"], []).append(ids)
+    # One alert per client within the hour (converters/incidents.py).
     assert sorted(by_rule["Proxy Request to a Disposable Email Service"]) == [
-        "1795180001.250:10.20.0.15",  # CONNECT WWW.Guerrillamail.com:443
-        "1795180061.500:10.20.0.15",  # GET http://mailinator.com/
-        "1795180122.750:10.20.0.22",  # GET http://www.yopmail.com/en/
-        "1795180183.000:10.20.0.31",  # denied CONNECT temp-mail.org:443
+        [
+            "1795180001.250:10.20.0.15",  # CONNECT WWW.Guerrillamail.com:443
+            "1795180061.500:10.20.0.15",  # GET http://mailinator.com/
+        ],
+        ["1795180122.750:10.20.0.22"],  # GET http://www.yopmail.com/en/
+        ["1795180183.000:10.20.0.31"],  # denied CONNECT temp-mail.org:443
     ]
-    # Web filter, application control, a blocked visit, and a DNS query with its answer.
-    assert len(by_rule["Firewall Session to a Disposable Email Service"]) == 5
+    # Web filter, application control, a blocked visit, and a DNS query with its answer:
+    # five events of three clients, one alert per client.
+    firewall_alerts = by_rule["Firewall Session to a Disposable Email Service"]
+    assert sorted(map(len, firewall_alerts)) == [1, 2, 2]

@@ -22,6 +22,7 @@ from converters.playbook import (
     render_splunk,
     templates_dir,
 )
+from converters.playbook.model import Command, CommandPart
 from converters.playbook.render import md_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,51 +93,75 @@ def test_questions_for_puts_the_indicators_questions_first(playbook: Playbook) -
 
 
 def test_splunk_texts_carry_the_playbook(playbook: Playbook) -> None:
-    for text in splunk_texts(playbook, make_ctx()):
-        assert playbook.escalation.summary in text
-        for item in (*playbook.l1_steps, *playbook.t2_actions, *playbook.containment):
-            assert item in text
-        for question in playbook.questions:
-            assert question.text in text
+    """The description says what fired and the questions it raises; the next steps, what to
+    do: together the whole playbook, neither repeating the other."""
+    description, steps = splunk_texts(playbook, make_ctx())
+    for question in playbook.questions:
+        assert question.text in description
+    for item in (*playbook.l1_steps, *playbook.t2_actions, *playbook.containment):
+        assert item in steps and item not in description
+    assert playbook.escalation.summary in steps
+    for text in (description, steps):
         assert "Google Workspace Accounts Created in Bulk by One Admin" in text
-        assert "One administrator created five or more user accounts" in text
-        assert "5 or more events within 1h, grouped by actor.email" in text
-        assert "Google Workspace Admin activity" in text
-        assert "A planned onboarding wave" in text
-        assert "$result.actor.email$" in text
-        assert "$result.ipAddress$" in text
         assert "\\" not in text  # the conf writer handles line continuation
+    assert "One administrator created five or more user accounts" in description
+    assert "5 or more events within 1h, grouped by actor.email" in description
+    assert "Google Workspace Admin activity" in description
+    assert "A planned onboarding wave" in steps
+    assert "$result.actor.email$" in description
+    assert "$result.ipAddress$" in description
+    assert "One administrator created" not in steps
 
 
 def test_elastic_note_carries_the_playbook(playbook: Playbook) -> None:
     ctx = make_ctx(entities=(Entity("Acting admin", "source.user.email"),))
     out = render_elastic(playbook, ctx)
-    for text in (out.note, out.description):
-        assert playbook.escalation.summary in text
-        for item in (*playbook.l1_steps, *playbook.t2_actions, *playbook.containment):
-            assert item in text
-        assert "`source.user.email`" in text
-        assert "A planned onboarding wave" in text
+    assert playbook.escalation.summary in out.note
+    for item in (*playbook.l1_steps, *playbook.t2_actions, *playbook.containment):
+        assert item in out.note
+    assert "`source.user.email`" in out.note
+    assert "A planned onboarding wave" in out.note
     assert out.note.startswith("## Triage and analysis")
+    # The description: what happened and what the severity asks, not the playbook.
+    assert out.description == (
+        "One administrator created five or more user accounts within one hour. "
+        "Severity high: triage it now and apply the decision for escalation."
+    )
+
+
+def test_elastic_commands_name_their_values_in_words(playbook: Playbook) -> None:
+    command = Command(
+        "Suspend the created account",
+        (CommandPart("gam update user "), CommandPart("", "user.target.email", "the account")),
+    )
+    note = render_elastic(playbook, make_ctx(commands=(command,))).note
+    assert "where ACCOUNT is the alert's account (`user.target.email`):" in note
+    assert "gam update user ACCOUNT" in note
+    assert "<user.target.email>" not in note
 
 
 def test_questions_lead_with_the_indicators_own(playbook: Playbook) -> None:
     ctx = make_ctx(indicator="suspicious-source-ip")
     malicious = playbook.questions_for("suspicious-source-ip")[0].text
     other = next(q.text for q in playbook.questions if q.id == "disposable-service")
-    for text in all_texts(playbook, ctx):
+    description, _steps, _elastic_description, note = all_texts(playbook, ctx)
+    for text in (description, note):
         assert text.index(malicious) < text.index(other)
 
 
 @pytest.mark.parametrize("indicator", ["escalation", "bulk-account-creation"])
 def test_escalation_rules_lead_with_t2_and_containment(playbook: Playbook, indicator: str) -> None:
     escalating = indicator == "escalation"
-    for text in all_texts(playbook, make_ctx(indicator=indicator)):
+    _description, steps, _elastic, note = all_texts(playbook, make_ctx(indicator=indicator))
+    assert ("start with the Tier 2 actions" in steps) == escalating
+    for text in (steps, note):
         first_l1 = text.index(playbook.l1_steps[0])
         t2 = text.index(playbook.t2_actions[0])
         containment = text.index(playbook.containment[0])
         assert (t2 < first_l1 and containment < first_l1) == escalating
-        assert (t2 < text.index("One administrator created")) == escalating
+    assert (note.index(playbook.t2_actions[0]) < note.index("One administrator created")) == (
+        escalating
+    )
 
 
 def test_text_is_tidy(playbook: Playbook) -> None:
@@ -151,10 +176,11 @@ def test_text_is_tidy(playbook: Playbook) -> None:
 
 def test_splunk_doubles_literal_dollars_but_not_tokens(playbook: Playbook) -> None:
     ctx = make_ctx(description="Costs $5 per $USER$.", title="Pay $1")
-    for text in splunk_texts(playbook, ctx):
-        assert "Costs $$5 per $$USER$$." in text
+    description, steps = splunk_texts(playbook, ctx)
+    assert "Costs $$5 per $$USER$$." in description
+    assert "$result.actor.email$" in description
+    for text in (description, steps):
         assert "Pay $$1" in text
-        assert "$result.actor.email$" in text
         assert "$$result" not in text
 
 
@@ -181,7 +207,6 @@ def test_splunk_dollar_in_every_playbook_and_rule_text(tmp_path: Path) -> None:
         falsepositives=("$f",), references=("$g",), entities=(Entity("$h", "actor.email"),),
     )  # fmt: skip
     for text in splunk_texts(marked_playbook, ctx):
-        assert "$result.actor.email$" in text
         rest = TOKEN_RE.sub("", text).replace("$$", "")
         assert "$" not in rest, "an undoubled $ would be read as a Splunk token"
 
@@ -189,18 +214,25 @@ def test_splunk_dollar_in_every_playbook_and_rule_text(tmp_path: Path) -> None:
 def test_markdown_escapes_rule_text(playbook: Playbook) -> None:
     ctx = make_ctx(title="a_b [c]", description="# not a heading\n\n*x* `y` <b> p|q")
     out = render_elastic(playbook, ctx)
-    assert "a\\_b \\[c\\]" in out.note
+    assert "a_b \\[c\\]" in out.note  # an underscore inside a word is no emphasis
     assert "a_b [c]" not in out.note
     for text in (out.note, out.description):
         assert "\\# not a heading" in text
-        assert "\\*x\\* \\`y\\` \\<b\\> p\\|q" in text
+    assert "\\*x\\* \\`y\\` \\<b> p\\|q" in out.note
 
 
 def test_md_text_filter() -> None:
-    assert md_text("a_b [c]") == "a\\_b \\[c\\]"
-    assert md_text("#1 at start\n## again") == "\\#1 at start\n\\## again"
+    """Escaped only where markdown reads the mark: no stray backslash in an address."""
+    assert md_text("a_b [c]") == "a_b \\[c\\]"
+    assert md_text("_a_ b_") == "\\_a\\_ b\\_"
+    assert md_text("#1 at start\n## again") == "#1 at start\n\\## again"
     assert md_text("x # y") == "x # y"
     assert md_text("back\\slash") == "back\\\\slash"
+    assert md_text("198.51.100.17") == "198.51.100.17"
+    assert md_text("-7269276395872141068") == "-7269276395872141068"
+    assert md_text("examples/entra_directory_audits.json") == "examples/entra_directory_audits.json"
+    assert md_text("1. a\n2) b\n- c\n+ d\n> e\n---") == "1\\. a\n2\\) b\n\\- c\n\\+ d\n\\> e\n\\---"
+    assert md_text("Apps > Gmail <b>") == "Apps > Gmail \\<b>"
 
 
 def test_html_page_escapes_script(playbook: Playbook) -> None:
@@ -208,12 +240,27 @@ def test_html_page_escapes_script(playbook: Playbook) -> None:
     pages = render_pages(playbook, [ctx, make_ctx(indicator="escalation", rule_name="esc")])
     assert "<script>" not in pages.html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages.html
-    assert "<script>" not in pages.markdown
+    assert re.search(r"(?<!\\)<script>", pages.markdown) is None  # escaped: \<script>
     for text in (pages.html, pages.markdown):
         assert playbook.escalation.summary in text
         for step in playbook.l1_steps:
             assert step in text
         assert "actor.email" in text
+
+
+def test_pages_have_contents_and_a_section_per_indicator(playbook: Playbook) -> None:
+    pages = render_pages(playbook, [make_ctx()])
+    assert "<style>" in pages.html and "<nav" in pages.html
+    assert "<link" not in pages.html and "<script" not in pages.html  # no external assets
+    assert "## Contents" in pages.markdown
+    for indicator in playbook.indicators:
+        assert f'<section class="indicator" id="indicator-{indicator.id}">' in pages.html
+        assert f'<a href="#indicator-{indicator.id}">' in pages.html
+        assert f"### Indicator: {indicator.name}" in pages.markdown
+    # The rule sits in its indicator's section.
+    bulk = pages.html.index('id="indicator-bulk-account-creation"')
+    rule = pages.html.index("Google Workspace Accounts Created in Bulk by One Admin")
+    assert bulk < rule < pages.html.index('id="indicator-disposable-email-domain"')
 
 
 def test_html_links_only_web_addresses(playbook: Playbook) -> None:

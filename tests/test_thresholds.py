@@ -57,7 +57,7 @@ def test_the_rationale_reaches_the_alert_text() -> None:
     ruleset = load_rules(REPO / "sigma_rules")
     doc = ruleset.by_name("message_trace_mail_burst")
     text = logic_text(ruleset, doc)
-    assert "50" in text and "1h" in text
+    assert "50 or more" in text and "within 1 hour" in text
     assert "Why this threshold: Message trace has one row per recipient" in text
 
 

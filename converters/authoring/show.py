@@ -54,6 +54,7 @@ def show(project: Project, ref: str, targets: tuple[str, ...] = TARGETS) -> tupl
     ruleset, playbook = inputs.ruleset, inputs.playbook
     doc = find_rule(ruleset, ref)
     views: list[TargetView] = []
+    texts: tuple[tuple[str, str], ...]
     for target in targets:
         queries = inputs.queries[target]
         if doc.id not in queries.by_rule:
@@ -61,7 +62,14 @@ def show(project: Project, ref: str, targets: tuple[str, ...] = TARGETS) -> tupl
             views.append(TargetView(target, skipped=reason))
             continue
         context = alert_context(ruleset, doc, target)
-        if target == "splunk":
+        if target == "splunk" and doc.building_block:
+            # Shipped without a notable or risk action: there is no notable text to show.
+            readers = sorted(
+                d.name for d in ruleset.docs if d is not doc and doc in ruleset.base_rules_of(d)
+            )
+            texts = (("notable", _building_block_note(readers)),)
+            language = "spl"
+        elif target == "splunk":
             splunk = render_splunk(playbook, context, templates=project.templates)
             texts = (
                 ("notable description", splunk.description),
@@ -74,3 +82,8 @@ def show(project: Project, ref: str, targets: tuple[str, ...] = TARGETS) -> tupl
             language = queries.languages[doc.id]
         views.append(TargetView(target, language, queries.by_rule[doc.id], texts=texts))
     return doc, views
+
+
+def _building_block_note(readers: list[str]) -> str:
+    read_by = f" It is read by: {', '.join(readers)}." if readers else ""
+    return f"None: a building block raises no notable or risk event.{read_by}"

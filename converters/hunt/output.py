@@ -16,7 +16,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from converters.hunt.playbook import RuleGuide, alert_playbook, entity_values, rule_guide
+from converters.hunt.episodes import incident_fields
+from converters.hunt.playbook import RuleGuide, alert_playbook, code, entity_values, rule_guide
 from converters.hunt.run import HuntAlert, HuntResult
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.loading.schema import LEVELS
@@ -94,11 +95,16 @@ class Reported:
             "window_start": _utc(alert.hit.window_start),
             "window_end": _utc(alert.hit.window_end),
             "event_count": len(alert.evidence),
+            **incident_fields(alert),
             "evidence": [
                 {"id": e.event_id, "file": self.paths[e.file], "line": e.line}
                 for e in alert.evidence
             ],
-            "playbook": alert_playbook(self.guide, alert.evidence),
+            "playbook": alert_playbook(
+                self.guide,
+                alert.evidence,
+                (_utc(alert.hit.window_start) or "", _utc(alert.hit.window_end) or ""),
+            ),
         }
 
 
@@ -110,7 +116,7 @@ def reported_alerts(result: HuntResult, ruleset: RuleSet, playbook: Playbook) ->
         guide = guides.get(alert.doc.id)
         if guide is None:
             guide = guides[alert.doc.id] = rule_guide(ruleset, playbook, alert.doc)
-        ordered = sorted(guide.entities, key=lambda e: not e.key)
+        ordered = sorted((e for e in guide.entities if not e.hidden), key=lambda e: not e.key)
         entities = tuple(
             (e.label, e.fields, values)
             for e in ordered
@@ -171,6 +177,8 @@ def _environment() -> Environment:
     markdown = MarkdownIt("commonmark", {"html": False})
     # A value in a table cell or a list item: one line, markdown characters escaped.
     env.filters["md"] = lambda value: md_text(visible(str(value)))
+    # A log value as a code span: as it is, whatever it holds (backticks, markdown marks).
+    env.filters["code"] = lambda value: code(str(value))
     # Raw HTML in the markdown is disabled, so its rendering is safe to embed as is.
     env.filters["markdown"] = lambda text: Markup(markdown.render(str(text)))
     env.filters["demote"] = lambda text: re.sub(r"^(#+) ", r"##\1 ", str(text), flags=re.M)

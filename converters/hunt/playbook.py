@@ -2,29 +2,43 @@
 (``render_elastic(...).note``, the same templates), with the alert's entities filled in.
 
 The renderer names each entity's field; a SIEM fills in the values (Splunk through tokens,
-Kibana beside the alert). Here, each entity is rendered under a placeholder field, once per
-rule, and the placeholder is replaced by the raw field and the alert's values, as a Splunk
-token would be. The renderer and its templates are untouched.
+Kibana beside the alert). Here, each entity, answer and command value is rendered under a
+placeholder, once per rule (``render_elastic(..., filled=True)``), and each alert replaces the
+placeholders with its own values, as a Splunk token would be: the entities and answers by the
+values in its evidence, each command line once per value (every account of a burst). No
+Elastic field name and no placeholder is left in the text (tests/test_text_lint.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from converters.alerts import alert_context, disposable_fields
+from converters.alerts import (
+    alert_context,
+    commands_for,
+    disposable_fields,
+    held_fields,
+    rule_entities,
+)
 from converters.engine.adapters import SigmaValue
 from converters.engine.bulk import EvidenceRow
 from converters.loading.rules import RuleDoc, RuleSet
-from converters.playbook.model import AlertContext, Entity, Playbook
+from converters.playbook import phrases
+from converters.playbook.logic import field_phrase
+from converters.playbook.model import AlertContext, Command, CommandPart, Entity, Playbook
 from converters.playbook.render import render_elastic
 from converters.textsafe import visible
 
 _PLACEHOLDER = "dac.hunt.entity.{}"
+_ANSWER = "dac.hunt.answer.{}"
+_VALUE = "dac hunt value {}"  # a command field's label: its variable is DAC_HUNT_VALUE_<n>
 MAX_VALUES = 10  # distinct values shown per entity; the evidence lists every event
+# A value the hunt writes into a command a person may paste into a shell: anything else (a
+# quote, a space, a semicolon from a hostile log) is left out, and the command says so.
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9@._+:/=-]+$")
 
 
 @dataclass(frozen=True)
@@ -36,37 +50,46 @@ class HuntEntity:
     # Not one of the source's entities (a key field added for the hunt): shown only when the
     # alert's events hold it (a rule tests several address fields, an event holds one).
     optional: bool = False
+    # Read for the commands only (the evidence keeps its values), not listed as an entity.
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class HuntAnswer:
+    """A playbook question the alert answers: its event count, window, or a field's values."""
+
+    label: str
+    kind: str  # "count", "start", "end", "field"
+    fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class RuleGuide:
     context: AlertContext
     entities: tuple[HuntEntity, ...]
-    note: str  # rendered, with placeholders for the entities
-
-    @functools.cached_property
-    def tokens(self) -> tuple[tuple[str, str], ...]:
-        """Per entity: its placeholder as the note holds it, and the start of what replaces
-        it (its fields); the same for every alert of the rule, so made once."""
-        return tuple(
-            (code(_PLACEHOLDER.format(n)), " / ".join(code(f) for f in e.fields) + " = ")
-            for n, e in enumerate(self.entities)
-        )
+    note: str  # rendered, with placeholders for the entities, answers and command values
+    answers: tuple[HuntAnswer, ...] = ()
+    command_fields: tuple[str, ...] = ()  # the Sigma field of each DAC_HUNT_VALUE_<n>
+    carriers: dict[str, tuple[str, frozenset[str]]] = dataclasses.field(default_factory=dict)
 
 
 def hunt_entities(ruleset: RuleSet, doc: RuleDoc) -> tuple[HuntEntity, ...]:
     """The alert's entities in Sigma field names (converters.alerts.entities_for names them
-    in a target's fields)."""
+    in a target's fields), then the fields its commands need, hidden."""
     sources = ruleset.sources_of(doc)
     if not sources:
         return ()
+    needed = _command_fields(ruleset, doc)
+    needed += [c for c, _ in _carriers(ruleset, doc).values() if c not in needed]
+    hidden = [HuntEntity(n, (n,), hidden=True) for n in needed]
     if not doc.is_correlation:
         tested = list(dict.fromkeys(disposable_fields(doc)))
-        named = [HuntEntity(lb, (name,), key=name in tested) for lb, name in sources[0].entities]
-        known = {name for _label, name in sources[0].entities}
+        own = rule_entities(ruleset, doc)
+        named = [HuntEntity(lb, (name,), key=name in tested) for lb, name in own]
+        known = {name for _label, name in own}
         label = "Address at a disposable email provider"
         added = [HuntEntity(label, (n,), True, True) for n in tested if n not in known]
-        return (*added, *named)
+        return (*added, *named, *hidden)
     correlation = doc.document["correlation"]
     aliases = correlation.get("aliases") or {}
     labels = {name: label for source in sources for label, name in source.entities}
@@ -74,29 +97,133 @@ def hunt_entities(ruleset: RuleSet, doc: RuleDoc) -> tuple[HuntEntity, ...]:
     for name in correlation.get("group-by", []):
         fields = tuple(dict.fromkeys(aliases[name].values())) if name in aliases else (name,)
         entities.append(HuntEntity(labels.get(fields[0], name), fields))
-    return tuple(entities)
+    return (*entities, *hidden)
+
+
+def _commands(ruleset: RuleSet, doc: RuleDoc) -> tuple[Command, ...]:
+    """The containment commands in Sigma field names, with every field the evidence holds."""
+    return commands_for(ruleset, doc, "sigma", held_fields(ruleset, doc))
+
+
+def _command_fields(ruleset: RuleSet, doc: RuleDoc) -> list[str]:
+    names = [p.field for c in _commands(ruleset, doc) for p in c.parts if p.field]
+    return list(dict.fromkeys(names))
+
+
+def _carriers(ruleset: RuleSet, doc: RuleDoc) -> dict[str, tuple[str, frozenset[str]]]:
+    """Command field -> the field and values of the events that carry it (phrases.CARRIED_BY):
+    an escalation's evidence mixes events, and a routing change's USER_EMAIL is no account
+    the burst created."""
+    found: dict[str, tuple[str, frozenset[str]]] = {}
+    sources = [s for base in ruleset.base_rules_of(doc) for s in ruleset.sources_of(base)]
+    for name in _command_fields(ruleset, doc):
+        for source in sources:
+            tests = phrases.CARRIED_BY.get((source.name, name))
+            if tests:
+                found[name] = (tests[0][0], frozenset(v for _, v in tests))
+    return found
+
+
+def _answers(ruleset: RuleSet, doc: RuleDoc) -> tuple[HuntAnswer, ...]:
+    if doc.is_correlation:
+        return (
+            HuntAnswer("How many events in the window?", "count"),
+            HuntAnswer("When did the window start?", "start"),
+            HuntAnswer("When did it end?", "end"),
+        )
+    source = ruleset.sources_of(doc)[0]
+    return tuple(
+        HuntAnswer(
+            f"Is the domain disposable? Yes, {field_phrase(source, name)} is listed:",
+            "field",
+            (name,),
+        )
+        for name in dict.fromkeys(disposable_fields(doc))
+    )
 
 
 def rule_guide(ruleset: RuleSet, playbook: Playbook, doc: RuleDoc) -> RuleGuide:
     entities = hunt_entities(ruleset, doc)
+    answers = _answers(ruleset, doc)
+    fields = _command_fields(ruleset, doc)
+    commands = tuple(
+        Command(c.action, tuple(
+            CommandPart("", p.field, _VALUE.format(fields.index(p.field))) if p.field else p
+            for p in c.parts
+        ))
+        for c in _commands(ruleset, doc)
+    )  # fmt: skip
     context = dataclasses.replace(
         alert_context(ruleset, doc, "elastic"),
-        entities=tuple(Entity(e.label, _PLACEHOLDER.format(n)) for n, e in enumerate(entities)),
+        entities=tuple(
+            Entity(e.label, _PLACEHOLDER.format(n)) for n, e in enumerate(entities) if not e.hidden
+        ),
+        answers=tuple(Entity(a.label, _ANSWER.format(n)) for n, a in enumerate(answers)),
+        commands=commands,
     )
-    return RuleGuide(context, entities, render_elastic(playbook, context).note)
+    note = render_elastic(playbook, context, filled=True).note
+    return RuleGuide(context, entities, note, answers, tuple(fields), _carriers(ruleset, doc))
 
 
-def alert_playbook(guide: RuleGuide, evidence: Sequence[EvidenceRow]) -> str:
-    # The rule's note is rendered once (rule_guide); an alert only fills its placeholders,
-    # one replace over the text per entity (a placeholder never spans lines).
-    note = guide.note
-    for entity, (token, fields) in zip(guide.entities, guide.tokens, strict=True):
-        values = entity_values(entity, evidence)
-        if entity.optional and not values:
-            note = "\n".join(line for line in note.split("\n") if token not in line)
+def alert_playbook(
+    guide: RuleGuide, evidence: Sequence[EvidenceRow], window: tuple[str, str] = ("", "")
+) -> str:
+    """The guide with this alert's values: entities, answers, and the commands once per value
+    (a burst's every account)."""
+    lines = guide.note.split("\n")
+    for n, entity in enumerate(e for e in guide.entities if not e.hidden):
+        token = code(_PLACEHOLDER.format(n))
+        if entity.optional and not entity_values(entity, evidence):
+            lines = [line for line in lines if token not in line]
             continue
-        note = note.replace(token, fields + _shown(values))
-    return note
+        shown = " / ".join(code(f) for f in entity.fields) + " = " + _values(entity, evidence)
+        lines = [line.replace(token, shown) for line in lines]
+    for n, answer in enumerate(guide.answers):
+        token = code(_ANSWER.format(n))
+        lines = [line.replace(token, _answer(answer, evidence, window)) for line in lines]
+    return "\n".join(_filled(line, guide, evidence) for line in lines)
+
+
+def _answer(answer: HuntAnswer, evidence: Sequence[EvidenceRow], window: tuple[str, str]) -> str:
+    if answer.kind == "count":
+        return str(len(evidence))
+    if answer.kind in ("start", "end"):
+        when = window[0 if answer.kind == "start" else 1]
+        return code(when) if when else "(not known)"
+    return _values(HuntEntity(answer.label, answer.fields), evidence)
+
+
+_VARIABLE = re.compile(r"DAC_HUNT_VALUE_(\d+)")
+
+
+def _filled(line: str, guide: RuleGuide, evidence: Sequence[EvidenceRow]) -> str:
+    """A command line with a variable: one line per value of the alert (at most MAX_VALUES);
+    a comment where the events hold none, or only values a shell could misread."""
+    found = list(dict.fromkeys(_VARIABLE.findall(line)))
+    if not found:
+        return line
+    indent = line[: len(line) - len(line.lstrip())]
+    values = {}
+    for number in found:
+        name = guide.command_fields[int(number)]
+        rows = evidence
+        if name in guide.carriers:
+            carrier, names = guide.carriers[name]
+            rows = [r for r in evidence if set(_flat(r.values.get(carrier))) & names]
+        every = entity_values(HuntEntity(name, (name,)), rows)
+        safe = [v for v in every if _SAFE_VALUE.match(v)]
+        if not safe:
+            why = "holds characters a shell could misread" if every else "is not in its events"
+            return f"{indent}# not filled in: this alert's {name} {why} (see the evidence)"
+        values[number] = safe[:MAX_VALUES]
+    first = found[0]
+    out = []
+    for value in values[first]:
+        text = line.replace(f"DAC_HUNT_VALUE_{first}", value)
+        for other in found[1:]:
+            text = text.replace(f"DAC_HUNT_VALUE_{other}", values[other][0])
+        out.append(text)
+    return "\n".join(out)
 
 
 def entity_values(entity: HuntEntity, evidence: Sequence[EvidenceRow]) -> list[str]:
@@ -109,7 +236,8 @@ def entity_values(entity: HuntEntity, evidence: Sequence[EvidenceRow]) -> list[s
     return list(found)
 
 
-def _shown(values: list[str]) -> str:
+def _values(entity: HuntEntity, evidence: Sequence[EvidenceRow]) -> str:
+    values = entity_values(entity, evidence)
     if not values:
         return "(not in this alert's events)"
     shown = ", ".join(code(v) for v in values[:MAX_VALUES])

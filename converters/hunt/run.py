@@ -26,6 +26,7 @@ from converters.hunt.limits import DEFAULT_LIMITS, Limits
 from converters.hunt.playbook import hunt_entities
 from converters.hunt.prefilter import LoadPlan, plan_loading
 from converters.hunt.readers import FileFormat, InputError, open_log, read_failure
+from converters.incidents import incident_of
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.sources import SOURCES
 from converters.valuelists import ValueList
@@ -102,6 +103,8 @@ class Hunter:
     def entity_fields(self, doc: RuleDoc) -> list[str]:
         """The Sigma fields whose values an alert of ``doc`` shows."""
         fields = [f for entity in hunt_entities(self.ruleset, doc) for f in entity.fields]
+        # and the values that group its alerts into incidents (converters/hunt/episodes.py)
+        fields += incident_of(doc, self.ruleset).fields
         return list(dict.fromkeys(fields))
 
     def run(

@@ -86,7 +86,21 @@ class RuleDoc:
 
     @property
     def building_block(self) -> bool:
-        return self.document.get("building_block") is True
+        """A rule whose own alerts stay out of the analyst's queue in every target (Kibana
+        building block, Splunk search without notable, left out of ``dac hunt``): one marked
+        ``building_block: true``, and every informational single-event rule, the one
+        definition of "informational base rule" (converters.loading.schema refuses a marked
+        rule above informational)."""
+        if self.document.get("building_block") is True:
+            return True
+        return self.level == "informational" and not self.is_correlation
+
+    @property
+    def incident(self) -> dict[str, Any] | None:
+        """A single-event rule's declared alert grouping: ``by`` (its fields) and ``period``
+        (converters/incidents.py derives what is not declared)."""
+        value = self.document.get("incident")
+        return value if isinstance(value, dict) else None
 
     @property
     def absence(self) -> dict[str, Any] | None:

@@ -35,7 +35,11 @@ _COMMON_REQUIRED = (
     "title", "id", "name", "status", "description", "references", "author", "date",
     "tags", "indicator", "falsepositives", "level",
 )  # fmt: skip
-_COMMON_OPTIONAL = ("modified", "license", "related", "taxonomy", "scope", "skip_targets")
+# logic (ours): the rule's own "Fires when ..." sentence, where the one derived from its
+# detection (converters/playbook/logic.py) reads poorly.
+_COMMON_OPTIONAL = (
+    "modified", "license", "related", "taxonomy", "scope", "skip_targets", "logic",
+)  # fmt: skip
 SKIPPABLE_TARGETS = ("splunk", "elastic")
 # new_terms (our extension): alert when the event's values of these fields did not occur in
 # the preceding history (set in thresholds.yml); Kibana's new_terms rule type.
@@ -43,10 +47,13 @@ SKIPPABLE_TARGETS = ("splunk", "elastic")
 # message); shipped, but its own alerts stay out of the analyst's queue.
 # absence (ours too): alert on the event when no event of another rule follows it (rule; match:
 # this rule's field -> the other rule's field; within, in thresholds.yml).
+# incident (ours): a single-event rule's alert grouping, one alert per entity (by: one to three
+# of its fields) within period (converters/incidents.py).
 _RULE_KEYS = (
     *_COMMON_REQUIRED, *_COMMON_OPTIONAL, "logsource", "detection", "fields", "new_terms",
-    "absence", "building_block",
+    "absence", "building_block", "incident",
 )  # fmt: skip
+_PERIOD_RE = re.compile(r"^\d+[mhd]$")
 _CORRELATION_KEYS = (*_COMMON_REQUIRED, *_COMMON_OPTIONAL, "correlation", "generate")
 # Sigma filters (tuning as code): they carry no detection of their own, no indicator, no tags.
 _FILTER_REQUIRED = ("title", "id", "name", "description", "author", "date", "logsource", "filter")
@@ -122,6 +129,13 @@ def check_document(
             f"tags must include attack.{REQUIRED_TACTIC} and attack.{REQUIRED_TECHNIQUE.lower()}",
             "tags",
         )
+    logic = doc.get("logic")
+    if logic is not None and not (
+        isinstance(logic, str)
+        and logic.strip().startswith("Fires when")
+        and logic.strip()[-1:] in ".!?"
+    ):
+        problem("logic is one sentence that starts 'Fires when' and ends with a full stop", "logic")
     skips = doc.get("skip_targets")
     if skips is not None and (
         not isinstance(skips, dict)
@@ -162,6 +176,23 @@ def check_document(
         )
     if "building_block" in doc and not isinstance(doc["building_block"], bool):
         problem("building_block is true or false", "building_block")
+    if doc.get("building_block") is True and doc["level"] != "informational":
+        # One definition of a quiet base rule: the level says it (RuleDoc.building_block).
+        problem("a building block is level informational", "building_block")
+    incident = doc.get("incident")
+    if incident is not None and (
+        not isinstance(incident, dict)
+        or set(incident) - {"by", "period"}
+        or not isinstance(incident.get("by", []), list)
+        or not 1 <= len(incident.get("by", [None])) <= 3
+        or not all(isinstance(f, str) for f in incident.get("by", []))
+        or not _PERIOD_RE.match(str(incident.get("period", "1h")))
+    ):
+        problem(
+            "incident takes by (one to three of the rule's fields: one alert per their values)"
+            " and period (e.g. 1h, 24h: how long one alert holds the entity's next events)",
+            "incident",
+        )
     if new_terms is not None and absence is not None:
         problem("a rule is a new-terms rule or an absence rule, not both", "absence")
     if not is_correlation and "fields" in doc:

@@ -8,6 +8,7 @@ field names; text is whitespace-normalised (YAML folding leaves no stray line br
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
@@ -89,6 +90,14 @@ class CommandPart:
 
     text: str
     field: str | None = None
+    # The field in words, where a target cannot fill the value in: "the target object".
+    label: str = ""
+
+    @property
+    def variable(self) -> str:
+        """What a command shows where it cannot hold the value: TARGET_OBJECT."""
+        words = re.sub(r"^(the|its|an?) |'s\b", "", self.label or self.field or "value")
+        return re.sub(r"\W+", "_", words).strip("_").upper()
 
 
 @dataclass(frozen=True)

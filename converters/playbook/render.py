@@ -39,8 +39,29 @@ ESCALATION_ORDER = ("t2", "containment", "fired", "entities", "indicator", "esca
 
 _FIELD_RE = re.compile(r"^[^\s$`]+$")  # a field must fit a Splunk token and a markdown code span
 _URL_RE = re.compile(r"^https?://[^\s<>`\"'\\]+$")
-_MD_CHARS_RE = re.compile(r"([\\`*_\[\]<>|~]|&(?=#?\w+;))")
-_MD_LINE_START_RE = re.compile(r"^([ \t]*)([#+-]|\d+(?=[.)]))", re.MULTILINE)
+# Escaped where markdown would read them: emphasis, code, links, HTML, tables, entities; an
+# underscore only at a word's edge (CommonMark never reads one inside a word as emphasis).
+_MD_CHARS_RE = re.compile(r"([\\`*\[\]<|~]|&(?=#?\w+;)|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+# Block markers, only at a line's start and only where they would open a block: a heading
+# (# then a space), a list item (-, + then a space; 1. or 1) then a space), a rule (---), a
+# quote (>; elsewhere > is text: only < opens HTML).
+_MD_LINE_START_RE = re.compile(
+    r"^([ \t]*)(#{1,6}(?=[ \t]|$)|[+-](?=[ \t]|$)|-(?=-[ \t]*-)|>|\d{1,9}[.)](?=[ \t]|$))",
+    re.MULTILINE,
+)
+# What the severity asks of the analyst: the Kibana description's last sentence.
+SEVERITY_MEANING = {
+    "informational": "Severity informational: a building block that other rules count, with no "
+    "action on its own.",
+    "low": "Severity low: context for other alerts; review it when time allows.",
+    "medium": "Severity medium: triage it with the playbook's L1 steps.",
+    "high": "Severity high: triage it now and apply the decision for escalation.",
+    "critical": "Severity critical: it meets the decision for escalation, so start with the "
+    "Tier 2 actions and containment.",
+}
+# The notable description says what fired and what it raises; the next steps, what to do.
+DESCRIPTION_SECTIONS = ("fired", "entities", "indicator")
+SUMMARY_CHARS = 420  # of the rule's description in the Kibana description
 
 
 @dataclass(frozen=True)
@@ -77,8 +98,28 @@ def splunk_token(field: str) -> str:
 
 
 def md_text(value: object) -> str:
+    """Text that markdown shows as written: marks escaped only where markdown reads them."""
     text = _MD_CHARS_RE.sub(r"\\\1", str(value))
-    return _MD_LINE_START_RE.sub(r"\1\\\2", text)
+    return _MD_LINE_START_RE.sub(_escape_marker, text)
+
+
+def _escape_marker(match: re.Match[str]) -> str:
+    indent, marker = match.groups()
+    if marker[-1] in ".)":  # 1. -> 1\. (a backslash before a digit would show)
+        return indent + marker[:-1] + "\\" + marker[-1]
+    return indent + "\\" + marker
+
+
+def summary(description: str, limit: int = SUMMARY_CHARS) -> str:
+    """The first sentences of a rule's description, at most two and ``limit`` characters
+    (at least the first): what happened and why it matters."""
+    from converters.textlint import sentences  # the lint counts sentences the same way
+
+    said = sentences(description)
+    kept = said[:1]
+    if len(said) > 1 and len(" ".join(said[:2])) <= limit:
+        kept = said[:2]
+    return " ".join(kept)
 
 
 def md_url(value: object) -> str:
@@ -97,8 +138,20 @@ def splunk_command(command: Command) -> str:
 
 
 def code_command(command: Command) -> str:
-    """A containment command in a code block: ``<field>`` where the alert's value goes."""
-    return "".join(f"<{p.field}>" if p.field else p.text for p in command.parts)
+    """A containment command in a code block, for a target that cannot fill values in: a
+    named VARIABLE where the alert's value goes (command_fields says which value)."""
+    return "".join(p.variable if p.field else p.text for p in command.parts)
+
+
+def command_fields(command: Command) -> str:
+    """What each VARIABLE of code_command stands for, in words: "TARGET_OBJECT is the alert's
+    target object (`o365.audit.ObjectId`)"."""
+    parts = {p.variable: p for p in command.parts if p.field}
+    said = {name: p.label.removeprefix("the ").removeprefix("its ") for name, p in parts.items()}
+    return "; ".join(
+        f"{name} is the alert's {md_text(said[name] or 'value')} (`{p.field}`)"
+        for name, p in parts.items()
+    )
 
 
 @functools.cache  # one parsed template set per folder: rendering runs once per rule and alert
@@ -120,6 +173,7 @@ def _environment(folder: Path) -> Environment:
         md_url=md_url,
         splunk_command=splunk_command,
         code_command=code_command,
+        command_fields=command_fields,
     )
     env.tests["web_url"] = is_web_url
     return env
@@ -179,8 +233,12 @@ def _rule_view(playbook: Playbook, ctx: AlertContext) -> dict[str, Any]:
         reason = f"indicator {ctx.indicator!r} has no entry in the playbook"
         raise DacError([Problem(None, reason, rule=ctx.rule_id)]) from None
     escalating = ctx.indicator == ESCALATION
+    tidy = _tidy(ctx)
     return {
-        "rule": _tidy(ctx),
+        "rule": tidy,
+        "summary": summary(tidy.description),
+        "severity_meaning": SEVERITY_MEANING.get(ctx.level, f"Severity {ctx.level}."),
+        "description_sections": DESCRIPTION_SECTIONS,
         "indicator": indicator,
         "questions": playbook.questions_for(ctx.indicator),
         "escalating": escalating,
@@ -203,9 +261,10 @@ def render_splunk(
 
 
 def render_elastic(
-    playbook: Playbook, ctx: AlertContext, *, templates: Path | None = None
+    playbook: Playbook, ctx: AlertContext, *, templates: Path | None = None, filled: bool = False
 ) -> ElasticText:
-    view = _view(playbook, ctx)
+    """``filled``: the caller puts the alert's values into the commands (dac hunt)."""
+    view = {**_view(playbook, ctx), "filled": filled}
     return ElasticText(
         description=_render(templates, "elastic_description.md.j2", view),
         note=_render(templates, "elastic_note.md.j2", view),

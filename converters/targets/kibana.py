@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from converters import attack
-from converters.alerts import entities_for
+from converters.alerts import entities_for, target_field
 from converters.artifacts.kibana import (
     SEVERITY,
     InvestigationFields,
@@ -16,6 +16,7 @@ from converters.artifacts.kibana import (
 from converters.backends.absence import KEY as ABSENCE_KEY
 from converters.backends.eql import ENRICHMENT_ROOT
 from converters.backends.new_terms import history_window_start, kibana_fields, new_terms_of
+from converters.incidents import incident_of
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.sources import DataSource
 from converters.targets.kibana_fields import reads_alerts, required_fields
@@ -253,24 +254,40 @@ def _suppression(
     schedule: Schedule,
     aggregating: bool = False,
 ) -> dict[str, Any] | None:
-    """Correlations, new terms and absences: one alert per group for as long as a late
-    record could make a later run find the same window again."""
+    """One alert per incident (converters/incidents.py). Correlations, new terms and
+    absences: one alert per group for as long as a late record could make a later run find
+    the same window again. Single-event rules: one per entity within the rule's period; not
+    building blocks, whose every alert the rules that read the alerts index count."""
+    incident = incident_of(doc, ruleset)
+    minutes = -(-schedule.suppress_seconds // 60)
     if terms_fields:
         group = list(terms_fields)
     elif doc.absence:
         group = [ABSENCE_KEY]
     elif doc.is_correlation:
         group = correlation_group_fields(ruleset, doc)
-    else:
+    elif doc.building_block:
         return None
+    else:
+        source = ruleset.sources_of(doc)[0]
+        group = [target_field(source, name, "elastic") for name in incident.fields]
+        minutes = -(-incident.siem_seconds // 60)
     if not group or len(group) > _MAX_GROUP_BY:
         return None
-    minutes = -(-schedule.suppress_seconds // 60)
     if aggregating:
         # An ES|QL row has no source ids to deduplicate on: the same evidence makes a row in
         # every run while it stays in the look-back, so the suppression outlasts the
         # look-back and a late-starting run (tests/test_schedule_replay.py).
         minutes = max(minutes, schedule.lookback_minutes + schedule.interval_minutes)
+    elif doc.is_correlation:
+        # An EQL sequence is new when its events differ: as the burst's first documents
+        # leave a run's look-back, the next run pairs the rest anew. Its last record comes
+        # up to the window and the lag after the first alert and stays a look-back, so the
+        # suppression lasts all of that (a 150-message burst smeared over Gmail's lag gave
+        # a second alert in the replay).
+        window = -(-schedule.window_seconds // 60)
+        lasting = window + schedule.lag_minutes + schedule.lookback_minutes
+        minutes = max(minutes, lasting + schedule.interval_minutes)
     return {
         "group_by": group,
         "duration": {"value": minutes, "unit": "m"},

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from converters import attack
-from converters.alerts import disposable_fields
+from converters.alerts import disposable_fields, target_field
 from converters.artifacts.splunk import SplunkApp, Stanza
 from converters.backends.absence import KEY as ABSENCE_KEY
 from converters.backends.new_terms import new_terms_of
@@ -20,6 +20,7 @@ from converters.backends.splunk import (
 )
 from converters.domains import DomainList
 from converters.errors import DacError, Problem
+from converters.incidents import incident_of
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.playbook.model import AlertContext
 from converters.playbook.render import splunk_text as literal
@@ -222,14 +223,30 @@ def saved_search(
         ("action.risk.param._risk_score", "0"),
         ("action.risk.param.verbose", "0"),
     ]
+    if doc.building_block:
+        settings = [(k, v) for k, v in settings if not k.startswith(_ANALYST_ACTIONS)]
     suppress = _suppress_fields(ruleset, doc, group_fields)
     if suppress:
         settings += [
             ("alert.suppress", "1"),
             ("alert.suppress.fields", ",".join(suppress)),
-            ("alert.suppress.period", f"{schedule.suppress_seconds}s"),
+            ("alert.suppress.period", f"{_suppress_seconds(ruleset, doc)}s"),
         ]
     return Stanza(doc.title, tuple(settings))
+
+
+# A building block is no notable and no risk event, enabled or not: the correlations that
+# count its events inline its search (| multisearch), so it never needs to run; enabled to
+# hunt with it, its results stay in the search's own results.
+_ANALYST_ACTIONS = ("action.notable", "action.risk")
+
+
+def _suppress_seconds(ruleset: RuleSet, doc: RuleDoc) -> int:
+    """Correlations, new terms, absences: the window and the dispatch overlap; single-event
+    rules: the rule's incident period and the dispatch overlap (converters/incidents.py)."""
+    if doc.is_correlation or doc.new_terms or doc.absence:
+        return schedule_for(doc, ruleset).suppress_seconds
+    return incident_of(doc, ruleset).siem_seconds
 
 
 def _suppress_fields(ruleset: RuleSet, doc: RuleDoc, group_fields: list[str]) -> list[str]:
@@ -244,7 +261,11 @@ def _suppress_fields(ruleset: RuleSet, doc: RuleDoc, group_fields: list[str]) ->
     if terms:
         source = ruleset.sources_of(doc)[0]
         return [f.splunk_result for f in map(source.field, terms.fields) if f is not None]
-    return []
+    if doc.building_block:
+        return []
+    # A single event: one notable per entity within the rule's period.
+    source = ruleset.sources_of(doc)[0]
+    return [target_field(source, name, "splunk") for name in incident_of(doc, ruleset).fields]
 
 
 def macros(ruleset: RuleSet) -> tuple[Stanza, ...]:
