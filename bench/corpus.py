@@ -277,25 +277,33 @@ PROVISIONING = "provisioning@example.com"
 
 
 def write_heavy(
-    folder: Path, events: int, group: int = 10_000, days: int = 14, actors: int = 1
+    folder: Path,
+    events: int,
+    group: int = 10_000,
+    days: int = 14,
+    actors: int = 1,
+    quiet_days: int = 0,
 ) -> Chunk:
-    """``group`` account creations evenly over ``days`` days, among noise. With one actor (a
-    provisioning account, not allowlisted): one group of ``group`` events of the burst
-    correlation's base rule, a burst in every sliding hour. With many actors taking turns:
-    as many informational alerts, and no burst. Every creation is an expected alert; the
-    bursts and absences they make are counted, not planted."""
+    """``group`` account creations evenly over ``days`` days, among noise that goes on
+    ``quiet_days`` longer. With one actor (a provisioning account, not allowlisted): one group
+    of ``group`` events of the burst correlation's base rule, a burst in every sliding hour.
+    With many actors taking turns: no burst. Planted: an absence alert (never signed in) for
+    each account created more than the rule's week before the last event; the bursts are
+    counted, not planted."""
     rng = random.Random(1585)
     writer = _Writer(START, rng)
     span = days * 86_400.0
-    created: list[list[str]] = []
+    total = span + quiet_days * 86_400.0
+    created: list[tuple[float, str]] = []
     for n in range(group):
         actor = PROVISIONING if actors == 1 else f"hr{n % actors}@example.com"
-        created.append([writer.add(T["create"], n * span / group, actor, f"new{n}@example.com")])
+        moment = n * span / group
+        created.append((moment, writer.add(T["create"], moment, actor, f"new{n}@example.com")))
     names = [name for name, share in NOISE for _ in range(share)]
     noise = max(0, events - len(writer.lines))
     for n in range(noise):
         actor = f"user{rng.randrange(5000)}@example.com"
-        writer.add(T[names[n % len(names)]], n * span / noise, actor, "u@example.com")
+        writer.add(T[names[n % len(names)]], n * total / noise, actor, "u@example.com")
     writer.lines.sort(key=lambda item: item[0])
     files = []
     for key in ("gws", "ual"):
@@ -303,4 +311,7 @@ def write_heavy(
         with path.open("w", encoding="utf-8") as out:
             out.writelines(line + "\n" for _t, k, line in writer.lines if k == key)
         files.append(path)
-    return Chunk(files, len(writer.lines), {"gws_user_created": created})
+    last = writer.lines[-1][0] if writer.lines else 0.0
+    # A second's margin: the rule compares times to the millisecond.
+    unanswered = [[ident] for moment, ident in created if moment + 7 * 86_400 + 1 < last]
+    return Chunk(files, len(writer.lines), {"gws_user_never_signed_in": unanswered})
