@@ -208,6 +208,17 @@ class _Writer:
         self.lines.append((seconds, "gws" if gws else "ual", template % values))
         return ident
 
+    def write(self, folder: Path, suffix: str = "") -> list[Path]:
+        """The lines in time order, one NDJSON file per source (gws, ual)."""
+        self.lines.sort(key=lambda item: item[0])
+        files = []
+        for key in ("gws", "ual"):
+            path = folder / f"{key}{suffix}.ndjson"
+            with path.open("w", encoding="utf-8") as out:
+                out.writelines(line + "\n" for _t, k, line in self.lines if k == key)
+            files.append(path)
+        return files
+
 
 def write_chunk(folder: Path, index: int, events: int, seed: int = 1585) -> Chunk:
     rng = random.Random(seed + index)
@@ -263,13 +274,7 @@ def write_chunk(folder: Path, index: int, events: int, seed: int = 1585) -> Chun
         writer.add(
             T[name], n * 86000.0 / noise, f"user{rng.randrange(5000)}@example.com", "u@example.com"
         )
-    writer.lines.sort(key=lambda item: item[0])
-    files = []
-    for key in ("gws", "ual"):
-        path = folder / f"{key}_{index}.ndjson"
-        with path.open("w", encoding="utf-8") as out:
-            out.writelines(line + "\n" for _t, k, line in writer.lines if k == key)
-        files.append(path)
+    files = writer.write(folder, f"_{index}")
     return Chunk(files, len(writer.lines), planted)
 
 
@@ -304,13 +309,7 @@ def write_heavy(
     for n in range(noise):
         actor = f"user{rng.randrange(5000)}@example.com"
         writer.add(T[names[n % len(names)]], n * total / noise, actor, "u@example.com")
-    writer.lines.sort(key=lambda item: item[0])
-    files = []
-    for key in ("gws", "ual"):
-        path = folder / f"{key}.ndjson"
-        with path.open("w", encoding="utf-8") as out:
-            out.writelines(line + "\n" for _t, k, line in writer.lines if k == key)
-        files.append(path)
+    files = writer.write(folder)
     last = writer.lines[-1][0] if writer.lines else 0.0
     # A second's margin: the rule compares times to the millisecond.
     unanswered = [[ident] for moment, ident in created if moment + 7 * 86_400 + 1 < last]
