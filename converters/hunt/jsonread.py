@@ -22,15 +22,37 @@ Item = tuple[int, Mapping[str, Any] | str]
 _BOM = b"\xef\xbb\xbf"
 _BLANK = b" \t\r\n"
 # One translation of a line answers the two questions asked before orjson may read it: how
-# many brackets open (over the depth cap: measured properly, on the json path) and whether 19
-# digits follow each other. orjson reads an integer past 64 bits as a float, where json keeps
-# it exact (a numeric profileId has 21 digits): such a line, or one with a long run of digits
-# inside a string (cheap to over-match), goes to json. A regex costs several times more.
+# many brackets open (over the depth cap: measured properly, on the json path) and whether an
+# integer of 19 digits or more stands outside a string. orjson reads an integer past 64 bits as
+# a float, where json keeps it exact: such a line goes to json. A run of digits that opens a
+# string (Workspace's 21-digit profileId and 19-digit uniqueQualifier, quoted) does not: in
+# valid JSON a quote is never directly followed by a number. A regex costs several times more.
 _SHAPE = bytes(
-    ord("0") if chr(b).isdigit() and b < 128 else ord("{") if b in b"[{" else ord(" ")
+    ord("0")
+    if chr(b).isdigit() and b < 128
+    else ord("{")
+    if b in b"[{"
+    else b
+    if b in b'"-'
+    else ord(" ")
     for b in range(256)
 )
 _LONG_NUMBER = b"0" * 19
+
+
+def _long_integer(shape: bytes) -> bool:
+    """Whether ``shape`` (a line through _SHAPE) may hold an integer of 19 digits or more:
+    a long run of digits not at the start of a string (over-matching is safe: json reads)."""
+    at = shape.find(_LONG_NUMBER)
+    while at != -1:
+        start = at - 1 if shape[at - 1 : at] == b"-" else at
+        if shape[start - 1 : start] != b'"':
+            return True
+        end = at + len(_LONG_NUMBER)
+        while shape[end : end + 1] == b"0":
+            end += 1
+        at = shape.find(_LONG_NUMBER, end)
+    return False
 
 
 def records(line: int, value: object) -> Iterator[Item]:
@@ -117,7 +139,7 @@ def ndjson(
             continue
         # Most lines hold fewer opening brackets than the cap: their depth is not measured.
         shape = raw.translate(_SHAPE)
-        if shape.count(b"{") <= max_depth and _LONG_NUMBER not in shape:
+        if shape.count(b"{") <= max_depth and not _long_integer(shape):
             try:
                 value = fast(raw)
             except orjson.JSONDecodeError:
