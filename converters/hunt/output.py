@@ -81,6 +81,16 @@ class Reported:
     technique: str
 
     @property
+    def window_end(self) -> str | None:
+        return _utc(self.alert.hit.window_end)
+
+    @property
+    def first_evidence(self) -> tuple[str, int] | None:
+        """The file and line of the alert's first event."""
+        first = self.alert.evidence[0] if self.alert.evidence else None
+        return None if first is None else (self.paths[first.file], first.line)
+
+    @property
     def record(self) -> dict[str, Any]:
         """The alert's JSON object, built when asked: written once, it is not held, so that
         100,000 alerts' playbook texts are never in memory at once."""
@@ -93,7 +103,7 @@ class Reported:
             "technique": self.technique,
             "group": dict(alert.hit.group),
             "window_start": _utc(alert.hit.window_start),
-            "window_end": _utc(alert.hit.window_end),
+            "window_end": self.window_end,
             "event_count": len(alert.evidence),
             **incident_fields(alert),
             "evidence": [
@@ -111,6 +121,7 @@ class Reported:
 def reported_alerts(result: HuntResult, ruleset: RuleSet, playbook: Playbook) -> list[Reported]:
     guides: dict[str, RuleGuide] = {}
     paths = [str(f.path) for f in result.files]
+    technique = playbook.technique.id
     reported = []
     for alert in result.alerts:
         guide = guides.get(alert.doc.id)
@@ -123,7 +134,6 @@ def reported_alerts(result: HuntResult, ruleset: RuleSet, playbook: Playbook) ->
             for values in [tuple(entity_values(e, alert.evidence))]
             if values or not e.optional
         )
-        technique = playbook.technique.id
         reported.append(Reported(alert, decision(alert), entities, guide, paths, technique))
     return reported
 

@@ -56,21 +56,19 @@ def _print_alerts(console: Console, result: HuntResult, alerts: Sequence[Reporte
         cells = (doc.name, doc.level, doc.indicator)
         per_rule.add_row(*map(_text, cells), str(counts[doc.id]), style=style)
     console.print(per_rule)
+    # Not .record: a summary line needs no playbook built.
     for alert in alerts[:MAX_ALERT_ROWS]:
-        record = alert.record
-        level = str(record["level"])
-        first = record["evidence"][0] if record["evidence"] else {"file": "?", "line": 0}
+        level = alert.alert.doc.level
+        file, number = alert.first_evidence or ("?", 0)
+        count = len(alert.alert.evidence)
         line = Text(f"{level:>13} ", style=_LEVEL_STYLE.get(level, ""))
-        line.append(visible(f"{record['window_end']}  {alert.alert.doc.name}  "))
+        line.append(visible(f"{alert.window_end}  {alert.alert.doc.name}  "))
         line.append(visible(_entities(alert)), style="bold")
-        line.append(
-            f"  ({record['event_count']} event{'s' if record['event_count'] != 1 else ''}, "
-            f"{visible(str(first['file']))}:{first['line']})"
-        )
+        line.append(f"  ({count} event{'s' if count != 1 else ''}, {visible(file)}:{number})")
         console.print(line, soft_wrap=True)
     if len(alerts) > MAX_ALERT_ROWS:
         console.print(f"... and {len(alerts) - MAX_ALERT_ROWS} more alerts (see --out)")
-    by_level = Counter(a.alert.doc.level for a in alerts)  # not .record: no playbook built
+    by_level = Counter(a.alert.doc.level for a in alerts)
     levels = ", ".join(
         f"{by_level[level]} {level}" for level in reversed(LEVELS) if by_level[level]
     )
