@@ -14,6 +14,8 @@ that generating a million events takes seconds. Each chunk holds, besides the no
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import random
 from dataclasses import dataclass, field
@@ -38,7 +40,9 @@ def _gws(app: str, name: str, kind: str, parameters: list[dict[str, Any]]) -> st
             "applicationName": app,
             "customerId": "C03az79cb",
         },
-        "etag": '"813bb063-e0e5-5619-982d-fe6a1c7e0f29/@@id@@"',
+        # Google's etag: two base64 hashes (as in the Admin SDK records of demisto/content's
+        # GSuiteAdmin test data); never the activity's id, whose digit run json must read.
+        "etag": '"@@etag@@"',
         "actor": {"callerType": "USER", "email": "@@actor@@", "profileId": "105250506097979753968"},
         "ipAddress": "@@ip@@",
         "events": [{"type": kind, "name": name, "parameters": parameters}],
@@ -80,9 +84,15 @@ def _ual(operation: str, workload: str, record_type: int, extra: dict[str, Any])
 
 def _template(record: dict[str, Any]) -> str:
     text = json.dumps(record).replace("%", "%%")
-    for name in ("time", "id", "actor", "ip", "object", "value"):
+    for name in ("time", "id", "actor", "ip", "object", "value", "etag", "msgid"):
         text = text.replace(f"@@{name}@@", f"%({name})s")
     return text
+
+
+def _etag(ident: str) -> str:
+    digest = hashlib.blake2b(ident.encode(), digest_size=42).digest()
+    text = base64.b64encode(digest, b"-_").decode()
+    return f"{text[:27]}/{text[28:55]}"
 
 
 def _param(name: str, value: str) -> dict[str, str]:
@@ -117,7 +127,8 @@ T = {
                 "name": "message_info",
                 "messageValue": {
                     "parameter": [
-                        _param("rfc2822_message_id", "<@@id@@@mail.example.com>"),
+                        # Gmail's own Message-IDs: CA + base64, @mail.gmail.com.
+                        _param("rfc2822_message_id", "<CA@@msgid@@@mail.gmail.com>"),
                         _param("subject", "Weekly report"),
                         {"name": "num_message_attachments", "intValue": "1"},
                     ]
@@ -204,6 +215,8 @@ class _Writer:
             "ip": f"198.51.100.{self.counter % 250 + 1}",
             "object": f"user{self.counter % 5000}@contoso.onmicrosoft.com",
             "value": value,
+            "etag": _etag(ident) if gws else "",
+            "msgid": _etag(ident).replace("/", "") if gws else "",
         }
         self.lines.append((seconds, "gws" if gws else "ual", template % values))
         return ident

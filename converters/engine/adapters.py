@@ -10,7 +10,7 @@ engine columns: ``timestamp`` (ISO-8601 UTC, what the SQLite backend reads with 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
@@ -19,6 +19,10 @@ from converters.sources import GWS_ADMIN, M365_AUDIT, DataSource
 
 SigmaValue = str | list[str] | None
 SigmaRow = dict[str, SigmaValue]
+# Every prefix of the row keys a caller reads (``keep_of``); None: every key. A row built
+# with it holds the same value as the full row under each read key, and may lack the others:
+# the hunt fills only the columns its rules read, and skips building the rest.
+Keep = frozenset[str] | None
 
 TIMESTAMP = "timestamp"
 SOURCE = SQLITE_SOURCE_COLUMN
@@ -29,6 +33,12 @@ _GWS_PARAMETER_PREFIX = "parameters."
 _UAL_PARAMETER_PREFIX = "Parameters."
 # Keys every Management Activity API record carries (common schema).
 _UAL_KEYS = ("Id", "CreationTime", "Operation", "Workload", "RecordType")
+
+
+def keep_of(keys: Iterable[str]) -> frozenset[str]:
+    """The ``Keep`` of these row keys: a subtree of a record is walked only when the key it
+    would give is a prefix of one of them (flattened keys extend their parent's)."""
+    return frozenset(key[:end] for key in keys for end in range(1, len(key) + 1))
 
 
 def is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
@@ -52,38 +62,75 @@ def utc_timestamp(value: object) -> str:
     if parsed.tzinfo is None:
         # UAL CreationTime is UTC written without a zone.
         parsed = parsed.replace(tzinfo=UTC)
-    parsed = parsed.astimezone(UTC)
-    return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}"
+    return moment_timestamp(parsed)
 
 
-def gws_admin_rows(activity: Mapping[str, Any]) -> list[SigmaRow]:
+def moment_timestamp(moment: datetime) -> str:
+    """``utc_timestamp`` of a datetime, naive ones being UTC (isoformat: half the cost of
+    strftime, and the year always four digits, as julianday reads it)."""
+    if moment.tzinfo is not UTC:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds")[:23]
+
+
+def stamp_of(value: object, moment: datetime) -> str:
+    """``moment_timestamp(moment)``, where ``moment`` was parsed from ``value``: read off the
+    string when it is written as the rows write it, with a Z (Workspace's id.time) or naive
+    without a fraction (UAL's CreationTime); formatting costs ten times the slice."""
+    if (
+        type(value) is str
+        and value[4:5] == value[7:8] == "-"
+        and value[10:11] == "T"
+        and value[13:14] == value[16:17] == ":"
+    ):
+        if len(value) == 24 and value[19] == "." and value[23] == "Z":
+            return value[:23]
+        if len(value) == 19:
+            return value + ".000"
+    return moment_timestamp(moment)
+
+
+def gws_admin_rows(
+    activity: Mapping[str, Any], keep: Keep = None, when: datetime | None = None
+) -> list[SigmaRow]:
+    """``when``: the activity's time, when the caller has read it already."""
     ident: Mapping[str, Any] = activity["id"]
     events: list[Any] = activity["events"]
     native = str(ident.get("uniqueQualifier", ""))
-    timestamp = utc_timestamp(ident.get("time"))
+    time = ident.get("time")
+    timestamp = utc_timestamp(time) if when is None else stamp_of(time, when)
     rows: list[SigmaRow] = []
     for index, event in enumerate(events):
         if not is_mapping(event):
             raise RecordFormatError(f"activity {native}: events[{index}] is not an object")
         # The Sigma names address the activity with the current event as "event".
         view = {**activity, "event": event}
-        row = _source_fields(GWS_ADMIN, view, _GWS_PARAMETER_PREFIX)
+        row = _source_fields(GWS_ADMIN, view, _GWS_PARAMETER_PREFIX, keep)
         for parameter in event.get("parameters", []):
-            row[_GWS_PARAMETER_PREFIX + str(parameter.get("name"))] = _gws_parameter(parameter)
+            key = _GWS_PARAMETER_PREFIX + str(parameter.get("name"))
+            if keep is None or key in keep:
+                row[key] = _gws_parameter(parameter)
         event_id = f"{native}#{index}" if len(events) > 1 else native
         row.update({TIMESTAMP: timestamp, SOURCE: GWS_ADMIN.name, EVENT_ID: event_id})
         rows.append(row)
     return rows
 
 
-def ual_row(record: Mapping[str, Any]) -> SigmaRow:
-    row = _source_fields(M365_AUDIT, record, _UAL_PARAMETER_PREFIX)
+def ual_row(record: Mapping[str, Any], keep: Keep = None, when: datetime | None = None) -> SigmaRow:
+    """``when``: the record's CreationTime, when the caller has read it already."""
+    row = _source_fields(M365_AUDIT, record, _UAL_PARAMETER_PREFIX, keep)
     for parameter in record.get("Parameters") or []:
         if is_mapping(parameter) and "Name" in parameter:
-            row[_UAL_PARAMETER_PREFIX + str(parameter["Name"])] = _scalar(parameter.get("Value"))
+            key = _UAL_PARAMETER_PREFIX + str(parameter["Name"])
+            if keep is None or key in keep:
+                row[key] = _scalar(parameter.get("Value"))
     row.update(
         {
-            TIMESTAMP: utc_timestamp(record.get("CreationTime")),
+            TIMESTAMP: (
+                utc_timestamp(record.get("CreationTime"))
+                if when is None
+                else stamp_of(record.get("CreationTime"), when)
+            ),
             SOURCE: M365_AUDIT.name,
             EVENT_ID: str(record["Id"]),
         }
@@ -91,13 +138,36 @@ def ual_row(record: Mapping[str, Any]) -> SigmaRow:
     return row
 
 
-def _source_fields(source: DataSource, view: Mapping[str, Any], parameter_prefix: str) -> SigmaRow:
+def _source_fields(
+    source: DataSource, view: Mapping[str, Any], parameter_prefix: str, keep: Keep = None
+) -> SigmaRow:
     """Every non-parameter field of the source (None when absent), so that every row of a
-    source has the same columns."""
+    source has the same columns; only those kept, when ``keep`` is given."""
     row: SigmaRow = {}
-    for name in source.field_names():
-        row[name] = None if name.startswith(parameter_prefix) else _scalar(_lookup(view, name))
+    for name, parameter in _field_names(source, parameter_prefix, keep):
+        # Parameters are read from the record's parameter list, not looked up by name.
+        row[name] = None if parameter else _scalar(_lookup(view, name))
     return row
+
+
+_FIELD_NAMES: dict[tuple[str, str, Keep], tuple[tuple[str, bool], ...]] = {}
+
+
+def _field_names(
+    source: DataSource, parameter_prefix: str, keep: Keep
+) -> tuple[tuple[str, bool], ...]:
+    """The source's fields (kept), each with whether it is a parameter; computed once per
+    source and ``keep`` (a frozenset caches its hash)."""
+    key = (source.name, parameter_prefix, keep)
+    found = _FIELD_NAMES.get(key)
+    if found is None:
+        found = tuple(
+            (name, name.startswith(parameter_prefix))
+            for name in source.field_names()
+            if keep is None or name in keep
+        )
+        _FIELD_NAMES[key] = found
+    return found
 
 
 def _lookup(view: Mapping[str, Any], dotted: str) -> object:

@@ -17,7 +17,7 @@ from typing import Any
 from converters.datasources.firewall import FIREWALL
 from converters.datasources.proxy import PROXY
 from converters.engine import shapes
-from converters.engine.adapters import _UAL_KEYS, RecordFormatError, SigmaRow, ual_row
+from converters.engine.adapters import _UAL_KEYS, Keep, RecordFormatError, SigmaRow, ual_row
 from converters.engine.gws import GMAIL_BIGQUERY, GWS
 from converters.engine.netlogs import (
     fortigate_event_id,
@@ -73,9 +73,8 @@ def _inspect_entra(record: Mapping[str, Any]) -> Inspected:
     return ENTRA_AUDIT, 1, parse_time(record["activityDateTime"])
 
 
-def _entra_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
-    when = _inspect_entra(record)[2]
-    return [engine_columns(flatten(record), when, ENTRA_AUDIT, record["id"])]
+def _entra_rows(record: Mapping[str, Any], inspected: Inspected, keep: Keep) -> list[SigmaRow]:
+    return [engine_columns(flatten(record, keep=keep), inspected[2], ENTRA_AUDIT, record["id"])]
 
 
 # Microsoft 365 message trace (Get-MessageTrace | Export-Csv, or the Reporting Web Service's
@@ -92,13 +91,14 @@ def _inspect_message_trace(record: Mapping[str, Any]) -> Inspected:
     return MESSAGE_TRACE, 1, parse_time(record["Received"])
 
 
-def _message_trace_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
-    when = _inspect_message_trace(record)[2]
+def _message_trace_rows(
+    record: Mapping[str, Any], inspected: Inspected, keep: Keep
+) -> list[SigmaRow]:
     # One row per recipient shares the message's trace id: the recipient makes it unique.
     trace = record.get("MessageTraceId") or record.get("MessageId")
     recipient = record.get("RecipientAddress")
     native = f"{trace}:{recipient}" if trace and recipient else trace
-    return [engine_columns(flatten(record), when, MESSAGE_TRACE, native)]
+    return [engine_columns(flatten(record, keep=keep), inspected[2], MESSAGE_TRACE, native)]
 
 
 # The mail service sign-up log (converters/datasources/signup.py), NDJSON.
@@ -115,9 +115,9 @@ def _inspect_signup(record: Mapping[str, Any]) -> Inspected:
     return MAIL_SIGNUP, 1, parse_time(record["ts"])
 
 
-def _signup_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
-    when = _inspect_signup(record)[2]
-    return [engine_columns(flatten(record), when, MAIL_SIGNUP, record["signup_id"])]
+def _signup_rows(record: Mapping[str, Any], inspected: Inspected, keep: Keep) -> list[SigmaRow]:
+    row = flatten(record, keep=keep)
+    return [engine_columns(row, inspected[2], MAIL_SIGNUP, record["signup_id"])]
 
 
 # Zeek dns.log (JSON, or the TSV default read into a mapping by its #fields header).
@@ -133,9 +133,8 @@ def _inspect_zeek_dns(record: Mapping[str, Any]) -> Inspected:
     return ZEEK_DNS, 1, parse_time(record["ts"])
 
 
-def _zeek_dns_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
-    when = _inspect_zeek_dns(record)[2]
-    return [engine_columns(flatten(record), when, ZEEK_DNS, record["uid"])]
+def _zeek_dns_rows(record: Mapping[str, Any], inspected: Inspected, keep: Keep) -> list[SigmaRow]:
+    return [engine_columns(flatten(record, keep=keep), inspected[2], ZEEK_DNS, record["uid"])]
 
 
 # Squid access.log, native format.
@@ -194,30 +193,45 @@ UAL = RecordFormat(
     _inspect_ual,
     lambda record: [ual_row(record)],
     shapes.ual_record,
+    lambda record, inspected, keep: [ual_row(record, keep, inspected[2])],
 )
 ENTRA = RecordFormat(
     "entra",
     "Microsoft Entra ID audit records (Graph directoryAudits or Azure Monitor AuditLogs)",
     shapes.is_entra,
     _inspect_entra,
-    _entra_rows,
+    lambda record: _entra_rows(record, _inspect_entra(record), None),
     shapes.entra_audit,
+    _entra_rows,
 )
 MESSAGE_TRACE_FORMAT = RecordFormat(
     "message-trace",
     "Microsoft 365 message trace",
     _is_message_trace,
     _inspect_message_trace,
-    _message_trace_rows,
+    lambda record: _message_trace_rows(record, _inspect_message_trace(record), None),
     shapes.message_trace,
+    _message_trace_rows,
 )
-ZEEK = RecordFormat("zeek-dns", "Zeek dns.log", _is_zeek_dns, _inspect_zeek_dns, _zeek_dns_rows)
+ZEEK = RecordFormat(
+    "zeek-dns",
+    "Zeek dns.log",
+    _is_zeek_dns,
+    _inspect_zeek_dns,
+    lambda record: _zeek_dns_rows(record, _inspect_zeek_dns(record), None),
+    rows_kept=_zeek_dns_rows,
+)
 SQUID = RecordFormat("squid", "Squid access.log", _is_squid, _inspect_squid, _squid_rows)
 FORTIGATE = RecordFormat(
     "fortigate", "FortiGate log (key=value)", is_fortigate, _inspect_fortigate, _fortigate_rows
 )
 SIGNUP = RecordFormat(
-    "mail-signup", "Mail service sign-up log", _is_signup, _inspect_signup, _signup_rows
+    "mail-signup",
+    "Mail service sign-up log",
+    _is_signup,
+    _inspect_signup,
+    lambda record: _signup_rows(record, _inspect_signup(record), None),
+    rows_kept=_signup_rows,
 )
 RECORD_FORMATS = (
     GWS,

@@ -17,12 +17,17 @@ from typing import Any
 
 from converters.engine import shapes
 from converters.engine.adapters import (
+    EVENT_ID,
+    SOURCE,
+    TIMESTAMP,
+    Keep,
     RecordFormatError,
     SigmaRow,
     _gws_parameter,
     _scalar,
     gws_admin_rows,
     is_mapping,
+    stamp_of,
 )
 from converters.engine.rowtools import (
     Inspected,
@@ -57,34 +62,40 @@ def _inspect_gws(activity: Mapping[str, Any]) -> Inspected:
 
 
 def _gws_rows(activity: Mapping[str, Any]) -> list[SigmaRow]:
-    return _gws_rows_inspected(activity, _inspect_gws(activity))
+    return _gws_rows_kept(activity, _inspect_gws(activity), None)
 
 
-def _gws_rows_inspected(activity: Mapping[str, Any], inspected: Inspected) -> list[SigmaRow]:
+def _gws_rows_kept(activity: Mapping[str, Any], inspected: Inspected, keep: Keep) -> list[SigmaRow]:
     source, _count, when = inspected
     if source == GWS_ADMIN.name:
-        return gws_admin_rows(activity)
-    native = str(activity["id"].get("uniqueQualifier", ""))
+        return gws_admin_rows(activity, keep, when)
+    ident = activity["id"]
+    native = str(ident.get("uniqueQualifier", ""))
+    stamp = stamp_of(ident.get("time"), when)
     events: list[Mapping[str, Any]] = activity["events"]
     gmail = source == GWS_GMAIL.name
-    base = (
-        _gmail_envelope(activity)
-        if gmail
-        else flatten({k: v for k, v in activity.items() if k != "events"})
-    )
+    base: SigmaRow
+    if gmail:
+        base = _gmail_envelope(activity)
+    else:
+        base = {}
+        for key, value in activity.items():
+            if key != "events" and (keep is None or key in keep):
+                flatten(value, key + ".", base, keep)
     rows = []
     for index, event in enumerate(events):
         row = dict(base)
         if gmail:
             row["event_name"] = _scalar(event.get("name"))
             row["event_type"] = _scalar(event.get("type"))
-            _gws_parameters(event.get("parameters") or [], "", row)
+            _gws_parameters(event.get("parameters") or [], "", row, keep)
         else:
             row["event.name"] = _scalar(event.get("name"))
             row["event.type"] = _scalar(event.get("type"))
-            _gws_parameters(event.get("parameters") or [], "parameters.", row)
+            _gws_parameters(event.get("parameters") or [], "parameters.", row, keep)
         event_id = f"{native}#{index}" if len(events) > 1 else native
-        rows.append(engine_columns(row, when, source, event_id))
+        row.update({TIMESTAMP: stamp, SOURCE: source, EVENT_ID: event_id or None})
+        rows.append(row)
     return rows
 
 
@@ -98,21 +109,24 @@ def _gmail_envelope(activity: Mapping[str, Any]) -> SigmaRow:
     }
 
 
-def _gws_parameters(parameters: list[Any], prefix: str, row: SigmaRow) -> None:
-    """Typed parameter values; message values (Gmail's ``event_info``) nest with dots."""
+def _gws_parameters(parameters: list[Any], prefix: str, row: SigmaRow, keep: Keep) -> None:
+    """Typed parameter values; message values (Gmail's ``event_info``) nest with dots. Those
+    whose keys are not kept are skipped (every nested key starts with its parent's)."""
     for parameter in parameters:
         if not is_mapping(parameter):
             continue
         name = f"{prefix}{parameter.get('name')}"
+        if keep is not None and name not in keep:
+            continue
         message = parameter.get("messageValue")
         if is_mapping(message):
-            _gws_parameters(message.get("parameter") or [], name + ".", row)
+            _gws_parameters(message.get("parameter") or [], name + ".", row, keep)
         elif isinstance(parameter.get("multiMessageValue"), list):
             for item in parameter["multiMessageValue"]:
                 if not is_mapping(item):
                     continue
                 nested: SigmaRow = {}
-                _gws_parameters(item.get("parameter") or [], name + ".", nested)
+                _gws_parameters(item.get("parameter") or [], name + ".", nested, keep)
                 for key, value in nested.items():
                     append(row, key, value)
         else:
@@ -126,7 +140,7 @@ GWS = RecordFormat(
     _inspect_gws,
     _gws_rows,
     shapes.gws_activity,
-    _gws_rows_inspected,
+    _gws_rows_kept,
 )
 
 
@@ -160,12 +174,16 @@ def _inspect_gmail_row(record: Mapping[str, Any]) -> Inspected:
 
 
 def _gmail_rows(record: Mapping[str, Any]) -> list[SigmaRow]:
-    when = _inspect_gmail_row(record)[2]
+    return _gmail_rows_kept(record, _inspect_gmail_row(record), None)
+
+
+def _gmail_rows_kept(record: Mapping[str, Any], inspected: Inspected, keep: Keep) -> list[SigmaRow]:
     native = record.get("unique_identifier") or record.get("event_id")
     if not native:
         message = record["message_info"].get("rfc2822_message_id")
         native = f"{message}@{record.get('time_usec', '')}" if message else None
-    return [engine_columns(flatten(record), when, GWS_GMAIL.name, native)]
+    row = flatten(record, keep=keep)
+    return [engine_columns(row, inspected[2], GWS_GMAIL.name, native)]
 
 
 GMAIL_BIGQUERY = RecordFormat(
@@ -174,4 +192,5 @@ GMAIL_BIGQUERY = RecordFormat(
     is_gmail_row,
     _inspect_gmail_row,
     _gmail_rows,
+    rows_kept=_gmail_rows_kept,
 )

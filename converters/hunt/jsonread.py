@@ -42,9 +42,18 @@ _SHAPE = bytes(
 _LONG_NUMBER = b"0" * 19
 
 
+_QUOTED = b'"' + _LONG_NUMBER
+_QUOTED_NEGATIVE = b'"-' + _LONG_NUMBER
+
+
 def _long_integer(shape: bytes) -> bool:
     """Whether ``shape`` (a line through _SHAPE) may hold an integer of 19 digits or more:
     a long run of digits not at the start of a string (over-matching is safe: json reads)."""
+    runs = shape.count(_LONG_NUMBER)
+    # Every run that opens a string is also counted in ``runs``: when they are all there is
+    # (the usual Workspace line), no integer is long; three C scans, no Python loop.
+    if not runs or runs == shape.count(_QUOTED) + shape.count(_QUOTED_NEGATIVE):
+        return False
     at = shape.find(_LONG_NUMBER)
     while at != -1:
         start = at - 1 if shape[at - 1 : at] == b"-" else at

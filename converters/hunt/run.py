@@ -19,7 +19,7 @@ from typing import IO
 
 from converters.compile import compile_target
 from converters.domains import DomainList
-from converters.engine.adapters import ENGINE_COLUMNS
+from converters.engine.adapters import ENGINE_COLUMNS, keep_of
 from converters.engine.bulk import BulkEngine, EvidenceRow, Hit
 from converters.engine.rowtools import row_time
 from converters.hunt.limits import DEFAULT_LIMITS, Limits
@@ -152,9 +152,10 @@ class _Loader:
         self.progress = progress
         self.limits = limits
         self.latest: datetime | None = None
-        self._columns: dict[str, tuple[str, ...]] = {}
+        self._columns: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
 
-    def columns(self, source: str) -> tuple[str, ...]:
+    def columns(self, source: str) -> tuple[tuple[str, ...], frozenset[str]]:
+        """The source's columns loaded, and the row keys to build for them."""
         found = self._columns.get(source)
         if found is None:
             # Only the columns a rule reads get a value: the others stay NULL, unread.
@@ -165,7 +166,8 @@ class _Loader:
                 for f in s.field_names()
                 if f.lower() in self.read
             ]
-            found = self.engine.known([*ENGINE_COLUMNS, *declared])
+            columns = self.engine.known([*ENGINE_COLUMNS, *declared])
+            found = columns, keep_of(columns)
             self._columns[source] = found
         return found
 
@@ -210,8 +212,7 @@ class _Loader:
         position: Callable[[], int],
         report: FileReport,
     ) -> None:
-        inspect, rows_of, canonical = fmt.record.inspect, fmt.record.rows, fmt.record.canonical
-        rows_inspected = fmt.record.rows_inspected
+        inspect, rows_for, canonical = fmt.record.inspect, fmt.record.rows_for, fmt.record.canonical
         tests, everything, tick = self.tests, self.plan.everything, self.progress
         batch: list[tuple[tuple[str, ...], tuple[object, ...]]] = []
         events: Counter[str] = Counter()  # by source, counted per record; summed per file
@@ -229,13 +230,8 @@ class _Loader:
                     source, count, when = inspected
                     test = tests.get(source)
                     if everything or (test is not None and test(record)):
-                        columns = self.columns(source)
-                        rows = (
-                            rows_of(record)
-                            if rows_inspected is None
-                            else rows_inspected(record, inspected)
-                        )
-                        for row in rows:
+                        columns, keep = self.columns(source)
+                        for row in rows_for(record, inspected, keep):
                             batch.append((columns, BulkEngine.cells(row, columns, index, line)))
                 # Any failure inside one record (a wrong type deep in it) skips it only.
                 except Exception as exc:

@@ -1,0 +1,149 @@
+"""The hunt builds only the row keys its rules read (``RecordFormat.rows_for`` with a
+``Keep``) and reads a row's timestamp off the record's own string when it is written as the
+rows write it. Both must give, key for key, what the full rows give: checked on every
+captured-shape fixture and example record, and on any JSON hypothesis makes up."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from converters.engine.adapters import keep_of, stamp_of
+from converters.engine.records import canonical, load_records
+from converters.engine.rowtools import flatten, iso_time, row_time
+from converters.hunt.jsonread import _long_integer
+from converters.hunt.readers import FILE_FORMATS, open_log, sniff
+from converters.sources import SOURCES
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = sorted((REPO / "tests" / "events").rglob("*.json"))
+EXAMPLES = sorted(p for p in (REPO / "examples").iterdir() if p.suffix != ".csv")
+# Every field a rule may name, and names no source declares.
+NAMES = sorted({f for s in SOURCES for f in s.field_names()})
+ENGINE = ("timestamp", "dac_source", "dac_event_id")
+
+
+def _example_records(path: Path) -> list[dict[str, Any]]:
+    stream, _position = open_log(path)
+    with stream:
+        found = [r for _l, r in FILE_FORMATS[sniff(path).name].read(stream)]
+    return [r for r in found if isinstance(r, dict)]
+
+
+def _records() -> list[tuple[str, dict[str, Any]]]:
+    out = [(p.name, r) for p in FIXTURES for r in load_records(p)]
+    return out + [(p.name, r) for p in EXAMPLES for r in _example_records(p)]
+
+
+def _column_sets(rows: list[dict[str, Any]], seed: int) -> list[tuple[str, ...]]:
+    """The engine's columns with: every declared field; every key the full rows hold; and
+    random subsets of both (parents without their children, children without parents)."""
+    keys = sorted({k for row in rows for k in row} | set(NAMES))
+    pick = random.Random(seed)
+    subsets = [tuple(pick.sample(keys, k=min(len(keys), pick.randint(1, 6)))) for _ in range(6)]
+    return [(*ENGINE, *keys), *((*ENGINE, *s) for s in subsets)]
+
+
+@pytest.mark.parametrize(
+    ("name", "record"), _records(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_kept_rows_hold_what_full_rows_hold(name: str, record: dict[str, Any]) -> None:
+    fmt, shaped = canonical(record)
+    inspected = fmt.inspect(shaped)
+    full = fmt.rows(shaped)
+    for columns in _column_sets(full, hash(name) % 1000):
+        kept = fmt.rows_for(shaped, inspected, keep_of(columns))
+        assert len(kept) == len(full) == inspected[1]
+        for whole, part in zip(full, kept, strict=True):
+            assert {c: whole.get(c) for c in columns} == {c: part.get(c) for c in columns}
+            assert part["timestamp"] == row_time(inspected[2])
+
+
+_KEY = st.sampled_from(["a", "b", "a.b", "b.a", "c", "a.b.c", "events", "id"])
+_SCALAR = st.none() | st.booleans() | st.integers() | st.text(max_size=3)
+_JSON = st.recursive(
+    _SCALAR,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEY, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON, st.lists(st.sampled_from(["a", "b", "a.b", "a.b.c", "b.a", "c", "a.c"]), max_size=4))
+def test_flatten_with_keep_agrees_on_every_kept_key(value: object, columns: list[str]) -> None:
+    # Dotted keys collide with nested ones ({"a.b": 1} and {"a": {"b": 2}}): same order, same
+    # winner, same multivalue appends.
+    full = flatten(value)
+    part = flatten(value, keep=keep_of(columns))
+    assert {c: full.get(c) for c in columns} == {c: part.get(c) for c in columns}
+
+
+_MOMENT = st.datetimes(
+    min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_MOMENT, st.sampled_from(["Z-ms", "naive-s", "naive-us", "offset", "Z-s", "Z-us"]))
+def test_a_stamp_read_off_the_string_is_the_formatted_one(moment: datetime, layout: str) -> None:
+    text = {
+        "Z-ms": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+        "naive-s": f"{moment.replace(tzinfo=None, microsecond=0).isoformat()}",
+        "naive-us": moment.replace(tzinfo=None).isoformat(timespec="microseconds"),
+        "offset": moment.astimezone(timezone(timedelta(hours=-5))).isoformat(),
+        "Z-s": moment.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "Z-us": moment.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+    }[layout]
+    try:
+        parsed = iso_time(text)
+    except ValueError:
+        return  # %Y writes years under 1000 without padding: not ISO-8601, never a stamp
+    assert stamp_of(text, parsed) == row_time(parsed)
+    assert len(row_time(parsed)) == 23
+
+
+def test_stamps_of_other_strings_are_formatted() -> None:
+    moment = datetime(2026, 11, 2, 8, 0, 5, 604000, tzinfo=UTC)
+    assert stamp_of("2026-11-02T08:00:05.604Z", moment) == "2026-11-02T08:00:05.604"
+    assert stamp_of("2026-11-02T08:00:05", moment.replace(microsecond=0)) == (
+        "2026-11-02T08:00:05.000"
+    )
+    # Same length, other layouts: formatted from the datetime, never sliced.
+    assert stamp_of("2026-11-02T03:00:05-05:00", moment) == "2026-11-02T08:00:05.604"
+    assert stamp_of("2026-11-02 08:00:05.604Z", moment) == "2026-11-02T08:00:05.604"
+    assert stamp_of(1764057605, moment) == "2026-11-02T08:00:05.604"
+    naive = datetime(2026, 11, 2, 8, 0, 5)
+    assert stamp_of(None, naive) == "2026-11-02T08:00:05.000"
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MOMENT, st.sampled_from(["seconds", "milliseconds", "microseconds", "minutes", "hours"]))
+def test_a_naive_time_is_utc(moment: datetime, spec: str) -> None:
+    naive = moment.replace(tzinfo=None)
+    text = naive.isoformat(timespec=spec)
+    expected = datetime.fromisoformat(text).replace(tzinfo=UTC)  # the timespec truncates
+    assert iso_time(text) == expected and iso_time(text).tzinfo is UTC
+    assert iso_time(naive.date().isoformat()) == datetime(
+        naive.year, naive.month, naive.day, tzinfo=UTC
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(['"', "-", "0", "a", "{"]), max_size=60))
+def test_the_long_integer_count_agrees_with_the_scan(parts: list[str]) -> None:
+    shape = "".join(parts).encode()
+    # The scan the counts stand in for: a run of 19 digits not opening a string.
+    scanned = any(
+        shape[at : at + 19] == b"0" * 19
+        and (at == 0 or shape[at - 1 : at] != b"0")
+        and shape[max(0, at - 2) : at] not in (b'"-',)
+        and shape[at - 1 : at] != b'"'
+        for at in range(len(shape))
+    )
+    assert _long_integer(shape) == scanned
