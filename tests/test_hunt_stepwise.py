@@ -65,6 +65,21 @@ def test_lookup_indexes_name_the_entity_fields(ruleset: RuleSet) -> None:
     assert scope.endswith("CREATE\\_USER' ESCAPE '\\'")
 
 
+def test_rules_read_the_partial_field_indexes(ruleset: RuleSet, domains: DomainList) -> None:
+    """The field indexes hold only rows with a value: a rule's test of the field (=, IN,
+    LIKE) implies one, so SQLite still reads them."""
+    queries = compile_target(ruleset, "sqlite").by_rule
+    engine = BulkEngine(domains, (f for s in SOURCES for f in s.field_names()))
+    engine.index(["dac_source", "Operation", "event.name"])
+    for name, column in (
+        ("m365_forwarding_disposable_domain", "Operation"),
+        ("gws_users_bulk_upload", "event.name"),
+        ("zeek_dns_disposable_email_service", "dac_source"),
+    ):
+        plan = engine.connection.execute("EXPLAIN QUERY PLAN " + queries[ruleset.ref(name).id])
+        assert any("USING INDEX dac_i" in r[3] and f"({column}" in r[3] for r in plan), name
+
+
 def test_single_rule_steps_lose_their_distinct(correlations: RuleSet) -> None:
     """The rewrite the property test below holds to the whole query applies to its rules:
     event counts read the matches in their window, value counts their events."""
