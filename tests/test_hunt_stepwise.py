@@ -15,6 +15,7 @@ from converters.domains import DomainList
 from converters.engine import sigma_rows
 from converters.engine.bulk import BulkEngine
 from converters.engine.stepwise import (
+    _lean_metrics,
     _unique_steps,
     _with,
     lookup_indexes,
@@ -81,16 +82,18 @@ def test_rules_read_the_partial_field_indexes(ruleset: RuleSet, domains: DomainL
 
 
 def test_single_rule_steps_lose_their_distinct(correlations: RuleSet) -> None:
-    """The rewrite the property test below holds to the whole query applies to its rules:
-    event counts read the matches in their window, value counts their events."""
+    """The rewrites the property test below holds to the whole query apply to its rules:
+    one rule's matches, events, event count windows and anchors lose their DISTINCT."""
     rewritten: dict[str, str] = {}
     for query in _queries(correlations).values():
         parts = split_ctes(query)
         if parts is not None:
-            rewritten.update(_unique_steps(parts[0]))
-    assert any(name.endswith("_n0_metrics") for name in rewritten)
-    assert any(name.endswith("_n0_events") for name in rewritten)
-    assert all("DISTINCT" not in s for n, s in rewritten.items() if not n.endswith("_metrics"))
+            steps = _unique_steps(parts[0])
+            steps.update(_lean_metrics([(n, steps.get(n, b)) for n, b in parts[0]], parts[1]))
+            rewritten.update(steps)
+    for step in ("_n0_matches", "_n0_events", "_n0_metrics", "_t0_anchors"):
+        assert any(name.endswith(step) for name in rewritten), step
+    assert all("DISTINCT" not in s for s in rewritten.values())
 
 
 def _login(minute: int, account: str) -> dict[str, Any]:

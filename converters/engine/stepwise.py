@@ -53,7 +53,11 @@ _ARM = re.compile(
 )
 _METRICS = re.compile(
     r"SELECT DISTINCT ts AS end, g0, COUNT\(\*\) OVER \(PARTITION BY g0 ORDER BY ts RANGE "
-    r"BETWEEN [0-9.]+ PRECEDING AND CURRENT ROW\) AS metric FROM [A-Za-z0-9_]+_unique_events"
+    r"BETWEEN [0-9.]+ PRECEDING AND CURRENT ROW\) AS metric FROM [A-Za-z0-9_]+_"
+    r"(?:unique_events|matches)"
+)
+_ANCHORS = re.compile(
+    r"SELECT DISTINCT ts - ([0-9.]+) AS start, ts AS end, g0 FROM ([A-Za-z0-9_]+_matches)"
 )
 _RAW_EID = "'0:' || CAST(`rowid` AS TEXT) AS eid, "
 _RAW_FROM = re.compile(rf"^SELECT CAST\(`rowid` AS TEXT\) AS rid, .* FROM {TABLE}$", re.DOTALL)
@@ -117,6 +121,7 @@ def run_stepwise(connection: sqlite3.Connection, query: str) -> tuple[sqlite3.Cu
     kept: list[tuple[str, str]] = []
     made: list[str] = []
     unique = _unique_steps(ctes)
+    unique.update(_lean_metrics([(n, unique.get(n, b)) for n, b in ctes], final))
     try:
         for name, body in ctes:
             body = unique.get(name, body)
@@ -172,7 +177,27 @@ def _unique_steps(ctes: list[tuple[str, str]]) -> dict[str, str]:
         if f"{node}_unique_events" in unique and _METRICS.fullmatch(metrics):
             source = f" FROM {node}_unique_events"
             unique[f"{node}_metrics"] = metrics.removesuffix(source) + f" FROM {matches}"
+        # Anchors (one per g0 and time; g0 is text here) grouped in the index's order.
+        for step, text in bodies.items():
+            anchors = _ANCHORS.fullmatch(text) if step.startswith(node) else None
+            if matches in unique and anchors and anchors.group(2) == matches:
+                unique[step] = text.replace("DISTINCT ", "", 1) + " GROUP BY g0, ts"
     return unique
+
+
+def _lean_metrics(ctes: list[tuple[str, str]], final: str) -> dict[str, str]:
+    """An event count's metrics without DISTINCT where only the measured step reads them, by
+    (g0, end): rows of one g0 and time are peers in the RANGE frame, so their counts, and the
+    row the lookup finds, are the same."""
+    lean: dict[str, str] = {}
+    for name, body in ctes:
+        if not (name.endswith("_metrics") and _METRICS.fullmatch(body)):
+            continue
+        rest = " ".join(b for n, b in ctes if n != name) + " " + final
+        lookup = f"(SELECT m.metric FROM {name} m WHERE m.g0 = a.g0 AND m.end=a.end)"
+        if len(re.findall(rf"\b{name}\b", rest)) == rest.count(lookup):
+            lean[name] = body.replace("SELECT DISTINCT ", "SELECT ", 1)
+    return lean
 
 
 def _raw_rows(body: str) -> str:
