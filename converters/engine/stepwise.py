@@ -12,8 +12,9 @@ runs over it: the lookup reads the window only. The query's result is the same
 materialised steps are the same SELECTs over the same rows, their columns computed values
 without a declared collation or affinity, as in the CTE. A query this module cannot split
 runs whole. Only the steps a window lookup reads become tables; and where a node's input is
-one rule's raw rows (one eid each), its matches and events are written without the DISTINCT
-that could drop no row, an event count's window reading the matches' index in order.
+one rule's raw rows (one eid each), its matches, events and anchors are written without the
+DISTINCT that could drop no row, an event count's window reading the matches' index in order;
+an event count's metrics, read by (g0, end) alone, keep their duplicates (one count each).
 
 Also here: the history and absence queries of converters.backends.new_terms and .absence
 look up earlier events of the same entity with ``h."field" IS e."field"``; an index on those
@@ -253,6 +254,7 @@ def lookup_indexes(query: str) -> Iterator[tuple[tuple[str, ...], str | None]]:
 
 
 def _scope(query: str, alias: str) -> str | None:
+    """The condition of ``(SELECT * FROM logs WHERE <condition>) AS alias WHERE ...``."""
     head = f"(SELECT * FROM {TABLE} WHERE "
     start = query.find(head)
     while start >= 0:
