@@ -7,19 +7,24 @@ BETWEEN a.start AND a.end`` over a CTE of matches. SQLite can give such a CTE on
 automatic index on the equality (``g0``), so each lookup reads the whole group: one
 provisioning account with 10,000 creations costs 10,000 x 10,000 steps. Here each CTE of
 matches becomes a temporary table with an index on ``(g0, ts)`` before the rest of the query
-runs over it: the lookup reads the window only. The query's text and its result are the same
+runs over it: the lookup reads the window only. The query's result is the same
 (``SqliteEngine``, the reference, runs the single query; the tests compare the two): the
 materialised steps are the same SELECTs over the same rows, their columns computed values
 without a declared collation or affinity, as in the CTE. A query this module cannot split
-runs whole.
+runs whole. Only the steps a window lookup reads become tables; and where a node's input is
+one rule's raw rows (one eid each), its matches, events and anchors are written without the
+DISTINCT that could drop no row, an event count's window reading the matches' index in order;
+an event count's metrics, read by (g0, end) alone, keep their duplicates (one count each).
 
 Also here: the history and absence queries of converters.backends.new_terms and .absence
 look up earlier events of the same entity with ``h."field" IS e."field"``; an index on those
-fields and the timestamp makes that lookup read the entity's events only.
+fields and the timestamp makes that lookup read the entity's events only; a partial index,
+of the rows of the lookup's source and rule only, costs a fraction of one of the whole table.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -39,6 +44,24 @@ _CONTEXT = "_context"
 _FLAG = re.compile(r"COALESCE\((.*?)\) AS (b[0-9]+)\b")
 _SCOPE = re.compile(r"dac_source LIKE '((?:[^'%_\\]|\\[%_\\])*)' ESCAPE '\\'|dac_source='([^']*)'")
 _QUOTES = "'\"`"
+# A window lookup of a step: FROM <step> m[, json_each(m.x) e] WHERE m.g0 = a.g0 AND m.ts ...
+_LOOKUP_TAIL = r"(?:, json_each\(m\.[a-z]+\) [a-z])? WHERE m\.g0 = a\.g0 AND m\.ts BETWEEN "
+# A node's input from one rule's raw rows (several rules: arms joined by UNION ALL).
+_ARM = re.compile(
+    r"SELECT s\.\*, [0-9]+ AS slot, .* FROM \(SELECT 'e:' \|\| eid AS eid, ts, payload, "
+    r"json_array\(eid\) AS evidence, '\[\]' AS children FROM ([A-Za-z0-9_]+) WHERE b[0-9]+\) s",
+    re.DOTALL,
+)
+_METRICS = re.compile(
+    r"SELECT DISTINCT ts AS end, g0, COUNT\(\*\) OVER \(PARTITION BY g0 ORDER BY ts RANGE "
+    r"BETWEEN [0-9.]+ PRECEDING AND CURRENT ROW\) AS metric FROM [A-Za-z0-9_]+_"
+    r"(?:unique_events|matches)"
+)
+_ANCHORS = re.compile(
+    r"SELECT DISTINCT ts - ([0-9.]+) AS start, ts AS end, g0 FROM ([A-Za-z0-9_]+_matches)"
+)
+_RAW_EID = "'0:' || CAST(`rowid` AS TEXT) AS eid, "
+_RAW_FROM = re.compile(rf"^SELECT CAST\(`rowid` AS TEXT\) AS rid, .* FROM {TABLE}$", re.DOTALL)
 # A correlated lookup of converters.backends.new_terms / absence: alias."field" IS e."field".
 _LOOKUP = re.compile(r'\b([a-z])\."((?:[^"]|"")+)" IS e\."')
 
@@ -98,14 +121,18 @@ def run_stepwise(connection: sqlite3.Connection, query: str) -> tuple[sqlite3.Cu
     whole = len(_HORIZON.findall(query)) > 1 or _CONTEXT in query
     kept: list[tuple[str, str]] = []
     made: list[str] = []
+    unique = _unique_steps(ctes)
+    unique.update(_lean_metrics([(n, unique.get(n, b)) for n, b in ctes], final))
     try:
         for name, body in ctes:
+            body = unique.get(name, body)
             if _RAW.search(name):
                 select = body if whole else _raw_rows(body)
                 _create(connection, made, name, _with(kept) + select)
                 # Correlations of correlations find their evidence rows by eid.
-                connection.execute(f"CREATE INDEX temp.{name}_eid ON {name} (eid)")
-            elif name.endswith(_MATERIALISED):
+                if f"FROM {name}) r ON r.eid=" in query:
+                    connection.execute(f"CREATE INDEX temp.{name}_eid ON {name} (eid)")
+            elif name.endswith(_MATERIALISED) and _looked_up(query, name):
                 _create(connection, made, name, _with(kept) + body)
                 columns = {row[1] for row in connection.execute(f"PRAGMA temp.table_info({name})")}
                 if {"g0", "ts"} <= columns:
@@ -116,6 +143,62 @@ def run_stepwise(connection: sqlite3.Connection, query: str) -> tuple[sqlite3.Cu
     except sqlite3.Error:
         drop_steps(connection, made)
         raise
+
+
+def _looked_up(query: str, name: str) -> bool:
+    """Whether a window lookup reads the step: the others (the events that only feed an
+    event count's window function) are read once, as CTEs, without a table and index."""
+    return re.search(rf"\b{re.escape(name)} m{_LOOKUP_TAIL}", query) is not None
+
+
+def _unique_steps(ctes: list[tuple[str, str]]) -> dict[str, str]:
+    """Steps whose DISTINCT drops no row, and their text without it: the matches, events and
+    unique events of a node whose input is one rule's raw rows, each row with its own eid
+    (``'0:' || rowid``). The events are then the matches' columns, read from the matches."""
+    bodies = dict(ctes)
+    raws = {n for n, b in ctes if _RAW.search(n) and _RAW_EID in b and _RAW_FROM.match(b)}
+    unique: dict[str, str] = {}
+    for name, body in ctes:
+        arm = _ARM.fullmatch(body) if name.endswith("_input") else None
+        if arm is None or arm.group(1) not in raws or "UNION" in body:
+            continue
+        node = name.removesuffix("_input")
+        matches = f"{node}_matches"
+        steps = {
+            matches: f"* FROM {name} WHERE ts IS NOT NULL AND eid IS NOT NULL AND g0 IS NOT NULL",
+            f"{node}_events": f"eid, ts, g0, v FROM {matches}",
+            f"{node}_unique_events": f"eid, ts, g0 FROM {node}_events",
+        }
+        for step, text in steps.items():
+            if bodies.get(step) != f"SELECT DISTINCT {text}":
+                break  # not the text expected: this step and the next keep theirs
+            unique[step] = "SELECT " + text.replace(f"FROM {node}_events", f"FROM {matches}")
+        # An event count's window reads the matches' index (g0, ts) in order: no copy, no sort.
+        metrics = bodies.get(f"{node}_metrics", "")
+        if f"{node}_unique_events" in unique and _METRICS.fullmatch(metrics):
+            source = f" FROM {node}_unique_events"
+            unique[f"{node}_metrics"] = metrics.removesuffix(source) + f" FROM {matches}"
+        # Anchors (one per g0 and time; g0 is text here) grouped in the index's order.
+        for step, text in bodies.items():
+            anchors = _ANCHORS.fullmatch(text) if step.startswith(node) else None
+            if matches in unique and anchors and anchors.group(2) == matches:
+                unique[step] = text.replace("DISTINCT ", "", 1) + " GROUP BY g0, ts"
+    return unique
+
+
+def _lean_metrics(ctes: list[tuple[str, str]], final: str) -> dict[str, str]:
+    """An event count's metrics without DISTINCT where only the measured step reads them, by
+    (g0, end): rows of one g0 and time are peers in the RANGE frame, so their counts, and the
+    row the lookup finds, are the same."""
+    lean: dict[str, str] = {}
+    for name, body in ctes:
+        if not (name.endswith("_metrics") and _METRICS.fullmatch(body)):
+            continue
+        rest = " ".join(b for n, b in ctes if n != name) + " " + final
+        lookup = f"(SELECT m.metric FROM {name} m WHERE m.g0 = a.g0 AND m.end=a.end)"
+        if len(re.findall(rf"\b{name}\b", rest)) == rest.count(lookup):
+            lean[name] = body.replace("SELECT DISTINCT ", "SELECT ", 1)
+    return lean
 
 
 def _raw_rows(body: str) -> str:
@@ -158,17 +241,43 @@ def _with(ctes: list[tuple[str, str]]) -> str:
     return "WITH " + ", ".join(f"{name} AS ({body})" for name, body in ctes) + " "
 
 
-def lookup_indexes(query: str) -> Iterator[tuple[str, ...]]:
-    """For each alias that a history or absence query looks up by entity, its fields, then
-    the timestamp: the columns of an index that reads only that entity's events."""
+def lookup_indexes(query: str) -> Iterator[tuple[tuple[str, ...], str | None]]:
+    """For each alias that a history or absence query looks up by entity: its fields, then
+    the timestamp (the columns of an index that reads only that entity's events); and the
+    condition its rows are read under, ``(SELECT * FROM logs WHERE <condition>) AS alias``
+    (None if not written so), which a partial index can hold alone."""
     fields: dict[str, list[str]] = {}
     for alias, name in _LOOKUP.findall(query):
         fields.setdefault(alias, []).append(name.replace('""', '"'))
-    for names in fields.values():
-        yield (*dict.fromkeys(names), "timestamp")
+    for alias, names in fields.items():
+        yield (*dict.fromkeys(names), "timestamp"), _scope(query, alias)
+
+
+def _scope(query: str, alias: str) -> str | None:
+    """The condition of ``(SELECT * FROM logs WHERE <condition>) AS alias WHERE ...``."""
+    head = f"(SELECT * FROM {TABLE} WHERE "
+    start = query.find(head)
+    while start >= 0:
+        end = _closing(query, start + len(head))
+        if end is not None and query.startswith(f") AS {alias} WHERE ", end):
+            return query[start + len(head) : end]
+        start = query.find(head, start + 1)
+    return None
 
 
 def create_index(connection: sqlite3.Connection, name: str, columns: tuple[str, ...]) -> None:
     connection.execute(
         f"CREATE INDEX IF NOT EXISTS {name} ON {TABLE} ({', '.join(map(_quote, columns))})"
     )
+
+
+def scoped_index(connection: sqlite3.Connection, columns: tuple[str, ...], where: str) -> bool:
+    """A partial index of the rows under ``where`` (SQLite reads it for a query whose WHERE
+    holds the same terms); False if SQLite refuses the condition, then none is made."""
+    name = "dac_p" + hashlib.sha1(repr((columns, where)).encode()).hexdigest()[:16]
+    text = f"CREATE INDEX IF NOT EXISTS {name} ON {TABLE} ({', '.join(map(_quote, columns))})"
+    try:
+        connection.execute(f"{text} WHERE {where}")
+    except (sqlite3.Error, sqlite3.Warning):
+        return False
+    return True
