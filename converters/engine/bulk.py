@@ -37,6 +37,8 @@ from converters.engine.stepwise import (
 ROW_ID = "dac_row"
 FILE = "dac_file"
 LINE = "dac_line"
+HELD = "temp.dac_held"
+JOINS = "dac_joins"
 _BATCH = 10_000  # rowids per evidence query
 
 
@@ -75,11 +77,12 @@ class BulkEngine:
         for name in names:
             self._canonical.setdefault(name.lower(), name)
         self.columns = list(self._canonical.values())
-        text = ", ".join(f"{_quote(c)} TEXT COLLATE NOCASE" for c in self.columns)
+        self._text = ", ".join(f"{_quote(c)} TEXT COLLATE NOCASE" for c in self.columns)
         self.connection.execute(
-            f"CREATE TABLE {TABLE} ({ROW_ID} INTEGER PRIMARY KEY, {text}, "
+            f"CREATE TABLE {TABLE} ({ROW_ID} INTEGER PRIMARY KEY, {self._text}, "
             f"{FILE} INTEGER, {LINE} INTEGER)"
         )
+        self._held = False
         self._statements: dict[tuple[str, ...], str] = {}
         self._lookups: dict[tuple[str, ...], str] = {}
         self.rows = 0
@@ -103,6 +106,35 @@ class BulkEngine:
         self.connection.executemany(statement, values)
         self.rows += self.connection.total_changes - before
 
+    def hold(self, columns: tuple[str, ...], values: Iterable[Sequence[object]]) -> None:
+        """Rows held back (converters.hunt.holdback): ``insert``'s tuples and a last value,
+        a mask of the joins that admitted the row, in a table of their own."""
+        if not self._held:
+            self.connection.execute(
+                f"CREATE TEMP TABLE {HELD} ({self._text}, {FILE} INTEGER, {LINE} INTEGER, "
+                f"{JOINS} INTEGER)"
+            )
+            self._held = True
+        names = ", ".join(map(_quote, (*columns, FILE, LINE, JOINS)))
+        marks = ", ".join("?" * (len(columns) + 3))
+        self.connection.executemany(f"INSERT INTO {HELD} ({names}) VALUES ({marks})", values)
+
+    def release(self, condition: str) -> dict[int, int]:
+        """Move the held rows that meet ``condition`` (SQL over the held table, aliased
+        ``h``) into the table, in the order held; drop the rest. Rows moved per file."""
+        if not self._held:
+            return {}
+        where = f"FROM {HELD} AS h WHERE {condition}"
+        moved = dict(self.connection.execute(f"SELECT {FILE}, COUNT(*) {where} GROUP BY {FILE}"))
+        names = ", ".join(map(_quote, (*self.columns, FILE, LINE)))
+        self.connection.execute(
+            f"INSERT INTO {TABLE} ({names}) SELECT {names} {where} ORDER BY h.rowid"
+        )
+        self.connection.execute(f"DROP TABLE {HELD}")
+        self._held = False
+        self.rows += sum(moved.values())
+        return moved
+
     @staticmethod
     def cells(row: SigmaRow, columns: tuple[str, ...], file: int, line: int) -> tuple[object, ...]:
         # Per row loaded: a comprehension, strings and NULLs as they are (most cells).
@@ -112,10 +144,11 @@ class BulkEngine:
         cells += (file, line)
         return tuple(cells)
 
-    def observe_until(self, timestamp: str) -> None:
-        """A row of no data source at the latest time read: correlations that wait for a
-        window to close measure it against the newest row, which a prefiltered table might
-        not hold. No rule matches it (every query is scoped by data source)."""
+    def observe(self, timestamp: str) -> None:
+        """A row of no data source at a time read (the newest, the oldest): correlations
+        that wait for a window to close measure the newest row, history rules the oldest,
+        which a prefiltered table might not hold. No rule matches it (every query is scoped
+        by data source)."""
         self.insert((TIMESTAMP,), [(timestamp, -1, 0)])
         self.rows -= 1  # not an event
 

@@ -8,11 +8,19 @@ rule's necessary condition admits cannot change any alert, so alerts are those o
 table, at a fraction of the cost. Where no necessary condition can be read (a regex, a NOT,
 a keyword), every record of the rule's data source is loaded. Correlations that look at
 events outside their rules' matches (an observed-scope CTE for negated conditions) load
-everything. ``observe_until`` keeps the newest time seen, which windowed queries measure.
+everything. The engine observes the newest and the oldest time read (BulkEngine.observe),
+which windowed and history queries measure.
+
+An absence rule (converters.backends.absence) reads its follow-up rule's events only where
+they hold a value its own events hold ("a sign-in to a created account"). Where no other
+selected rule reads them, the follow-up's records are held back as rows (a ``Join``) and
+loaded at the end only when their value is one the rule's own source gave: most sign-ins
+belong to accounts nobody created in the logs read, and never reach the table.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -25,6 +33,7 @@ from sigma.conditions import (
 from sigma.rule import SigmaRule
 from sigma.types import SigmaString
 
+from converters.backends.absence import absence_of
 from converters.engine.access import field_matcher
 from converters.loading.rules import RuleDoc, RuleSet
 
@@ -38,16 +47,40 @@ _CONTEXT_CTE = "_context AS"
 
 
 @dataclass(frozen=True)
+class Join:
+    """Rows needed only where their ``column`` holds a value (compared without case, as the
+    absence query's ``IS`` on the NOCASE table does) that a row of ``key_source`` holds in
+    ``key_column``; a NULL matches a NULL, as ``IS`` does."""
+
+    column: str
+    key_source: str
+    key_column: str
+
+
+@dataclass(frozen=True)
 class LoadPlan:
     """Per data source read by a selected rule: the necessary conditions of its rules (a
     record is loaded when one holds; None: load every record). ``everything``: load every
-    record of every source."""
+    record of every source. ``joins``: per data source, conditions whose records are held
+    back for a ``Join`` (none of ``sources``' conditions admitting them)."""
 
     sources: dict[str, list[Conjunction] | None]
     everything: bool = False
+    joins: dict[str, list[tuple[Conjunction, Join]]] = dataclasses.field(default_factory=dict)
 
     def tests(self) -> dict[str, Test]:
         return {name: _test(name, rules) for name, rules in self.sources.items()}
+
+    def join_tests(self) -> dict[str, list[tuple[Test, Join]]]:
+        """Per data source, each held-back condition's test and its join; none when every
+        record is loaded."""
+        if self.everything:
+            return {}
+        return {
+            name: [(_test(name, [conjunction]), join) for conjunction, join in joins]
+            for name, joins in self.joins.items()
+            if self.sources.get(name, []) is not None
+        }
 
     def filtered_fields(self) -> list[str]:
         fields: set[str] = set()
@@ -61,7 +94,11 @@ class LoadPlan:
 def plan_loading(ruleset: RuleSet, selected: list[RuleDoc], queries: Mapping[str, str]) -> LoadPlan:
     everything = any(_CONTEXT_CTE in queries[doc.id] for doc in selected)
     by_source: dict[str, list[Conjunction] | None] = {}
+    joins: dict[str, list[tuple[Conjunction, Join]]] = {}
     parsed = {str(rule.id): rule for rule in ruleset.fresh_collection()}
+    # Base rules some selected rule reads whole, not as an absence rule's follow-up.
+    whole = {base.id for doc in selected for base in ruleset.base_rules_of(doc)[:1]}
+    whole |= {b.id for doc in selected if not doc.absence for b in ruleset.base_rules_of(doc)}
     for doc in selected:
         sql = queries[doc.id].lower()
         for base in ruleset.base_rules_of(doc):
@@ -72,12 +109,26 @@ def plan_loading(ruleset: RuleSet, selected: list[RuleDoc], queries: Mapping[str
             # A base rule's own source comes first (an absence rule also lists its
             # follow-up rule's, whose records its condition must not filter).
             for source in ruleset.sources_of(base)[:1]:
+                join = _join(ruleset, doc, base) if base.id not in whole and kept else None
+                if join is not None:
+                    joins.setdefault(source.name, []).append((kept, join))
+                    continue
                 rules = by_source.setdefault(source.name, [])
                 if rules is not None and kept:
                     rules.append(kept)
                 else:
                     by_source[source.name] = None
-    return LoadPlan({name: _merge(rules) for name, rules in by_source.items()}, everything)
+    merged = {name: _merge(rules) for name, rules in by_source.items()}
+    return LoadPlan(merged, everything, joins)
+
+
+def _join(ruleset: RuleSet, doc: RuleDoc, followup: RuleDoc) -> Join | None:
+    """The join by which an absence rule reads its follow-up rule's events."""
+    absence = absence_of(doc.document)
+    own = ruleset.sources_of(doc)[:1]
+    if absence is None or not own or ruleset.ref(absence.rule).id != followup.id:
+        return None
+    return Join(absence.followup_field, own[0].name, absence.field)
 
 
 def rule_necessary(rule: SigmaRule) -> Conjunction | None:

@@ -22,6 +22,7 @@ from converters.domains import DomainList
 from converters.engine.adapters import ENGINE_COLUMNS, keep_of
 from converters.engine.bulk import BulkEngine, EvidenceRow, Hit
 from converters.engine.rowtools import row_time
+from converters.hunt.holdback import HeldBack
 from converters.hunt.limits import DEFAULT_LIMITS, Limits
 from converters.hunt.playbook import hunt_entities
 from converters.hunt.prefilter import LoadPlan, plan_loading
@@ -119,8 +120,13 @@ class Hunter:
         engine = BulkEngine(self.domains, (f for s in SOURCES for f in s.field_names()))
         loader = _Loader(engine, self.plan, progress, limits, self.read)
         reports = [loader.load(n, path, fmt) for n, (path, fmt) in enumerate(files)]
-        if loader.latest is not None:
-            engine.observe_until(row_time(loader.latest))
+        for n, rows in loader.held.release().items():
+            reports[n].loaded += rows
+        if loader.latest is not None and loader.earliest is not None:
+            # Queries measure the newest and the oldest time read (a window that closes, a
+            # history that must be long enough), which the prefiltered table may not hold.
+            engine.observe(row_time(loader.earliest))
+            engine.observe(row_time(loader.latest))
         engine.index(["dac_source", *self.plan.filtered_fields()])
         loaded = time.perf_counter()
         alerts = []
@@ -152,7 +158,9 @@ class _Loader:
         self.progress = progress
         self.limits = limits
         self.latest: datetime | None = None
+        self.earliest: datetime | None = None
         self._columns: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
+        self.held = HeldBack(engine, plan, lambda source: self.columns(source)[0])
 
     def columns(self, source: str) -> tuple[tuple[str, ...], frozenset[str]]:
         """The source's columns loaded, and the row keys to build for them."""
@@ -214,9 +222,10 @@ class _Loader:
     ) -> None:
         inspect, rows_for, canonical = fmt.record.inspect, fmt.record.rows_for, fmt.record.canonical
         tests, everything, tick = self.tests, self.plan.everything, self.progress
+        held = self.held if self.held else None
         batch: list[tuple[tuple[str, ...], tuple[object, ...]]] = []
         events: Counter[str] = Counter()  # by source, counted per record; summed per file
-        latest = self.latest
+        latest, earliest = self.latest, self.earliest
         records = parsed = 0
         try:
             for line, record in fmt.read(stream, self.limits):
@@ -233,6 +242,10 @@ class _Loader:
                         columns, keep = self.columns(source)
                         for row in rows_for(record, inspected, keep):
                             batch.append((columns, BulkEngine.cells(row, columns, index, line)))
+                    elif held is not None and (joins := held.admits(source, record)):
+                        columns, keep = self.columns(source)
+                        for row in rows_for(record, inspected, keep):
+                            held.hold(source, joins, BulkEngine.cells(row, columns, index, line))
                 # Any failure inside one record (a wrong type deep in it) skips it only.
                 except Exception as exc:
                     self._skip(report, line, str(exc) or type(exc).__name__)
@@ -241,6 +254,8 @@ class _Loader:
                 events[source] += count
                 if latest is None or when > latest:
                     latest = when
+                if earliest is None or when < earliest:
+                    earliest = when
                 if len(batch) >= _BATCH:
                     report.loaded += self._flush(batch)
                 if tick is not None and not records % _TICK:
@@ -250,7 +265,7 @@ class _Loader:
             report.records, report.parsed = records, parsed
             report.sources.update(events)
             report.events = sum(events.values())
-            self.latest = latest
+            self.latest, self.earliest = latest, earliest
         report.loaded += self._flush(batch)
         if tick is not None:
             tick(index, position())
