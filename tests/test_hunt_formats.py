@@ -304,3 +304,13 @@ def test_an_empty_file_is_listed_and_is_no_error(tmp_path: Path) -> None:
     code, output = _hunt(empty)
     assert code == 0, output
     assert "empty" in output
+
+
+def test_a_ual_record_needs_every_common_key() -> None:
+    from converters.engine.adapters import _UAL_KEYS
+    from converters.engine.formats import UAL
+
+    record = {key: "x" for key in _UAL_KEYS}
+    assert UAL.looks_like(record)
+    for key in _UAL_KEYS:
+        assert not UAL.looks_like({k: v for k, v in record.items() if k != key})

@@ -141,6 +141,8 @@ def test_held_back_sign_ins_give_the_reference_alerts(
     hunted = {(a.doc.name, tuple(str(e.event_id) for e in a.evidence)) for a in result.alerts}
     assert hunted == _reference(ruleset, hunter, records, domains)
     assert len(result.alerts) == len(hunted)
+    # Released rows are counted in the files they came from.
+    assert sum(f.loaded for f in result.files) == result.rows
 
 
 def test_the_oldest_time_read_bounds_a_history(

@@ -124,13 +124,22 @@ class BulkEngine:
         ``h``) into the table, in the order held; drop the rest. Rows moved per file."""
         if not self._held:
             return {}
-        where = f"FROM {HELD} AS h WHERE {condition}"
-        moved = dict(self.connection.execute(f"SELECT {FILE}, COUNT(*) {where} GROUP BY {FILE}"))
+        (last,) = self.connection.execute(
+            f"SELECT COALESCE(MAX({ROW_ID}), 0) FROM {TABLE}"
+        ).fetchone()
         names = ", ".join(map(_quote, (*self.columns, FILE, LINE)))
         self.connection.execute(
-            f"INSERT INTO {TABLE} ({names}) SELECT {names} {where} ORDER BY h.rowid"
+            f"INSERT INTO {TABLE} ({names}) SELECT {names} FROM {HELD} AS h "
+            f"WHERE {condition} ORDER BY h.rowid"
         )
         self.connection.execute(f"DROP TABLE {HELD}")
+        # Counted over the rows just added (a range of the primary key), not the held ones.
+        moved: dict[int, int] = dict(
+            self.connection.execute(
+                f"SELECT {FILE}, COUNT(*) FROM {TABLE} WHERE {ROW_ID} > ? GROUP BY {FILE}",
+                (last,),
+            )
+        )
         self._held = False
         self.rows += sum(moved.values())
         return moved

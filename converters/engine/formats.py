@@ -51,12 +51,19 @@ SQUID_FIELDS = (
 
 
 def _is_ual(record: Mapping[str, Any]) -> bool:
-    return all(key in record for key in _UAL_KEYS)
+    # _UAL_KEYS one by one: all() over a generator costs more, on every UAL record read.
+    return (
+        "Id" in record
+        and "CreationTime" in record
+        and "Operation" in record
+        and "Workload" in record
+        and "RecordType" in record
+    )
 
 
 def _inspect_ual(record: Mapping[str, Any]) -> Inspected:
-    missing = [key for key in _UAL_KEYS if key not in record]
-    if missing:
+    if not _is_ual(record):
+        missing = [key for key in _UAL_KEYS if key not in record]
         raise RecordFormatError(f"not a Unified Audit Log record: no {', '.join(missing)}")
     return M365_AUDIT.name, 1, iso_time(record["CreationTime"])
 

@@ -117,7 +117,9 @@ class Hunter:
         """``progress(file index, bytes of that file consumed)`` is called now and then;
         records over ``limits`` are skipped."""
         started = time.perf_counter()
-        engine = BulkEngine(self.domains, (f for s in SOURCES for f in s.field_names()))
+        # A table of the columns read: a narrower row is cheaper to insert and to index.
+        fields = (f for s in SOURCES for f in s.field_names() if f.lower() in self.read)
+        engine = BulkEngine(self.domains, fields)
         loader = _Loader(engine, self.plan, progress, limits, self.read)
         reports = [loader.load(n, path, fmt) for n, (path, fmt) in enumerate(files)]
         for n, rows in loader.held.release().items():
