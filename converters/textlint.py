@@ -42,7 +42,7 @@ _SIGMA = (
 _JINJA = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
 # <source.user.email>, <field>, <Parameters{}.Value>: a value the text should have filled in.
 _FIELD_PLACEHOLDER = re.compile(r"<[A-Za-z_][\w.{}\-]*>")
-_LEFTOVER_TOKENS = re.compile(r"\$result\.[\w.{}]+\$|dac\.hunt\.entity\.\d+")
+_LEFTOVER_TOKENS = re.compile(r"\$result\.[\w.{}]+\$|dac\.hunt\.(?:entity|answer)\.\d+")
 # A run of sentence punctuation where one mark belongs ("user..", ":.", ", ,"), at a word's
 # end: addresses (2001:db8::1) and versions keep their marks inside a token.
 _DOUBLED = re.compile(r"(?:[.,;:!?]{2,}|[,;:]\s+[.,;:])(?=\s|$|[\"')\]*])")

@@ -42,6 +42,10 @@ _JSON = {code: f"\\u{code:04x}" for code in [0x7F, *range(0x80, 0xA0), *_LAYOUT,
 def visible(text: str, multiline: bool = False) -> str:
     """``text`` with every control, bidirectional and separator character escaped; with
     ``multiline``, line feeds and tabs are kept."""
+    if text.isprintable():
+        # Every character escaped is one Python finds unprintable (a test holds the tables
+        # to that): most values go back as they are, without a lookup per character.
+        return text
     return text.translate(_MULTI_LINE if multiline else _ONE_LINE)
 
 

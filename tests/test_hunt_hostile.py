@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from converters.cli import main
 from converters.textsafe import json_safe, visible
@@ -102,3 +104,19 @@ def test_on_a_colour_terminal_nothing_raw_reaches_it(log: Path, tmp_path: Path) 
         assert not any(raw in stream for raw in RAW)
     assert "\\x1b]0;title\\x07" in stdout and "[bold]x[/bold]" in stdout
     _check_files(out, [md, html])
+
+
+def test_every_escaped_character_is_unprintable() -> None:
+    """visible() returns printable text as it is: sound only while every character it
+    escapes is one str.isprintable() refuses."""
+    from converters.textsafe import _MULTI_LINE, _ONE_LINE
+
+    assert all(not chr(c).isprintable() for c in [*_ONE_LINE, *_MULTI_LINE])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.booleans())
+def test_visible_is_the_translation(text: str, multiline: bool) -> None:
+    from converters.textsafe import _MULTI_LINE, _ONE_LINE
+
+    assert visible(text, multiline) == text.translate(_MULTI_LINE if multiline else _ONE_LINE)

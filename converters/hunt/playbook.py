@@ -178,10 +178,15 @@ def alert_playbook(
             continue
         shown = " / ".join(code(f) for f in entity.fields) + " = " + _values(entity, evidence)
         lines = [line.replace(token, shown) for line in lines]
+    # Answers replaced in the whole text: one C call per answer, not one per line.
+    text = "\n".join(lines)
     for n, answer in enumerate(guide.answers):
         token = code(_ANSWER.format(n))
-        lines = [line.replace(token, _answer(answer, evidence, window)) for line in lines]
-    return "\n".join(_filled(line, guide, evidence) for line in lines)
+        if token in text:
+            text = text.replace(token, _answer(answer, evidence, window))
+    if "DAC_HUNT_VALUE_" not in text:
+        return text
+    return "\n".join(_filled(line, guide, evidence) for line in text.split("\n"))
 
 
 def _answer(answer: HuntAnswer, evidence: Sequence[EvidenceRow], window: tuple[str, str]) -> str:
