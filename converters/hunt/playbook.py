@@ -170,23 +170,26 @@ def alert_playbook(
 ) -> str:
     """The guide with this alert's values: entities, answers, and the commands once per value
     (a burst's every account)."""
-    lines = guide.note.split("\n")
+    # Tokens replaced in the whole text (one C call each); lines are split only to drop one.
+    text = guide.note
     for n, entity in enumerate(e for e in guide.entities if not e.hidden):
         token = code(_PLACEHOLDER.format(n))
+        if token not in text:
+            continue
         if entity.optional and not entity_values(entity, evidence):
-            lines = [line for line in lines if token not in line]
+            text = "\n".join(line for line in text.split("\n") if token not in line)
             continue
         shown = " / ".join(code(f) for f in entity.fields) + " = " + _values(entity, evidence)
-        lines = [line.replace(token, shown) for line in lines]
-    # Answers replaced in the whole text: one C call per answer, not one per line.
-    text = "\n".join(lines)
+        text = text.replace(token, shown)
     for n, answer in enumerate(guide.answers):
         token = code(_ANSWER.format(n))
         if token in text:
             text = text.replace(token, _answer(answer, evidence, window))
-    if "DAC_HUNT_VALUE_" not in text:
+    if _MARK not in text:
         return text
-    return "\n".join(_filled(line, guide, evidence) for line in text.split("\n"))
+    return "\n".join(
+        _filled(line, guide, evidence) if _MARK in line else line for line in text.split("\n")
+    )
 
 
 def _answer(answer: HuntAnswer, evidence: Sequence[EvidenceRow], window: tuple[str, str]) -> str:
@@ -198,7 +201,8 @@ def _answer(answer: HuntAnswer, evidence: Sequence[EvidenceRow], window: tuple[s
     return _values(HuntEntity(answer.label, answer.fields), evidence)
 
 
-_VARIABLE = re.compile(r"DAC_HUNT_VALUE_(\d+)")
+_MARK = "DAC_HUNT_VALUE_"
+_VARIABLE = re.compile(_MARK + r"(\d+)")
 
 
 def _filled(line: str, guide: RuleGuide, evidence: Sequence[EvidenceRow]) -> str:
