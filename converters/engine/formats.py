@@ -33,6 +33,7 @@ from converters.engine.rowtools import (
     engine_columns,
     flatten,
     iso_time,
+    kept_format,
     parse_time,
 )
 from converters.sources import M365_AUDIT
@@ -202,43 +203,29 @@ UAL = RecordFormat(
     shapes.ual_record,
     lambda record, inspected, keep: [ual_row(record, keep, inspected[2])],
 )
-ENTRA = RecordFormat(
+ENTRA = kept_format(
     "entra",
     "Microsoft Entra ID audit records (Graph directoryAudits or Azure Monitor AuditLogs)",
     shapes.is_entra,
     _inspect_entra,
-    lambda record: _entra_rows(record, _inspect_entra(record), None),
-    shapes.entra_audit,
     _entra_rows,
+    shapes.entra_audit,
 )
-MESSAGE_TRACE_FORMAT = RecordFormat(
+MESSAGE_TRACE_FORMAT = kept_format(
     "message-trace",
     "Microsoft 365 message trace",
     _is_message_trace,
     _inspect_message_trace,
-    lambda record: _message_trace_rows(record, _inspect_message_trace(record), None),
-    shapes.message_trace,
     _message_trace_rows,
+    shapes.message_trace,
 )
-ZEEK = RecordFormat(
-    "zeek-dns",
-    "Zeek dns.log",
-    _is_zeek_dns,
-    _inspect_zeek_dns,
-    lambda record: _zeek_dns_rows(record, _inspect_zeek_dns(record), None),
-    rows_kept=_zeek_dns_rows,
-)
+ZEEK = kept_format("zeek-dns", "Zeek dns.log", _is_zeek_dns, _inspect_zeek_dns, _zeek_dns_rows)
 SQUID = RecordFormat("squid", "Squid access.log", _is_squid, _inspect_squid, _squid_rows)
 FORTIGATE = RecordFormat(
     "fortigate", "FortiGate log (key=value)", is_fortigate, _inspect_fortigate, _fortigate_rows
 )
-SIGNUP = RecordFormat(
-    "mail-signup",
-    "Mail service sign-up log",
-    _is_signup,
-    _inspect_signup,
-    lambda record: _signup_rows(record, _inspect_signup(record), None),
-    rows_kept=_signup_rows,
+SIGNUP = kept_format(
+    "mail-signup", "Mail service sign-up log", _is_signup, _inspect_signup, _signup_rows
 )
 RECORD_FORMATS = (
     GWS,

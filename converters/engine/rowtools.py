@@ -60,6 +60,22 @@ class RecordFormat:
         return self.rows_kept(record, inspected, keep)
 
 
+def kept_format(
+    name: str,
+    title: str,
+    looks_like: Callable[[Mapping[str, Any]], bool],
+    inspect: Callable[[Mapping[str, Any]], Inspected],
+    rows_kept: Callable[[Mapping[str, Any], Inspected, Keep], list[SigmaRow]],
+    canonical: Callable[[Mapping[str, Any]], Mapping[str, Any]] = _same,
+) -> RecordFormat:
+    """A format whose rows are built from its inspection (every key: ``keep`` None)."""
+
+    def rows(record: Mapping[str, Any]) -> list[SigmaRow]:
+        return rows_kept(record, inspect(record), None)
+
+    return RecordFormat(name, title, looks_like, inspect, rows, canonical, rows_kept)
+
+
 def parse_time(value: object) -> datetime:
     """ISO-8601 (no zone = UTC), Unix seconds (Zeek, Squid), the en-US date of a message
     trace export or OData's ``/Date(ms)/``, as an aware UTC datetime; RecordFormatError
