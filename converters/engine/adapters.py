@@ -76,7 +76,11 @@ def moment_timestamp(moment: datetime) -> str:
 def stamp_of(value: object, moment: datetime) -> str:
     """``moment_timestamp(moment)``, where ``moment`` was parsed from ``value``: read off the
     string when it is written as the rows write it, with a Z (Workspace's id.time) or naive
-    without a fraction (UAL's CreationTime); formatting costs ten times the slice."""
+    without a fraction (UAL's CreationTime); formatting costs ten times the slice. Both
+    shapes as captured: elastic/integrations google_workspace data_stream/login/_dev/test/
+    pipeline/test-login.log ("2025-02-27T05:59:58.481Z"; its "2020-10-02T15:00:00Z" is
+    formatted) and o365 data_stream/audit/_dev/test/pipeline/test-azuread-events.json
+    ("CreationTime": "2020-02-09T15:33:26")."""
     if (
         type(value) is str
         and value[4:5] == value[7:8] == "-"

@@ -120,7 +120,7 @@ class Hunter:
         # A table of the columns read: a narrower row is cheaper to insert and to index.
         fields = (f for s in SOURCES for f in s.field_names() if f.lower() in self.read)
         engine = BulkEngine(self.domains, fields)
-        loader = _Loader(engine, self.plan, progress, limits, self.read)
+        loader = _Loader(engine, self.plan, progress, limits)
         reports = [loader.load(n, path, fmt) for n, (path, fmt) in enumerate(files)]
         for n, rows in loader.held.release().items():
             reports[n].loaded += rows
@@ -151,10 +151,8 @@ class _Loader:
         plan: LoadPlan,
         progress: Callable[[int, int], None] | None,
         limits: Limits,
-        read: set[str],
     ) -> None:
         self.engine = engine
-        self.read = read
         self.plan = plan
         self.tests = plan.tests()
         self.progress = progress
@@ -168,14 +166,8 @@ class _Loader:
         """The source's columns loaded, and the row keys to build for them."""
         found = self._columns.get(source)
         if found is None:
-            # Only the columns a rule reads get a value: the others stay NULL, unread.
-            declared = [
-                f
-                for s in SOURCES
-                if s.name == source
-                for f in s.field_names()
-                if f.lower() in self.read
-            ]
+            # The table holds only the columns a rule reads (Hunter.run): known() keeps those.
+            declared = [f for s in SOURCES if s.name == source for f in s.field_names()]
             columns = self.engine.known([*ENGINE_COLUMNS, *declared])
             found = columns, keep_of(columns)
             self._columns[source] = found
