@@ -71,13 +71,21 @@ def load() -> Attack:
     return Attack(version, tactics, techniques)
 
 
+@cache
 def configure_pysigma_offline() -> None:
     """Point pySigma's ATT&CK loader at the repo's file, with a private cache, so that nothing
-    in pySigma (validators, SIEM-rule outputs) reaches for the internet."""
+    in pySigma (validators, SIEM-rule outputs) reaches for the internet. Once per process: the
+    cache folder is removed when the process ends (one left per run filled /tmp)."""
     from sigma.data import mitre_attack
 
-    mitre_attack.set_cache_dir(tempfile.mkdtemp(prefix="dac-attack-cache-"))
+    mitre_attack.set_cache_dir(_private_cache().name)
     mitre_attack.set_url(str(data_path()))
+
+
+@cache
+def _private_cache() -> tempfile.TemporaryDirectory[str]:
+    # Its finalizer removes the folder at exit, the cache's open database file included.
+    return tempfile.TemporaryDirectory(prefix="dac-attack-cache-", ignore_cleanup_errors=True)
 
 
 def split_tags(tags: list[str]) -> tuple[list[str], list[str]]:
