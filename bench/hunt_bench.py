@@ -146,7 +146,7 @@ def table(rows: list[Row]) -> Table:
     against = f"{reference.corpus.events:,}" if reference else "-"
     for name in (
         "corpus", "events", "hunt CPU s", "events / CPU s", "x decode-only",
-        f"cost / event vs {against}", "peak MB", "alerts", "planted found",
+        f"cost / event vs {against}", "peak MB", "alerts", "written", "planted found",
         "simple CPU s", "simple peak MB", "same alerts as simple",
     ):  # fmt: skip
         out.add_column(name, justify="left" if name == "corpus" else "right")
@@ -177,6 +177,7 @@ def table(rows: list[Row]) -> Table:
             relative,
             f"{hunt['peak_mb']:,.0f}",
             f"{len(found):,}",
+            f"{hunt.get('written', 0):,}",
             f"{len(expected & found):,}/{len(expected):,}",
             *simple_cells,
         )
@@ -221,10 +222,10 @@ def verdicts(rows: list[Row], build: tuple[float, float, int] | None) -> list[st
         )
     for row in rows:
         if not row.corpus.linear and "cpu" in row.hunt:
-            count = len(row.hunt["alerts"])
+            count, written = len(row.hunt["alerts"]), row.hunt.get("written", 0)
             lines.append(
                 f"{_met(row.hunt['peak_mb'] < GOAL_MB)} peak < {GOAL_MB:,} MB at {count:,} "
-                f"alerts: {row.hunt['peak_mb']:,.0f} MB"
+                f"alerts ({written:,} incidents written): {row.hunt['peak_mb']:,.0f} MB"
             )
     if build is not None:
         ours, theirs, rules = build
@@ -317,6 +318,8 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     build = None if args.no_build else build_vs_convert(folder / "dist")
     console.print(table(rows))
     console.print(
+        "alerts: the engine's, one per hit (compared with the simple way's); written: the "
+        "incidents `dac hunt --out` writes, one alert each, with its playbook. "
         "x decode-only: the hunt's CPU time over orjson decoding the same lines, nothing else. "
         "simple: every record flattened into one wide SQLite table (orjson, indexes on the "
         "filtered columns), every rule's pySigma query run whole (bench/baseline.py)."

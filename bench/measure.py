@@ -49,10 +49,11 @@ def decode_only(paths: list[Path]) -> dict[str, Any]:
 
 
 def hunt(paths: list[Path]) -> dict[str, Any]:
-    """`dac hunt` with every rule: rules loaded and compiled, files read, every rule run,
-    every alert's playbook rendered, the JSONL written."""
+    """`dac hunt --out` with every rule, as the CLI runs it: rules loaded and compiled, files
+    read, every rule run, the alerts made one per incident, each one's playbook rendered,
+    the JSONL written. ``alerts``: the engine's, one per hit (what the simple way finds)."""
     from converters.domains import load_domains
-    from converters.hunt.output import reported_alerts, write_jsonl
+    from converters.hunt.output import reported_incidents, write_jsonl
     from converters.hunt.run import Hunter
     from converters.hunt.selection import file_formats, select_rules
     from converters.loading.rules import load_rules
@@ -65,13 +66,11 @@ def hunt(paths: list[Path]) -> dict[str, Any]:
     if chosen.problems:
         raise SystemExit("\n".join(chosen.problems))
     result = Hunter(ruleset, domains, select_rules(ruleset)).run(chosen.found)
-    reported = reported_alerts(result, ruleset, playbook)
+    alerts = [(a.doc.name, sorted(str(e.event_id) for e in a.evidence)) for a in result.alerts]
+    reported = reported_incidents(result, ruleset, playbook)
     with tempfile.TemporaryDirectory() as scratch:
         write_jsonl(Path(scratch) / "alerts.jsonl", reported)
-    alerts = [
-        (a.alert.doc.name, sorted(str(e.event_id) for e in a.alert.evidence)) for a in reported
-    ]
-    return {"events": result.events, "rows": result.rows, "alerts": alerts}
+    return {"events": result.events, "rows": result.rows, "alerts": alerts, "written": len(reported)}
 
 
 def simple(paths: list[Path]) -> dict[str, Any]:

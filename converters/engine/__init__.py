@@ -14,11 +14,31 @@ rows and documents each target would hold, and the compiled queries run over the
   ``bulk``: the SQLite reference engine loaded in bulk, rows located by file and line.
 """
 
-from converters.engine.adapters import RecordFormatError, SigmaRow
-from converters.engine.ecs import ecs_documents
-from converters.engine.eql_engine import EqlEngine
-from converters.engine.records import detect_source, load_records, sigma_rows
-from converters.engine.sqlite_engine import Alert, SqliteEngine
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from converters.engine.adapters import RecordFormatError, SigmaRow
+    from converters.engine.ecs import ecs_documents
+    from converters.engine.eql_engine import EqlEngine
+    from converters.engine.records import detect_source, load_records, sigma_rows
+    from converters.engine.sqlite_engine import Alert, SqliteEngine
+
+# Imported when first named: `dac hunt` reads only the bulk engine, and Elastic's eql parser
+# alone takes a quarter of a second to import.
+_HOMES = {
+    "Alert": "sqlite_engine",
+    "EqlEngine": "eql_engine",
+    "RecordFormatError": "adapters",
+    "SigmaRow": "adapters",
+    "SqliteEngine": "sqlite_engine",
+    "detect_source": "records",
+    "ecs_documents": "ecs",
+    "load_records": "records",
+    "sigma_rows": "records",
+}
 
 __all__ = [
     "Alert",
@@ -31,3 +51,10 @@ __all__ = [
     "load_records",
     "sigma_rows",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)

@@ -17,7 +17,6 @@ from converters.cli_output import print_json
 from converters.console import Console
 from converters.domains import load_domains
 from converters.errors import DacError
-from converters.hunt.episodes import incidents
 from converters.hunt.limits import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_RECORD_BYTES,
@@ -28,7 +27,7 @@ from converters.hunt.limits import (
 from converters.hunt.output import (
     REPORT_SUFFIXES,
     at_least,
-    reported_alerts,
+    reported_incidents,
     source_notes,
     write_jsonl,
     write_report,
@@ -218,8 +217,7 @@ def hunt(
     sizes = [path.stat().st_size for path, _fmt in files]
     with _progress(sizes) as update:
         result = hunter.run(files, update, limits)
-    result.alerts = incidents(result.alerts, ruleset)  # one alert per incident
-    alerts = reported_alerts(result, ruleset, playbook)
+    alerts = reported_incidents(result, ruleset, playbook)  # one alert per incident
     notes = source_notes(result, ruleset)
     if out is not None:
         write_jsonl(out, alerts)

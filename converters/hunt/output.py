@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from converters.hunt.episodes import incident_fields
+from converters.hunt.episodes import incident_fields, incidents
 from converters.hunt.playbook import RuleGuide, alert_playbook, code, entity_values, rule_guide
 from converters.hunt.run import HuntAlert, HuntResult
 from converters.loading.rules import RuleDoc, RuleSet
@@ -116,6 +116,15 @@ class Reported:
                 (_utc(alert.hit.window_start) or "", _utc(alert.hit.window_end) or ""),
             ),
         }
+
+
+def reported_incidents(
+    result: HuntResult, ruleset: RuleSet, playbook: Playbook
+) -> list[Reported]:
+    """What `dac hunt` reports: the engine's alerts made one per incident
+    (converters.hunt.episodes; ``result.alerts`` becomes those), each with its playbook."""
+    result.alerts = incidents(result.alerts, ruleset)
+    return reported_alerts(result, ruleset, playbook)
 
 
 def reported_alerts(result: HuntResult, ruleset: RuleSet, playbook: Playbook) -> list[Reported]:
