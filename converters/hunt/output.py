@@ -118,9 +118,7 @@ class Reported:
         }
 
 
-def reported_incidents(
-    result: HuntResult, ruleset: RuleSet, playbook: Playbook
-) -> list[Reported]:
+def reported_incidents(result: HuntResult, ruleset: RuleSet, playbook: Playbook) -> list[Reported]:
     """What `dac hunt` reports: the engine's alerts made one per incident
     (converters.hunt.episodes; ``result.alerts`` becomes those), each with its playbook."""
     result.alerts = incidents(result.alerts, ruleset)
