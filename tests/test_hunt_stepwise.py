@@ -15,6 +15,7 @@ from converters.domains import DomainList
 from converters.engine import sigma_rows
 from converters.engine.bulk import BulkEngine
 from converters.engine.stepwise import (
+    _grouped_measures,
     _lean_metrics,
     _unique_steps,
     _with,
@@ -83,17 +84,22 @@ def test_rules_read_the_partial_field_indexes(ruleset: RuleSet, domains: DomainL
 
 def test_single_rule_steps_lose_their_distinct(correlations: RuleSet) -> None:
     """The rewrites the property test below holds to the whole query apply to its rules:
-    one rule's matches, events, event count windows and anchors lose their DISTINCT."""
+    one rule's matches, events, event count windows and anchors lose their DISTINCT; an
+    event count's measure groups its metrics instead of looking each anchor up."""
     rewritten: dict[str, str] = {}
     for query in _queries(correlations).values():
         parts = split_ctes(query)
         if parts is not None:
             steps = _unique_steps(parts[0])
             steps.update(_lean_metrics([(n, steps.get(n, b)) for n, b in parts[0]], parts[1]))
+            steps.update(_grouped_measures([(n, steps.get(n, b)) for n, b in parts[0]]))
             rewritten.update(steps)
-    for step in ("_n0_matches", "_n0_events", "_n0_metrics", "_t0_anchors"):
+    for step in ("_n0_matches", "_n0_events", "_n0_metrics", "_t0_anchors", "_t0_measured"):
         assert any(name.endswith(step) for name in rewritten), step
     assert all("DISTINCT" not in s for s in rewritten.values())
+    # Also over several rules' events (a node of many arms keeps its DISTINCT steps).
+    measured = [s for n, s in rewritten.items() if n.endswith("_measured")]
+    assert measured and all(" m WHERE " not in s for s in measured)
 
 
 def _login(minute: int, account: str) -> dict[str, Any]:

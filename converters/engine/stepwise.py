@@ -14,7 +14,8 @@ without a declared collation or affinity, as in the CTE. A query this module can
 runs whole. Only the steps a window lookup reads become tables; and where a node's input is
 one rule's raw rows (one eid each), its matches, events and anchors are written without the
 DISTINCT that could drop no row, an event count's window reading the matches' index in order;
-an event count's metrics, read by (g0, end) alone, keep their duplicates (one count each).
+an event count's metrics, read by (g0, end) alone, keep their duplicates (one count each), and
+its anchors' counts are those metrics grouped by (g0, end), not looked up anchor by anchor.
 
 Also here: the history and absence queries of converters.backends.new_terms and .absence
 look up earlier events of the same entity with ``h."field" IS e."field"``; an index on those
@@ -59,6 +60,19 @@ _METRICS = re.compile(
 )
 _ANCHORS = re.compile(
     r"SELECT DISTINCT ts - ([0-9.]+) AS start, ts AS end, g0 FROM ([A-Za-z0-9_]+_matches)"
+)
+# An event count's measure: each anchor's count looked up in the metrics by (g0, end).
+_MEASURED = re.compile(
+    r"SELECT a\.\*, \(SELECT m\.metric FROM ([A-Za-z0-9_]+_metrics) m WHERE m\.g0 = a\.g0 "
+    r"AND m\.end=a\.end\) AS metric FROM ([A-Za-z0-9_]+_anchors) a WHERE 1"
+)
+_ANCHORS_ANY = re.compile(
+    r"SELECT (?:DISTINCT )?ts - ([0-9.]+) AS start, ts AS end, g0 FROM ([A-Za-z0-9_]+_matches)"
+    r"(?: GROUP BY g0, ts)?"
+)
+_METRICS_OF = re.compile(
+    r"SELECT (?:DISTINCT )?ts AS end, g0, COUNT\(\*\) OVER \(PARTITION BY g0 ORDER BY ts RANGE "
+    r"BETWEEN [0-9.]+ PRECEDING AND CURRENT ROW\) AS metric FROM ([A-Za-z0-9_]+)"
 )
 _RAW_EID = "'0:' || CAST(`rowid` AS TEXT) AS eid, "
 _RAW_FROM = re.compile(rf"^SELECT CAST\(`rowid` AS TEXT\) AS rid, .* FROM {TABLE}$", re.DOTALL)
@@ -123,6 +137,7 @@ def run_stepwise(connection: sqlite3.Connection, query: str) -> tuple[sqlite3.Cu
     made: list[str] = []
     unique = _unique_steps(ctes)
     unique.update(_lean_metrics([(n, unique.get(n, b)) for n, b in ctes], final))
+    unique.update(_grouped_measures([(n, unique.get(n, b)) for n, b in ctes]))
     try:
         for name, body in ctes:
             body = unique.get(name, body)
@@ -199,6 +214,33 @@ def _lean_metrics(ctes: list[tuple[str, str]], final: str) -> dict[str, str]:
         if len(re.findall(rf"\b{name}\b", rest)) == rest.count(lookup):
             lean[name] = body.replace("SELECT DISTINCT ", "SELECT ", 1)
     return lean
+
+
+def _grouped_measures(ctes: list[tuple[str, str]]) -> dict[str, str]:
+    """An event count's measured anchors read from its metrics grouped by (g0, end), not
+    looked up one anchor at a time (over an automatic index SQLite builds per query): the
+    anchors' (g0, ts) pairs are the metrics' (g0, end) pairs, both read from the node's
+    matches, and a pair's rows are peers in the RANGE frame, all of the same count."""
+    bodies = dict(ctes)
+    grouped: dict[str, str] = {}
+    for name, body in ctes:
+        measured = _MEASURED.fullmatch(body) if name.endswith("_measured") else None
+        if measured is None:
+            continue
+        metrics, anchors = measured.groups()
+        anchor = _ANCHORS_ANY.fullmatch(bodies.get(anchors, ""))
+        window = _METRICS_OF.fullmatch(bodies.get(metrics, ""))
+        if anchor is None or window is None:
+            continue
+        width, matches = anchor.groups()
+        # Both read the node's matches (one rule's rows, their DISTINCT steps gone).
+        if window.group(1) != matches:
+            continue
+        grouped[name] = (
+            f"SELECT end - {width} AS start, end, g0, MAX(metric) AS metric FROM {metrics} "
+            "GROUP BY g0, end"
+        )
+    return grouped
 
 
 def _raw_rows(body: str) -> str:
