@@ -82,7 +82,7 @@ class BulkEngine:
             f"CREATE TABLE {TABLE} ({ROW_ID} INTEGER PRIMARY KEY, {self._text}, "
             f"{FILE} INTEGER, {LINE} INTEGER)"
         )
-        self._held = False
+        self._held: tuple[str, ...] | None = None  # the held table's columns, once made
         self._statements: dict[tuple[str, ...], str] = {}
         self._lookups: dict[tuple[str, ...], str] = {}
         self.rows = 0
@@ -106,15 +106,20 @@ class BulkEngine:
         self.connection.executemany(statement, values)
         self.rows += self.connection.total_changes - before
 
-    def hold(self, columns: tuple[str, ...], values: Iterable[Sequence[object]]) -> None:
+    def hold(
+        self, columns: tuple[str, ...], values: Iterable[Sequence[object]], held: Sequence[str]
+    ) -> None:
         """Rows held back (converters.hunt.holdback): ``insert``'s tuples and a last value,
-        a mask of the joins that admitted the row, in a table of their own."""
-        if not self._held:
+        a mask of the joins that admitted the row, in a table of their own whose columns are
+        ``held`` (the same at every call: those of every source held; a narrow row is
+        cheaper to insert)."""
+        if self._held is None:
+            self._held = self.known(held)
+            text = ", ".join(f"{_quote(c)} TEXT COLLATE NOCASE" for c in self._held)
             self.connection.execute(
-                f"CREATE TEMP TABLE {HELD} ({self._text}, {FILE} INTEGER, {LINE} INTEGER, "
+                f"CREATE TEMP TABLE {HELD} ({text}, {FILE} INTEGER, {LINE} INTEGER, "
                 f"{JOINS} INTEGER)"
             )
-            self._held = True
         names = ", ".join(map(_quote, (*columns, FILE, LINE, JOINS)))
         marks = ", ".join("?" * (len(columns) + 3))
         self.connection.executemany(f"INSERT INTO {HELD} ({names}) VALUES ({marks})", values)
@@ -122,12 +127,12 @@ class BulkEngine:
     def release(self, condition: str) -> dict[int, int]:
         """Move the held rows that meet ``condition`` (SQL over the held table, aliased
         ``h``) into the table, in the order held; drop the rest. Rows moved per file."""
-        if not self._held:
+        if self._held is None:
             return {}
         (last,) = self.connection.execute(
             f"SELECT COALESCE(MAX({ROW_ID}), 0) FROM {TABLE}"
         ).fetchone()
-        names = ", ".join(map(_quote, (*self.columns, FILE, LINE)))
+        names = ", ".join(map(_quote, (*self._held, FILE, LINE)))
         self.connection.execute(
             f"INSERT INTO {TABLE} ({names}) SELECT {names} FROM {HELD} AS h "
             f"WHERE {condition} ORDER BY h.rowid"
@@ -140,7 +145,7 @@ class BulkEngine:
                 (last,),
             )
         )
-        self._held = False
+        self._held = None
         self.rows += sum(moved.values())
         return moved
 

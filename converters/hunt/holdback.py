@@ -38,7 +38,8 @@ class HeldBack:
             for test, join in tests:
                 self.tests.setdefault(source, []).append((test, 1 << len(self.joins)))
                 self.joins.append(join)
-        self._columns_of = columns_of
+        # The held table's columns: those of every source held.
+        self._held = tuple(dict.fromkeys(c for s in self.tests for c in columns_of(s)))
         self._batch: dict[tuple[str, ...], list[Cells]] = {}
         self._size = 0
 
@@ -53,9 +54,9 @@ class HeldBack:
                 mask |= bit
         return mask
 
-    def hold(self, source: str, mask: int, cells: Cells) -> None:
-        """A row of ``source``, its cells in ``columns_of(source)`` (BulkEngine.cells)."""
-        self._batch.setdefault(self._columns_of(source), []).append((*cells, mask))
+    def hold(self, columns: tuple[str, ...], mask: int, cells: Cells) -> None:
+        """A row, its cells in ``columns`` (``columns_of`` its source; BulkEngine.cells)."""
+        self._batch.setdefault(columns, []).append((*cells, mask))
         self._size += 1
         if self._size >= _BATCH:
             self._flush()
@@ -69,14 +70,15 @@ class HeldBack:
 
     def _flush(self) -> None:
         for columns, rows in self._batch.items():
-            self.engine.hold(columns, rows)
+            self.engine.hold(columns, rows, self._held)
         self._batch.clear()
         self._size = 0
 
     def _condition(self, index: int) -> str:
         join, bit = self.joins[index], 1 << index
         names = self.engine.known([join.column, join.key_column])
-        if len(names) < 2:  # a field the table lacks: every row it held back is released
+        if len(names) < 2 or names[0] not in self._held:
+            # a field the table lacks: every row it held back is released
             return f"(h.{JOINS} & {bit})"
         value, key = map(_quote, names)
         source = "'" + join.key_source.replace("'", "''") + "'"

@@ -239,7 +239,7 @@ class _Loader:
                     elif held is not None and (joins := held.admits(source, record)):
                         columns, keep = self.columns(source)
                         for row in rows_for(record, inspected, keep):
-                            held.hold(source, joins, BulkEngine.cells(row, columns, index, line))
+                            held.hold(columns, joins, BulkEngine.cells(row, columns, index, line))
                 # Any failure inside one record (a wrong type deep in it) skips it only.
                 except Exception as exc:
                     self._skip(report, line, str(exc) or type(exc).__name__)
