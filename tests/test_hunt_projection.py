@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from converters.engine.adapters import keep_of, stamp_of
+from converters.engine.adapters import RecordFormatError, keep_of, stamp_of
 from converters.engine.records import canonical, load_records
 from converters.engine.rowtools import flatten, iso_time, row_time
 from converters.hunt.jsonread import _long_integer
@@ -132,6 +132,37 @@ def test_a_naive_time_is_utc(moment: datetime, spec: str) -> None:
     assert iso_time(naive.date().isoformat()) == datetime(
         naive.year, naive.month, naive.day, tzinfo=UTC
     )
+
+
+def _reference_time(value: str) -> datetime:
+    """iso_time by its definition: fromisoformat, no zone being UTC."""
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789-:T+Z.", min_size=19, max_size=19),
+        _MOMENT.map(lambda m: m.replace(tzinfo=None).isoformat(timespec="seconds")),
+        # 19 characters with a zone of their own: "2026-11-02T08+01:00"
+        st.builds(
+            lambda m, hours: m.astimezone(timezone(timedelta(hours=hours))).isoformat("T", "hours"),
+            _MOMENT,
+            st.integers(-12, 12),
+        ),
+    )
+)
+def test_a_time_of_nineteen_characters_parses_as_its_definition(text: str) -> None:
+    """The one-parse path for UAL's CreationTime (19 characters, no zone) agrees with
+    fromisoformat on every string of that length, those with a zone of their own included."""
+    try:
+        expected = _reference_time(text)
+    except ValueError:
+        with pytest.raises(RecordFormatError):
+            iso_time(text)
+        return
+    assert iso_time(text) == expected and iso_time(text).tzinfo is UTC
 
 
 @settings(max_examples=500, deadline=None)
