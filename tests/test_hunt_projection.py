@@ -162,6 +162,10 @@ def test_a_time_of_nineteen_characters_parses_as_its_definition(text: str) -> No
         with pytest.raises(RecordFormatError):
             iso_time(text)
         return
+    except OverflowError:  # year 1 moved back by its zone: the record is skipped as the same
+        with pytest.raises(OverflowError):
+            iso_time(text)
+        return
     assert iso_time(text) == expected and iso_time(text).tzinfo is UTC
 
 

@@ -123,6 +123,20 @@ def field_matcher(source: str, field: str, values: frozenset[str]) -> Matcher | 
     return generic
 
 
+def reads_records(source: str) -> bool:
+    """Whether ``field_reader`` reads the source's records (else tests read their rows)."""
+    return source in (GWS_ADMIN.name, M365_AUDIT.name)
+
+
+def row_matcher(field: str, values: frozenset[str]) -> Matcher:
+    """``field_matcher`` of a built row (``sigma_rows``), for any data source."""
+
+    def row(built: Mapping[str, Any]) -> bool:
+        return _admits(built.get(field), values)
+
+    return row
+
+
 def _admits(value: object, values: frozenset[str]) -> bool:
     if value is None:
         return False

@@ -106,6 +106,11 @@ class BulkEngine:
         self.connection.executemany(statement, values)
         self.rows += self.connection.total_changes - before
 
+    @property
+    def held(self) -> bool:
+        """Whether rows are held (``hold``) and not yet released."""
+        return self._held is not None
+
     def hold(
         self, columns: tuple[str, ...], values: Iterable[Sequence[object]], held: Sequence[str]
     ) -> None:

@@ -6,17 +6,23 @@ The join is SQL, as the absence query's is: ``IN`` over the NOCASE column compar
 ``IS`` does, and a NULL joins where the key source holds a NULL (``NULL IS NULL``). The keys
 are every loaded row of that source, a superset of the rule's own events: no row the query
 could join is dropped. Rows of other sources (and the released rows' order) are unchanged.
+
+Rows held for an event count (converters.hunt.prefilter.Burst) are moved where they lie in a
+window whose count, over the held rows and the table together, reaches the threshold
+(converters.engine.eventcount): each window that qualifies keeps all its rows.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from converters.engine.adapters import SOURCE
-from converters.engine.bulk import JOINS, BulkEngine
+from converters.engine.bulk import HELD, JOINS, BulkEngine
+from converters.engine.eventcount import needed_rows
 from converters.engine.sqlite_engine import TABLE, _quote
-from converters.hunt.prefilter import Join, LoadPlan, Test
+from converters.hunt.prefilter import Burst, Hold, LoadPlan, Test
 
 Cells = tuple[object, ...]
 _BATCH = 20_000
@@ -33,7 +39,7 @@ class HeldBack:
     ) -> None:
         self.engine = engine
         self.tests: dict[str, list[tuple[Test, int]]] = {}
-        self.joins: list[Join] = []
+        self.joins: list[Hold] = []
         for source, tests in plan.join_tests().items():
             for test, join in tests:
                 self.tests.setdefault(source, []).append((test, 1 << len(self.joins)))
@@ -66,7 +72,30 @@ class HeldBack:
         self._flush()
         if not self.joins:
             return {}
-        return self.engine.release(" OR ".join(map(self._condition, range(len(self.joins)))))
+        made = {n for n, hold in enumerate(self.joins) if self._need(n, hold)}
+        try:
+            conditions = (self._condition(n, n in made) for n in range(len(self.joins)))
+            return self.engine.release(" OR ".join(conditions))
+        finally:
+            for n in made:
+                self._drop(n)
+
+    def _need(self, index: int, hold: Hold) -> bool:
+        """For an event count: its needed rows into ``temp.dac_need<index>``; False when SQLite
+        cannot read its SQL over the held table (then every row it held is released)."""
+        if not isinstance(hold, Burst) or not self.engine.held:
+            return False
+        try:
+            for statement in needed_rows(hold.count, HELD, f"temp.dac_need{index}"):
+                self.engine.connection.execute(statement)
+        except sqlite3.Error:
+            self._drop(index)
+            return False
+        return True
+
+    def _drop(self, index: int) -> None:
+        for table in (f"dac_need{index}", f"dac_need{index}_rows"):
+            self.engine.connection.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
     def _flush(self) -> None:
         for columns, rows in self._batch.items():
@@ -74,14 +103,20 @@ class HeldBack:
         self._batch.clear()
         self._size = 0
 
-    def _condition(self, index: int) -> str:
-        join, bit = self.joins[index], 1 << index
-        names = self.engine.known([join.column, join.key_column])
+    def _condition(self, index: int, needed: bool) -> str:
+        """``needed``: the event count's rows are in ``temp.dac_need<index>``."""
+        hold, bit = self.joins[index], 1 << index
+        if isinstance(hold, Burst):
+            # Any held row the count needs, whichever test held it.
+            if needed:
+                return f"(h.rowid IN (SELECT rid FROM temp.dac_need{index}))"
+            return f"(h.{JOINS} & {bit})"
+        names = self.engine.known([hold.column, hold.key_column])
         if len(names) < 2 or names[0] not in self._held:
             # a field the table lacks: every row it held back is released
             return f"(h.{JOINS} & {bit})"
         value, key = map(_quote, names)
-        source = "'" + join.key_source.replace("'", "''") + "'"
+        source = "'" + hold.key_source.replace("'", "''") + "'"
         keys = f"FROM {TABLE} WHERE {SOURCE} = {source}"
         return (
             f"(h.{JOINS} & {bit} AND (h.{value} IN (SELECT {key} {keys}) "

@@ -16,6 +16,11 @@ they hold a value its own events hold ("a sign-in to a created account"). Where 
 selected rule reads them, the follow-up's records are held back as rows (a ``Join``) and
 loaded at the end only when their value is one the rule's own source gave: most sign-ins
 belong to accounts nobody created in the logs read, and never reach the table.
+
+A rule whose events only event counts read (``gws_gmail_mail_sent``, read by the 50-messages-
+an-hour bursts) is held back too (a ``Burst``): at the end, only the rows in a window whose
+count reaches the threshold are loaded (converters.engine.eventcount); most sent mail belongs
+to no burst.
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ from sigma.rule import SigmaRule
 from sigma.types import SigmaString
 
 from converters.backends.absence import absence_of
-from converters.engine.access import field_matcher
+from converters.engine.access import field_matcher, reads_records, row_matcher
+from converters.engine.eventcount import EventCount, count_of
 from converters.loading.rules import RuleDoc, RuleSet
 
 # A clause: the row can match only if one of its fields holds one of its (lower-case) values.
@@ -58,6 +64,16 @@ class Join:
 
 
 @dataclass(frozen=True)
+class Burst:
+    """Rows needed only in a window where ``count`` reaches its threshold."""
+
+    count: EventCount
+
+
+Hold = Join | Burst
+
+
+@dataclass(frozen=True)
 class LoadPlan:
     """Per data source read by a selected rule: the necessary conditions of its rules (a
     record is loaded when one holds; None: load every record). ``everything``: load every
@@ -66,18 +82,34 @@ class LoadPlan:
 
     sources: dict[str, list[Conjunction] | None]
     everything: bool = False
-    joins: dict[str, list[tuple[Conjunction, Join]]] = dataclasses.field(default_factory=dict)
+    joins: dict[str, list[tuple[Conjunction, Hold]]] = dataclasses.field(default_factory=dict)
+
+    def rowwise(self) -> frozenset[str]:
+        """The sources whose tests read their rows, not their records: those without a cheap
+        reader of one field (converters.engine.access) whose records are not all loaded.
+        Their rows are built, then each is loaded, held back or dropped."""
+        if self.everything:
+            return frozenset()
+        names = {*self.sources, *self.joins}
+        return frozenset(
+            n for n in names if self.sources.get(n, []) is not None and not reads_records(n)
+        )
 
     def tests(self) -> dict[str, Test]:
-        return {name: _test(name, rules) for name, rules in self.sources.items()}
+        """Per data source, "may this record (its row, for a ``rowwise`` source) match?"."""
+        rowwise = self.rowwise()
+        return {name: _test(name, rules, name in rowwise) for name, rules in self.sources.items()}
 
-    def join_tests(self) -> dict[str, list[tuple[Test, Join]]]:
+    def join_tests(self) -> dict[str, list[tuple[Test, Hold]]]:
         """Per data source, each held-back condition's test and its join; none when every
         record is loaded."""
         if self.everything:
             return {}
+        rowwise = self.rowwise()
         return {
-            name: [(_test(name, [conjunction]), join) for conjunction, join in joins]
+            name: [
+                (_test(name, [conjunction], name in rowwise), join) for conjunction, join in joins
+            ]
             for name, joins in self.joins.items()
             if self.sources.get(name, []) is not None
         }
@@ -94,8 +126,10 @@ class LoadPlan:
 def plan_loading(ruleset: RuleSet, selected: list[RuleDoc], queries: Mapping[str, str]) -> LoadPlan:
     everything = any(_CONTEXT_CTE in queries[doc.id] for doc in selected)
     by_source: dict[str, list[Conjunction] | None] = {}
-    joins: dict[str, list[tuple[Conjunction, Join]]] = {}
+    joins: dict[str, list[tuple[Conjunction, Hold]]] = {}
     parsed = {str(rule.id): rule for rule in ruleset.fresh_collection()}
+    counted = {} if everything else _counted_only(ruleset, selected, queries)
+    bursts: set[str] = set()  # the base rules whose bursts are planned
     # Base rules some selected rule reads whole, not as an absence rule's follow-up.
     whole = {base.id for doc in selected for base in ruleset.base_rules_of(doc)[:1]}
     whole |= {b.id for doc in selected if not doc.absence for b in ruleset.base_rules_of(doc)}
@@ -109,6 +143,12 @@ def plan_loading(ruleset: RuleSet, selected: list[RuleDoc], queries: Mapping[str
             # A base rule's own source comes first (an absence rule also lists its
             # follow-up rule's, whose records its condition must not filter).
             for source in ruleset.sources_of(base)[:1]:
+                if base.id in counted and kept:
+                    if base.id not in bursts:
+                        bursts.add(base.id)
+                        held = joins.setdefault(source.name, [])
+                        held += [(kept, Burst(count)) for count in counted[base.id]]
+                    continue
                 join = _join(ruleset, doc, base) if base.id not in whole and kept else None
                 if join is not None:
                     joins.setdefault(source.name, []).append((kept, join))
@@ -120,6 +160,47 @@ def plan_loading(ruleset: RuleSet, selected: list[RuleDoc], queries: Mapping[str
                     by_source[source.name] = None
     merged = {name: _merge(rules) for name, rules in by_source.items()}
     return LoadPlan(merged, everything, joins)
+
+
+def _counted_only(
+    ruleset: RuleSet, selected: list[RuleDoc], queries: Mapping[str, str]
+) -> dict[str, list[EventCount]]:
+    """The base rules that only event counts of theirs read (no selected rule reads their
+    events otherwise): each with those counts."""
+    readers: dict[str, dict[str, RuleDoc]] = {}
+    for doc in selected:
+        for reader, base in _readers(ruleset, doc):
+            readers.setdefault(base.id, {})[reader.id] = reader
+    counted: dict[str, list[EventCount]] = {}
+    for base_id, docs in readers.items():
+        counts = [_count(ruleset, doc, base_id, queries) for doc in docs.values()]
+        if all(counts):
+            counted[base_id] = [c for c in counts if c is not None]
+    return counted
+
+
+def _readers(ruleset: RuleSet, doc: RuleDoc) -> list[tuple[RuleDoc, RuleDoc]]:
+    """(the rule that reads a base rule's events itself, the base rule): a correlation of
+    correlations reads its children's alerts, not their events."""
+    if not doc.is_correlation:
+        return [(doc, base) for base in ruleset.base_rules_of(doc)]
+    found = []
+    for ref in doc.document["correlation"]["rules"]:
+        child = ruleset.ref(ref)
+        found += _readers(ruleset, child) if child.is_correlation else [(doc, child)]
+    return found
+
+
+def _count(
+    ruleset: RuleSet, doc: RuleDoc, base: str, queries: Mapping[str, str]
+) -> EventCount | None:
+    """The event count ``doc`` is over the one rule ``base``, or None."""
+    correlation = doc.document.get("correlation") or {}
+    if correlation.get("type") != "event_count" or correlation.get("aliases"):
+        return None
+    if [ruleset.ref(r).id for r in correlation.get("rules", [])] != [base]:
+        return None
+    return count_of(queries.get(doc.id, ""))
 
 
 def _join(ruleset: RuleSet, doc: RuleDoc, followup: RuleDoc) -> Join | None:
@@ -204,16 +285,19 @@ def _in_query(sql: str, clause: Clause) -> bool:
     return True
 
 
-def _test(source: str, rules: list[Conjunction] | None) -> Test:
-    """One function answering "may this record match?", composed without generators: it
-    runs on every record read."""
+def _test(source: str, rules: list[Conjunction] | None, rows: bool = False) -> Test:
+    """One function answering "may this record (with ``rows``: this row) match?", composed
+    without generators: it runs on every record read."""
     if rules is None:
         return _always
     conjunctions = []
     for conjunction in rules:
         clauses = []
         for clause in conjunction:
-            matchers = [field_matcher(source, f, frozenset(v)) for f, v in clause.items()]
+            matchers = [
+                row_matcher(f, frozenset(v)) if rows else field_matcher(source, f, frozenset(v))
+                for f, v in clause.items()
+            ]
             if any(m is None for m in matchers):
                 return _always  # no fast reader for this source: load all of it
             clauses.append(_any(cast(list[Test], matchers)))

@@ -11,21 +11,21 @@ import gc
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from converters.compile import compile_target
 from converters.domains import DomainList
-from converters.engine.adapters import ENGINE_COLUMNS, keep_of
+from converters.engine.adapters import ENGINE_COLUMNS, Keep, SigmaRow, keep_of
 from converters.engine.bulk import BulkEngine, EvidenceRow, Hit
-from converters.engine.rowtools import row_time
+from converters.engine.rowtools import Inspected, row_time
 from converters.hunt.holdback import HeldBack
 from converters.hunt.limits import DEFAULT_LIMITS, Limits
 from converters.hunt.playbook import hunt_entities
-from converters.hunt.prefilter import LoadPlan, plan_loading
+from converters.hunt.prefilter import LoadPlan, Test, plan_loading
 from converters.hunt.readers import FileFormat, InputError, open_log, read_failure
 from converters.incidents import incident_of
 from converters.loading.rules import RuleDoc, RuleSet
@@ -155,6 +155,7 @@ class _Loader:
         self.engine = engine
         self.plan = plan
         self.tests = plan.tests()
+        self.rowwise = plan.rowwise()
         self.progress = progress
         self.limits = limits
         self.latest: datetime | None = None
@@ -216,6 +217,7 @@ class _Loader:
     ) -> None:
         inspect, rows_for, canonical = fmt.record.inspect, fmt.record.rows_for, fmt.record.canonical
         tests, everything, tick = self.tests, self.plan.everything, self.progress
+        rowwise = self.rowwise
         held = self.held if self.held else None
         batch: list[tuple[tuple[str, ...], tuple[object, ...]]] = []
         events: Counter[str] = Counter()  # by source, counted per record; summed per file
@@ -232,7 +234,9 @@ class _Loader:
                     inspected = inspect(record)
                     source, count, when = inspected
                     test = tests.get(source)
-                    if everything or (test is not None and test(record)):
+                    if source in rowwise:
+                        self._rows(record, inspected, rows_for, test, index, line, batch)
+                    elif everything or (test is not None and test(record)):
                         columns, keep = self.columns(source)
                         for row in rows_for(record, inspected, keep):
                             batch.append((columns, BulkEngine.cells(row, columns, index, line)))
@@ -263,6 +267,25 @@ class _Loader:
         report.loaded += self._flush(batch)
         if tick is not None:
             tick(index, position())
+
+    def _rows(
+        self,
+        record: Mapping[str, Any],
+        inspected: Inspected,
+        rows_for: Callable[[Mapping[str, Any], Inspected, Keep], list[SigmaRow]],
+        test: Test | None,
+        index: int,
+        line: int,
+        batch: list[tuple[tuple[str, ...], tuple[object, ...]]],
+    ) -> None:
+        """A record of a ``rowwise`` source: each row loaded, held back or dropped."""
+        source, held = inspected[0], self.held if self.held else None
+        columns, keep = self.columns(source)
+        for row in rows_for(record, inspected, keep):
+            if test is not None and test(row):
+                batch.append((columns, BulkEngine.cells(row, columns, index, line)))
+            elif held is not None and (joins := held.admits(source, row)):
+                held.hold(columns, joins, BulkEngine.cells(row, columns, index, line))
 
     def _flush(self, batch: list[tuple[tuple[str, ...], tuple[object, ...]]]) -> int:
         by_columns: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
