@@ -4,7 +4,7 @@ cannot change its alerts.
 
 ``count_of(query)`` recognises the query of an event count over one rule (``gws_gmail_mail_
 burst``: 50 messages of one sender within an hour) and returns what its steps compute: the
-rule's condition (the raw step's flag), the payload and group expressions, the window and the
+rule's condition (the raw step's flag), the time, the group's field, the window and the
 threshold, each as the query's own text. ``needed_rows`` is SQL finding the rows of a table
 (the hunt's held-back rows, converters.hunt.holdback) that lie in a window whose count,
 over those rows and the engine's table together, reaches the threshold: the same expressions,
@@ -47,13 +47,13 @@ _QUALIFIED = re.compile(
 @dataclass(frozen=True)
 class EventCount:
     """One rule's event count: its rows are those where ``flag`` holds (the SQL of the rule's
-    condition over the table's columns), grouped by ``group`` over ``payload``, counted over
-    ``seconds`` back from each row's ``ts``; a window qualifies at ``threshold`` rows."""
+    condition over the table's columns), grouped by ``field`` (a column, quoted as the query
+    quotes it), counted over ``seconds`` back from each row's ``ts`` (the query's SQL of the
+    time); a window qualifies at ``threshold`` rows."""
 
     flag: str
     ts: str
-    payload: str
-    group: str
+    field: str
     seconds: int
     threshold: int
 
@@ -97,7 +97,7 @@ def count_of(query: str) -> EventCount | None:
         return None
     threshold = int(qualified["n"]) + (1 if qualified["op"] == ">" else 0)
     return EventCount(
-        found["flag"], found["ts"], found["payload"], _GROUP, int(metrics["seconds"]), threshold
+        found["flag"], found["ts"], found["field"], int(metrics["seconds"]), threshold
     )
 
 
@@ -111,9 +111,12 @@ def needed_rows(count: EventCount, held: str, name: str) -> list[str]:
     holds (a row more is harmless: it cannot make a window qualify)."""
 
     def rows(rid: str, table: str) -> str:
+        # The query's group is its payload's field read back from JSON, lowered if text:
+        # over the engine's TEXT columns (every value text or NULL) that is lower(field), at
+        # a third of the cost.
         return (
-            f"SELECT rid, {count.group} AS g0, ts FROM (SELECT {rid} AS rid, {count.payload} "
-            f"AS payload, {count.ts} AS ts FROM {table} WHERE {count.flag}) s"
+            f"SELECT {rid} AS rid, lower({count.field}) AS g0, {count.ts} AS ts FROM {table} "
+            f"WHERE {count.flag}"
         )
 
     counted = f"{name}_rows"
