@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from converters.domains import DomainList
+from converters.engine.bulk import BulkEngine
 from converters.engine.records import sigma_rows
 from converters.engine.sqlite_engine import SqliteEngine
 from converters.hunt.readers import sniff
@@ -143,6 +144,30 @@ def test_held_back_sign_ins_give_the_reference_alerts(
     assert len(result.alerts) == len(hunted)
     # Released rows are counted in the files they came from.
     assert sum(f.loaded for f in result.files) == result.rows
+
+
+def test_held_rows_are_kept_in_a_file_removed_after_the_release(
+    hunter: Hunter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The held rows live in a database file of their own (memory stays bounded however
+    many sign-ins are held), gone once they are released."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    records = [_gws(n, 1 + n, "sign-in", PEOPLE[n % 3]) for n in range(5)]
+    path = tmp_path / "gws.json"
+    path.write_text(json.dumps([_gws(9, 0, "create", PEOPLE[0]), *records]))
+    seen: list[list[str]] = []
+    original = BulkEngine.release
+
+    def spy(engine: BulkEngine, condition: str) -> dict[int, int]:
+        seen.append([p.name for p in (tmp_path / "tmp").iterdir()])
+        return original(engine, condition)
+
+    monkeypatch.setattr(BulkEngine, "release", spy)
+    result = hunter.run([(path, sniff(path))])
+    assert len(seen) == 1 and [n[:14] for n in seen[0]] == ["dac-hunt-held-"]
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert result.rows < result.events  # sign-ins of accounts not created were left out
 
 
 def test_the_oldest_time_read_bounds_a_history(

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from converters.domains import DomainList
@@ -37,7 +39,7 @@ from converters.engine.stepwise import (
 ROW_ID = "dac_row"
 FILE = "dac_file"
 LINE = "dac_line"
-HELD = "temp.dac_held"
+HELD = "dac_hold.held"
 JOINS = "dac_joins"
 _BATCH = 10_000  # rowids per evidence query
 
@@ -83,6 +85,7 @@ class BulkEngine:
             f"{FILE} INTEGER, {LINE} INTEGER)"
         )
         self._held: tuple[str, ...] | None = None  # the held table's columns, once made
+        self._hold_dir: tempfile.TemporaryDirectory[str] | None = None
         self._statements: dict[tuple[str, ...], str] = {}
         self._lookups: dict[tuple[str, ...], str] = {}
         self.rows = 0
@@ -121,9 +124,17 @@ class BulkEngine:
         if self._held is None:
             self._held = self.known(held)
             text = ", ".join(f"{_quote(c)} TEXT COLLATE NOCASE" for c in self._held)
+            # A database file of its own, read back through a bounded cache: millions of
+            # held sign-ins and sent messages would otherwise stay in memory (temp_store is
+            # MEMORY, for the correlations' sorts) until the end.
+            self._hold_dir = tempfile.TemporaryDirectory(prefix="dac-hunt-held-")
+            path = Path(self._hold_dir.name) / "held.sqlite"
+            self.connection.commit()  # attached, and set up, outside a transaction only
+            self.connection.execute("ATTACH DATABASE ? AS dac_hold", (str(path),))
+            for pragma in ("cache_size = -65536", "journal_mode = OFF", "synchronous = OFF"):
+                self.connection.execute(f"PRAGMA dac_hold.{pragma}")
             self.connection.execute(
-                f"CREATE TEMP TABLE {HELD} ({text}, {FILE} INTEGER, {LINE} INTEGER, "
-                f"{JOINS} INTEGER)"
+                f"CREATE TABLE {HELD} ({text}, {FILE} INTEGER, {LINE} INTEGER, {JOINS} INTEGER)"
             )
         names = ", ".join(map(_quote, (*columns, FILE, LINE, JOINS)))
         marks = ", ".join("?" * (len(columns) + 3))
@@ -143,6 +154,11 @@ class BulkEngine:
             f"WHERE {condition} ORDER BY h.rowid"
         )
         self.connection.execute(f"DROP TABLE {HELD}")
+        self.connection.commit()  # a database is detached outside a transaction only
+        self.connection.execute("DETACH DATABASE dac_hold")
+        if self._hold_dir is not None:
+            self._hold_dir.cleanup()
+            self._hold_dir = None
         # Counted over the rows just added (a range of the primary key), not the held ones.
         moved: dict[int, int] = dict(
             self.connection.execute(
