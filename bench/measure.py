@@ -70,7 +70,8 @@ def hunt(paths: list[Path]) -> dict[str, Any]:
     reported = reported_incidents(result, ruleset, playbook)
     with tempfile.TemporaryDirectory() as scratch:
         write_jsonl(Path(scratch) / "alerts.jsonl", reported)
-    return {"events": result.events, "rows": result.rows, "alerts": alerts, "written": len(reported)}
+    written = len(reported)
+    return {"events": result.events, "rows": result.rows, "alerts": alerts, "written": written}
 
 
 def simple(paths: list[Path]) -> dict[str, Any]:
