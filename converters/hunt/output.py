@@ -177,8 +177,9 @@ def json_line(record: dict[str, Any]) -> str:
         text = orjson.dumps(last).decode()
     except orjson.JSONEncodeError:  # a lone surrogate, which orjson refuses and json writes
         return _safe(_ENCODER.encode(record))
-    head = {k: v for k, v in record.items() if k is not key} if len(record) > 1 else None
-    start = _ENCODER.encode(head)[:-1] + ", " if head else "{"
+    rest = dict(record)
+    del rest[key]
+    start = _ENCODER.encode(rest)[:-1] + ", " if rest else "{"
     return _safe(f"{start}{_ENCODER.encode(key)}: {text}}}")
 
 

@@ -178,7 +178,7 @@ def alert_playbook(
     values: FieldValues | None = None,
 ) -> str:
     """The guide with this alert's values: entities, answers, and the commands once per value
-    (a burst's every account). ``values``: the evidence's, when the caller has read them."""
+    (a burst's every account). ``values``: FieldValues(evidence), when the caller has it."""
     known = FieldValues(evidence) if values is None else values
     note = guide.template
     shown: dict[int, str | None] = {}  # token -> its text, or None: its lines are left out

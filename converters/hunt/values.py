@@ -55,9 +55,9 @@ class FieldValues:
         return {name: list(values) for name, values in self.found.items()}
 
     def of(self, fields: Sequence[str]) -> list[str]:
-        """The distinct values of ``fields`` in time order (a new list: callers slice it)."""
+        """The distinct values of ``fields`` in time order (a list of the caller's own)."""
         if len(fields) != 1 or self.odd:
-            # Several fields interleave row by row: read as entity_values does.
+            # Several fields interleave row by row (and an odd value is read as it is).
             return rows_values(fields, self.evidence)
         name = fields[0]
         values = self._of.get(name)
