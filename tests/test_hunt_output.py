@@ -27,7 +27,7 @@ from converters.hunt.playbook import (
     code,
     rule_guide,
 )
-from converters.hunt.values import FieldValues
+from converters.hunt.values import FieldValues, rows_values
 from converters.loading.rules import RuleSet
 from converters.playbook.model import Playbook, load_playbook
 from converters.textsafe import json_safe, visible
@@ -163,6 +163,7 @@ def test_field_values_are_read_as_before(evidence: list[EvidenceRow]) -> None:
     for fields in ([n] for n in [*NAMES, "absent"]):
         assert known.of(fields) == ref_entity_values(fields, evidence)
         assert known.of(fields) == ref_entity_values(fields, evidence)  # cached, not changed
+        assert rows_values(fields, evidence) == ref_entity_values(fields, evidence)
     assert known.of(["a", "b"]) == ref_entity_values(["a", "b"], evidence)
 
 
@@ -174,6 +175,7 @@ def test_values_outside_sigmas_are_read_as_before() -> None:
     assert known.distinct() == ref_distinct(evidence)
     for name in "abc":
         assert known.of([name]) == ref_entity_values([name], evidence)
+        assert rows_values([name], evidence) == ref_entity_values([name], evidence)
 
 
 # --- the playbook --------------------------------------------------------------------

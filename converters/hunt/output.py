@@ -18,7 +18,14 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from converters.hunt.episodes import incident_fields, incidents
-from converters.hunt.playbook import RuleGuide, alert_playbook, code, entity_values, rule_guide
+from converters.hunt.playbook import (
+    HuntEntity,
+    RuleGuide,
+    alert_playbook,
+    code,
+    entity_values,
+    rule_guide,
+)
 from converters.hunt.run import HuntAlert, HuntResult
 from converters.hunt.values import FieldValues
 from converters.loading.rules import RuleDoc, RuleSet
@@ -131,15 +138,16 @@ def reported_incidents(result: HuntResult, ruleset: RuleSet, playbook: Playbook)
 
 
 def reported_alerts(result: HuntResult, ruleset: RuleSet, playbook: Playbook) -> list[Reported]:
-    guides: dict[str, RuleGuide] = {}
+    guides: dict[str, tuple[RuleGuide, list[HuntEntity]]] = {}
     paths = [str(f.path) for f in result.files]
     technique = playbook.technique.id
     reported = []
     for alert in result.alerts:
-        guide = guides.get(alert.doc.id)
-        if guide is None:
-            guide = guides[alert.doc.id] = rule_guide(ruleset, playbook, alert.doc)
-        ordered = sorted((e for e in guide.entities if not e.hidden), key=lambda e: not e.key)
+        if alert.doc.id not in guides:
+            guide = rule_guide(ruleset, playbook, alert.doc)
+            shown = sorted((e for e in guide.entities if not e.hidden), key=lambda e: not e.key)
+            guides[alert.doc.id] = guide, shown
+        guide, ordered = guides[alert.doc.id]
         entities = tuple(
             (e.label, e.fields, values)
             for e in ordered

@@ -72,6 +72,15 @@ class FieldValues:
 def rows_values(fields: Sequence[str], evidence: Sequence[EvidenceRow]) -> list[str]:
     """Distinct values of ``fields`` over the evidence, row by row, in time order."""
     found: dict[str, None] = {}
+    if len(fields) == 1:  # most entities: one field, no loop over fields per row
+        name = fields[0]
+        for row in evidence:
+            value = row.values.get(name)
+            if isinstance(value, str):
+                found[value] = None
+            elif value is not None:
+                found.update(dict.fromkeys(value))
+        return list(found)
     for row in evidence:
         for name in fields:
             for value in flat(row.values.get(name)):
