@@ -16,12 +16,13 @@ the number of hits it stands for and, through its evidence, the distinct values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from converters.engine.bulk import EvidenceRow, Hit
 from converters.hunt.run import HuntAlert
+from converters.hunt.values import FieldValues
 from converters.incidents import Incident, incident_of
 from converters.loading.rules import RuleDoc, RuleSet
 
@@ -55,29 +56,17 @@ def incidents(alerts: Sequence[HuntAlert], ruleset: RuleSet) -> list[HuntAlert]:
     return merged
 
 
-def incident_fields(alert: HuntAlert) -> dict[str, object]:
+def incident_fields(alert: HuntAlert, values: FieldValues | None = None) -> dict[str, object]:
     """What an alert's JSON record says of its incident: the hits it stands for, its first
-    and last event, and each field's distinct values."""
+    and last event, and each field's distinct values (``values``: when already read)."""
     hits = alert.hits if isinstance(alert, IncidentAlert) else 1
     stamps = [row.timestamp for row in alert.evidence]
     return {
         "hits": hits,
         "first_event": min(stamps) + "Z" if stamps else None,
         "last_event": max(stamps) + "Z" if stamps else None,
-        "distinct": distinct_values(alert.evidence),
+        "distinct": (FieldValues(alert.evidence) if values is None else values).distinct(),
     }
-
-
-def distinct_values(evidence: Iterable[EvidenceRow]) -> dict[str, list[str]]:
-    """Each field the evidence shows, with its distinct values in order of appearance."""
-    found: dict[str, dict[str, None]] = {}
-    for row in evidence:
-        for name, value in row.values.items():
-            values = value if isinstance(value, list) else [value]
-            for item in values:
-                if item is not None and item != "":
-                    found.setdefault(name, {})[str(item)] = None
-    return {name: list(values) for name, values in found.items()}
 
 
 def _key(alert: HuntAlert, rule: Incident) -> Key:

@@ -12,13 +12,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from converters.hunt.episodes import incident_fields, incidents
-from converters.hunt.playbook import RuleGuide, alert_playbook, code, entity_values, rule_guide
+from converters.hunt.playbook import (
+    HuntEntity,
+    RuleGuide,
+    alert_playbook,
+    code,
+    entity_values,
+    rule_guide,
+)
 from converters.hunt.run import HuntAlert, HuntResult
+from converters.hunt.values import FieldValues
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.loading.schema import LEVELS
 from converters.playbook.model import Playbook
@@ -95,6 +104,8 @@ class Reported:
         """The alert's JSON object, built when asked: written once, it is not held, so that
         100,000 alerts' playbook texts are never in memory at once."""
         alert = self.alert
+        # Each field's values read once, for "distinct" and for the playbook.
+        values = FieldValues(alert.evidence)
         return {
             "rule_id": alert.doc.id,
             "rule_title": alert.doc.title,
@@ -105,7 +116,7 @@ class Reported:
             "window_start": _utc(alert.hit.window_start),
             "window_end": self.window_end,
             "event_count": len(alert.evidence),
-            **incident_fields(alert),
+            **incident_fields(alert, values),
             "evidence": [
                 {"id": e.event_id, "file": self.paths[e.file], "line": e.line}
                 for e in alert.evidence
@@ -114,6 +125,7 @@ class Reported:
                 self.guide,
                 alert.evidence,
                 (_utc(alert.hit.window_start) or "", _utc(alert.hit.window_end) or ""),
+                values,
             ),
         }
 
@@ -126,15 +138,16 @@ def reported_incidents(result: HuntResult, ruleset: RuleSet, playbook: Playbook)
 
 
 def reported_alerts(result: HuntResult, ruleset: RuleSet, playbook: Playbook) -> list[Reported]:
-    guides: dict[str, RuleGuide] = {}
+    guides: dict[str, tuple[RuleGuide, list[HuntEntity]]] = {}
     paths = [str(f.path) for f in result.files]
     technique = playbook.technique.id
     reported = []
     for alert in result.alerts:
-        guide = guides.get(alert.doc.id)
-        if guide is None:
-            guide = guides[alert.doc.id] = rule_guide(ruleset, playbook, alert.doc)
-        ordered = sorted((e for e in guide.entities if not e.hidden), key=lambda e: not e.key)
+        if alert.doc.id not in guides:
+            guide = rule_guide(ruleset, playbook, alert.doc)
+            shown = sorted((e for e in guide.entities if not e.hidden), key=lambda e: not e.key)
+            guides[alert.doc.id] = guide, shown
+        guide, ordered = guides[alert.doc.id]
         entities = tuple(
             (e.label, e.fields, values)
             for e in ordered
@@ -152,8 +165,35 @@ def _utc(timestamp: str | None) -> str | None:
 def write_jsonl(path: Path, alerts: Sequence[Reported]) -> None:
     with path.open("w", encoding="utf-8") as out:
         for alert in alerts:
-            # Exact values, but no raw C1 or bidirectional control for a `cat` of the file.
-            out.write(json_safe(json.dumps(alert.record, ensure_ascii=False)) + "\n")
+            out.write(json_line(alert.record) + "\n")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps's, made once, not per record
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """``json_safe(json.dumps(record, ensure_ascii=False))`` (exact values, but no raw C1 or
+    bidirectional control for a `cat` of the file), the same text, cheaper: a last value
+    that is text (the playbook, most of a record) is encoded by orjson, which escapes a
+    string as json does (tests/test_hunt_output.py holds it to that)."""
+    if not record:
+        return "{}"
+    key, last = next(reversed(record.items()))
+    if not isinstance(key, str) or not isinstance(last, str):
+        return _safe(_ENCODER.encode(record))
+    try:
+        text = orjson.dumps(last).decode()
+    except orjson.JSONEncodeError:  # a lone surrogate, which orjson refuses and json writes
+        return _safe(_ENCODER.encode(record))
+    rest = dict(record)
+    del rest[key]
+    start = _ENCODER.encode(rest)[:-1] + ", " if rest else "{"
+    return _safe(f"{start}{_ENCODER.encode(key)}: {text}}}")
+
+
+def _safe(dumped: str) -> str:
+    # Of the characters json_safe escapes, only DEL is ASCII (isascii reads a flag).
+    return dumped if dumped.isascii() and "\x7f" not in dumped else json_safe(dumped)
 
 
 def at_least(alerts: Sequence[Reported], level: str) -> list[Reported]:

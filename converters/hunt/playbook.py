@@ -12,6 +12,7 @@ Elastic field name and no placeholder is left in the text (tests/test_text_lint.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,8 +24,8 @@ from converters.alerts import (
     held_fields,
     rule_entities,
 )
-from converters.engine.adapters import SigmaValue
 from converters.engine.bulk import EvidenceRow
+from converters.hunt.values import FieldValues, flat, rows_values
 from converters.loading.rules import RuleDoc, RuleSet
 from converters.playbook import phrases
 from converters.playbook.logic import field_phrase
@@ -71,6 +72,11 @@ class RuleGuide:
     answers: tuple[HuntAnswer, ...] = ()
     command_fields: tuple[str, ...] = ()  # the Sigma field of each DAC_HUNT_VALUE_<n>
     carriers: dict[str, tuple[str, frozenset[str]]] = dataclasses.field(default_factory=dict)
+
+    @functools.cached_property
+    def template(self) -> NoteTemplate:
+        """The note cut for filling in, once per rule (a hunt fills it for every alert)."""
+        return note_template(self)
 
 
 def hunt_entities(ruleset: RuleSet, doc: RuleDoc) -> tuple[HuntEntity, ...]:
@@ -166,46 +172,96 @@ def rule_guide(ruleset: RuleSet, playbook: Playbook, doc: RuleDoc) -> RuleGuide:
 
 
 def alert_playbook(
-    guide: RuleGuide, evidence: Sequence[EvidenceRow], window: tuple[str, str] = ("", "")
+    guide: RuleGuide,
+    evidence: Sequence[EvidenceRow],
+    window: tuple[str, str] = ("", ""),
+    values: FieldValues | None = None,
 ) -> str:
     """The guide with this alert's values: entities, answers, and the commands once per value
-    (a burst's every account)."""
-    # Tokens replaced in the whole text (one C call each); lines are split only to drop one.
-    text = guide.note
-    for n, entity in enumerate(e for e in guide.entities if not e.hidden):
-        token = code(_PLACEHOLDER.format(n))
-        if token not in text:
+    (a burst's every account). ``values``: FieldValues(evidence), when the caller has it."""
+    known = FieldValues(evidence) if values is None else values
+    note = guide.template
+    shown: dict[int, str | None] = {}  # token -> its text, or None: its lines are left out
+    out: list[str] = []
+    for line, filled in note.parts:
+        if not filled:
+            out.append(line)
             continue
-        if entity.optional and not entity_values(entity, evidence):
-            text = "\n".join(line for line in text.split("\n") if token not in line)
-            continue
-        shown = " / ".join(code(f) for f in entity.fields) + " = " + _values(entity, evidence)
-        text = text.replace(token, shown)
-    for n, answer in enumerate(guide.answers):
-        token = code(_ANSWER.format(n))
-        if token in text:
-            text = text.replace(token, _answer(answer, evidence, window))
-    if _MARK not in text:
-        return text
-    return "\n".join(
-        _filled(line, guide, evidence) if _MARK in line else line for line in text.split("\n")
-    )
+        # Each token in turn, as the whole text was replaced token by token: a value that
+        # holds a later token's text gets it replaced too, as before.
+        for n, token in enumerate(note.tokens):
+            if token not in line:
+                continue
+            if n not in shown:
+                shown[n] = _token_text(guide, n, known, window)
+            text = shown[n]
+            if text is None:
+                break
+            line = line.replace(token, text)
+        else:
+            out.append(_filled(line, guide, known) if _MARK in line else line)
+    return "\n".join(out)
 
 
-def _answer(answer: HuntAnswer, evidence: Sequence[EvidenceRow], window: tuple[str, str]) -> str:
+@dataclass(frozen=True)
+class NoteTemplate:
+    """A rule's note cut once for every alert: runs of lines no alert changes, joined
+    (``False``), and each line holding a token or a command variable (``True``)."""
+
+    parts: tuple[tuple[str, bool], ...]
+    tokens: tuple[str, ...]  # the entities' (not hidden), then the answers'
+    entities: tuple[HuntEntity, ...]  # those not hidden, one per token
+    prefixes: tuple[str, ...]  # per entity token: its fields, as "`a` / `b` = "
+
+
+def note_template(guide: RuleGuide) -> NoteTemplate:
+    shown = tuple(e for e in guide.entities if not e.hidden)
+    tokens = [code(_PLACEHOLDER.format(n)) for n in range(len(shown))]
+    tokens += [code(_ANSWER.format(n)) for n in range(len(guide.answers))]
+    parts: list[tuple[str, bool]] = []
+    run: list[str] = []
+    for line in guide.note.split("\n"):
+        if _MARK in line or any(token in line for token in tokens):
+            if run:
+                parts.append(("\n".join(run), False))
+                run = []
+            parts.append((line, True))
+        else:
+            run.append(line)
+    if run:
+        parts.append(("\n".join(run), False))
+    prefixes = tuple(" / ".join(code(f) for f in e.fields) + " = " for e in shown)
+    return NoteTemplate(tuple(parts), tuple(tokens), shown, prefixes)
+
+
+def _token_text(
+    guide: RuleGuide, n: int, known: FieldValues, window: tuple[str, str]
+) -> str | None:
+    """Token ``n``'s text for this alert; None for an optional entity its events lack."""
+    note = guide.template
+    if n >= len(note.entities):
+        return _answer(guide.answers[n - len(note.entities)], known, window)
+    entity = note.entities[n]
+    values = known.of(entity.fields)
+    if entity.optional and not values:
+        return None
+    return note.prefixes[n] + _listed(values)
+
+
+def _answer(answer: HuntAnswer, known: FieldValues, window: tuple[str, str]) -> str:
     if answer.kind == "count":
-        return str(len(evidence))
+        return str(len(known.evidence))
     if answer.kind in ("start", "end"):
         when = window[0 if answer.kind == "start" else 1]
         return code(when) if when else "(not known)"
-    return _values(HuntEntity(answer.label, answer.fields), evidence)
+    return _listed(known.of(answer.fields))
 
 
 _MARK = "DAC_HUNT_VALUE_"
 _VARIABLE = re.compile(_MARK + r"(\d+)")
 
 
-def _filled(line: str, guide: RuleGuide, evidence: Sequence[EvidenceRow]) -> str:
+def _filled(line: str, guide: RuleGuide, known: FieldValues) -> str:
     """A command line with a variable: one line per value of the alert (at most MAX_VALUES);
     a comment where the events hold none, or only values a shell could misread."""
     found = list(dict.fromkeys(_VARIABLE.findall(line)))
@@ -215,11 +271,12 @@ def _filled(line: str, guide: RuleGuide, evidence: Sequence[EvidenceRow]) -> str
     values = {}
     for number in found:
         name = guide.command_fields[int(number)]
-        rows = evidence
         if name in guide.carriers:
             carrier, names = guide.carriers[name]
-            rows = [r for r in evidence if set(_flat(r.values.get(carrier))) & names]
-        every = entity_values(HuntEntity(name, (name,)), rows)
+            rows = [r for r in known.evidence if set(flat(r.values.get(carrier))) & names]
+            every = rows_values((name,), rows)
+        else:
+            every = known.of((name,))
         safe = [v for v in every if _SAFE_VALUE.match(v)]
         if not safe:
             why = "holds characters a shell could misread" if every else "is not in its events"
@@ -237,16 +294,10 @@ def _filled(line: str, guide: RuleGuide, evidence: Sequence[EvidenceRow]) -> str
 
 def entity_values(entity: HuntEntity, evidence: Sequence[EvidenceRow]) -> list[str]:
     """Distinct values of the entity over the evidence, in time order."""
-    found: dict[str, None] = {}
-    for row in evidence:
-        for name in entity.fields:
-            for value in _flat(row.values.get(name)):
-                found.setdefault(value, None)
-    return list(found)
+    return rows_values(entity.fields, evidence)
 
 
-def _values(entity: HuntEntity, evidence: Sequence[EvidenceRow]) -> str:
-    values = entity_values(entity, evidence)
+def _listed(values: list[str]) -> str:
     if not values:
         return "(not in this alert's events)"
     shown = ", ".join(code(v) for v in values[:MAX_VALUES])
@@ -254,17 +305,14 @@ def _values(entity: HuntEntity, evidence: Sequence[EvidenceRow]) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def _flat(value: SigmaValue) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
-
-
 def code(value: str) -> str:
     """A markdown code span that holds any text: the fence is longer than any run of
     backticks inside, and control characters, line breaks included, are escaped (a code span
     shows them as they are: an ESC would reach the terminal that prints the playbook)."""
     text = visible(value) if value else " "
+    if "`" not in text:
+        # Most values: no backtick to outrun, no pad (what the lines below give, cheaper).
+        return f"`{text}`"
     runs = [len(r) for r in re.findall(r"`+", text)]
     fence = "`" * (max(runs, default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
