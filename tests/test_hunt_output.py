@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -200,55 +200,77 @@ def ref_answer(answer: HuntAnswer, evidence: Sequence[EvidenceRow], window: tupl
     return ref_listed(ref_entity_values(answer.fields, evidence))
 
 
-def ref_filled(line: str, guide: RuleGuide, evidence: Sequence[EvidenceRow]) -> str:
-    found = list(dict.fromkeys(MARK.findall(line)))
-    if not found:
-        return line
-    indent = line[: len(line) - len(line.lstrip())]
-    values = {}
-    for number in found:
-        name = guide.command_fields[int(number)]
-        rows = evidence
-        if name in guide.carriers:
-            carrier, names = guide.carriers[name]
-            rows = [r for r in evidence if set(ref_flat(r.values.get(carrier))) & names]
-        every = ref_entity_values((name,), rows)
-        safe = [v for v in every if re.match(r"^[A-Za-z0-9@._+:/=-]+$", v)]
-        if not safe:
-            why = "holds characters a shell could misread" if every else "is not in its events"
-            return f"{indent}# not filled in: this alert's {name} {why} (see the evidence)"
-        values[number] = safe[: hunt_playbook.MAX_VALUES]
-    out = []
-    for value in values[found[0]]:
-        text = line.replace(f"DAC_HUNT_VALUE_{found[0]}", value)
-        for other in found[1:]:
-            text = text.replace(f"DAC_HUNT_VALUE_{other}", values[other][0])
-        out.append(text)
-    return "\n".join(out)
+def ref_values(
+    number: str, guide: RuleGuide, evidence: Sequence[EvidenceRow]
+) -> tuple[str, list[str], list[str]]:
+    """A command variable's field, the alert's values of it, and those a shell reads safely."""
+    name = guide.command_fields[int(number)]
+    rows = evidence
+    if name in guide.carriers:
+        carrier, names = guide.carriers[name]
+        rows = [r for r in evidence if set(ref_flat(r.values.get(carrier))) & names]
+    every = ref_entity_values((name,), rows)
+    return name, every, [v for v in every if re.match(r"^[A-Za-z0-9@._+:/=-]+$", v)]
 
 
 def ref_playbook(guide: RuleGuide, evidence: Sequence[EvidenceRow], window: tuple[str, str]) -> str:
-    """alert_playbook before its note was cut once per rule: the whole text, token by token."""
-    text = guide.note
-    for n, entity in enumerate(e for e in guide.entities if not e.hidden):
-        token = slow_code(f"dac.hunt.entity.{n}")
-        if token not in text:
-            continue
-        if entity.optional and not ref_entity_values(entity.fields, evidence):
-            text = "\n".join(line for line in text.split("\n") if token not in line)
-            continue
-        shown = " / ".join(slow_code(f) for f in entity.fields) + " = "
-        text = text.replace(token, shown + ref_listed(ref_entity_values(entity.fields, evidence)))
+    """The definition, line by line of the rule's note: each token and variable the line
+    holds is replaced by this alert's text for it, in one pass (a replaced text is never read
+    again); a line naming an optional entity its events lack goes; a command line is written
+    once per value of its first variable, or becomes a comment when a variable has none."""
+    shown = [e for e in guide.entities if not e.hidden]
+    texts: dict[str, str | None] = {}
+    for n, entity in enumerate(shown):
+        found = ref_entity_values(entity.fields, evidence)
+        prefix = " / ".join(slow_code(f) for f in entity.fields) + " = "
+        missing = entity.optional and not found
+        texts[slow_code(f"dac.hunt.entity.{n}")] = None if missing else prefix + ref_listed(found)
     for n, answer in enumerate(guide.answers):
-        token = slow_code(f"dac.hunt.answer.{n}")
-        if token in text:
-            text = text.replace(token, ref_answer(answer, evidence, window))
-    if "DAC_HUNT_VALUE_" not in text:
-        return text
-    return "\n".join(
-        ref_filled(line, guide, evidence) if "DAC_HUNT_VALUE_" in line else line
-        for line in text.split("\n")
-    )
+        texts[slow_code(f"dac.hunt.answer.{n}")] = ref_answer(answer, evidence, window)
+    out = []
+    for line in guide.note.split("\n"):
+        present = [t for t in texts if t in line]
+        if any(texts[t] is None for t in present):
+            continue
+        variables = list(dict.fromkeys(MARK.findall(line)))
+        if not variables:
+            out.append(_ref_sub(line, texts, {}))
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        values: dict[str, list[str]] = {}
+        for number in variables:
+            name, every, safe = ref_values(number, guide, evidence)
+            if not safe:
+                why = "holds characters a shell could misread" if every else "is not in its events"
+                out.append(f"{indent}# not filled in: this alert's {name} {why} (see the evidence)")
+                break
+            values[number] = safe[: hunt_playbook.MAX_VALUES]
+        else:
+            for value in values[variables[0]]:
+                chosen = {n: v[0] for n, v in values.items()} | {variables[0]: value}
+                out.append(_ref_sub(line, texts, chosen))
+    return "\n".join(out)
+
+
+def _ref_sub(line: str, texts: dict[str, str | None], chosen: dict[str, str]) -> str:
+    """One left-to-right scan: at each position, a token or a variable is replaced."""
+    out, at = [], 0
+    while at < len(line):
+        variable = MARK.match(line, at)
+        if variable and variable[1] in chosen:
+            out.append(chosen[variable[1]])
+            at = variable.end()
+            continue
+        token = next(
+            (t for t in sorted(texts, key=len, reverse=True) if line.startswith(t, at)), None
+        )
+        if token is not None:
+            out.append(texts[token] or "")
+            at += len(token)
+            continue
+        out.append(line[at])
+        at += 1
+    return "".join(out)
 
 
 @pytest.fixture(scope="module")
@@ -303,7 +325,7 @@ def _fields(guide: RuleGuide) -> list[str]:
 
 @PROPERTY
 @given(data=st.data(), window=st.tuples(st.one_of(st.just(""), TEXT), st.just("2026-11-20Z")))
-def test_a_playbook_is_filled_in_as_before(
+def test_a_playbook_is_filled_in_by_its_definition(
     guides: list[RuleGuide], data: st.DataObject, window: tuple[str, str]
 ) -> None:
     # The crafted note (the last) as often as all the real ones.
@@ -311,19 +333,28 @@ def test_a_playbook_is_filled_in_as_before(
     carried = [v for _, values in guide.carriers.values() for v in values]
     texts = st.one_of(VALUE_TEXT, st.sampled_from(carried or ["x"]))
     evidence = data.draw(evidence_of(_fields(guide), texts))
-    expected = _outcome(lambda: ref_playbook(guide, evidence, window))
-    assert _outcome(lambda: alert_playbook(guide, evidence, window)) == expected
-    known = FieldValues(evidence)
-    assert _outcome(lambda: alert_playbook(guide, evidence, window, known)) == expected
+    expected = ref_playbook(guide, evidence, window)
+    assert alert_playbook(guide, evidence, window) == expected
+    assert alert_playbook(guide, evidence, window, FieldValues(evidence)) == expected
 
 
-def _outcome(fill: Callable[[], str]) -> str | type[Exception]:
-    """The text, or the error: a value holding DAC_HUNT_VALUE_<n> past the rule's commands
-    raised IndexError before, and does still (the same output, whatever the input)."""
-    try:
-        return fill()
-    except IndexError as error:
-        return type(error)
+def test_a_value_spelling_a_token_or_a_variable_is_shown_as_it_is(
+    guides: list[RuleGuide],
+) -> None:
+    """A log value may hold `dac.hunt.entity.1` or DAC_HUNT_VALUE_2: it is a value, shown in
+    its code span, never read as a token (it raised IndexError, or filled a command, before)."""
+    guide = guides[-1]
+    hostile = ["`dac.hunt.entity.1`", "DAC_HUNT_VALUE_2", "DAC_HUNT_VALUE_9"]
+    evidence = [
+        EvidenceRow(n, None, "t", 0, n, {"a": value, "b": "x@example.com", "c.d": "`dac.hunt."})
+        for n, value in enumerate(hostile)
+    ]
+    text = alert_playbook(guide, evidence, ("", ""))
+    assert text == ref_playbook(guide, evidence, ("", ""))
+    assert "`` `dac.hunt.entity.1` ``, `DAC_HUNT_VALUE_2`, `DAC_HUNT_VALUE_9`" in text
+    # The values of a, each as the command's value, never as its other variable.
+    assert "cmd DAC_HUNT_VALUE_2 --to x@example.com" in text
+    assert "cmd DAC_HUNT_VALUE_9 --to x@example.com" in text
 
 
 def test_every_guide_is_filled_in_as_before_with_many_values(guides: list[RuleGuide]) -> None:

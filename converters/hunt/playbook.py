@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from converters.alerts import (
@@ -182,24 +182,26 @@ def alert_playbook(
     known = FieldValues(evidence) if values is None else values
     note = guide.template
     shown: dict[int, str | None] = {}  # token -> its text, or None: its lines are left out
+
+    def token(n: int) -> str | None:
+        if n not in shown:
+            shown[n] = _token_text(guide, n, known, window)
+        return shown[n]
+
     out: list[str] = []
     for line, filled in note.parts:
         if not filled:
             out.append(line)
-            continue
-        # Each token in turn, as the whole text was replaced token by token: a value that
-        # holds a later token's text gets it replaced too, as before.
-        for n, token in enumerate(note.tokens):
-            if token not in line:
-                continue
-            if n not in shown:
-                shown[n] = _token_text(guide, n, known, window)
-            text = shown[n]
-            if text is None:
-                break
-            line = line.replace(token, text)
+        elif _MARK in line:
+            commands = _filled(line, guide, known, note, token)
+            if commands is not None:
+                out.append(commands)
         else:
-            out.append(_filled(line, guide, known) if _MARK in line else line)
+            # Every token of the rule's line in one pass: a value is never read as a token,
+            # whatever it holds (a log value may spell `dac.hunt.entity.0`).
+            texts = {found: token(n) for n, found in enumerate(note.tokens) if found in line}
+            if None not in texts.values():
+                out.append(_substituted(note.pattern, line, texts, {}))
     return "\n".join(out)
 
 
@@ -212,6 +214,7 @@ class NoteTemplate:
     tokens: tuple[str, ...]  # the entities' (not hidden), then the answers'
     entities: tuple[HuntEntity, ...]  # those not hidden, one per token
     prefixes: tuple[str, ...]  # per entity token: its fields, as "`a` / `b` = "
+    pattern: re.Pattern[str]  # any token, or a command variable (group 1: its number)
 
 
 def note_template(guide: RuleGuide) -> NoteTemplate:
@@ -231,7 +234,10 @@ def note_template(guide: RuleGuide) -> NoteTemplate:
     if run:
         parts.append(("\n".join(run), False))
     prefixes = tuple(" / ".join(code(f) for f in e.fields) + " = " for e in shown)
-    return NoteTemplate(tuple(parts), tuple(tokens), shown, prefixes)
+    # Longer tokens first: no token is cut short by another that starts it.
+    alternatives = [re.escape(t) for t in sorted(tokens, key=len, reverse=True)]
+    pattern = re.compile("|".join([*alternatives, _MARK + r"(\d+)"]))
+    return NoteTemplate(tuple(parts), tuple(tokens), shown, prefixes, pattern)
 
 
 def _token_text(
@@ -261,9 +267,17 @@ _MARK = "DAC_HUNT_VALUE_"
 _VARIABLE = re.compile(_MARK + r"(\d+)")
 
 
-def _filled(line: str, guide: RuleGuide, known: FieldValues) -> str:
-    """A command line with a variable: one line per value of the alert (at most MAX_VALUES);
-    a comment where the events hold none, or only values a shell could misread."""
+def _filled(
+    line: str,
+    guide: RuleGuide,
+    known: FieldValues,
+    note: NoteTemplate,
+    token: Callable[[int], str | None],
+) -> str | None:
+    """A command line of the rule's note, with a variable: one line per value of the alert (at
+    most MAX_VALUES); a comment where the events hold none, or only values a shell could
+    misread; None: the line goes (an optional entity its events lack). Variables and tokens
+    are those of the rule's line, filled in one pass."""
     found = list(dict.fromkeys(_VARIABLE.findall(line)))
     if not found:
         return line
@@ -282,14 +296,28 @@ def _filled(line: str, guide: RuleGuide, known: FieldValues) -> str:
             why = "holds characters a shell could misread" if every else "is not in its events"
             return f"{indent}# not filled in: this alert's {name} {why} (see the evidence)"
         values[number] = safe[:MAX_VALUES]
-    first = found[0]
+    texts = {t: token(n) for n, t in enumerate(note.tokens) if t in line}
+    if None in texts.values():
+        return None
     out = []
-    for value in values[first]:
-        text = line.replace(f"DAC_HUNT_VALUE_{first}", value)
-        for other in found[1:]:
-            text = text.replace(f"DAC_HUNT_VALUE_{other}", values[other][0])
-        out.append(text)
+    for value in values[found[0]]:
+        chosen = {**{n: v[0] for n, v in values.items()}, found[0]: value}
+        out.append(_substituted(note.pattern, line, texts, chosen))
     return "\n".join(out)
+
+
+def _substituted(
+    pattern: re.Pattern[str], line: str, texts: dict[str, str | None], chosen: dict[str, str]
+) -> str:
+    """The line with each token (``texts``) and variable (``chosen``, by number) it holds
+    replaced, in one scan: a replaced text is never read again."""
+
+    def text(found: re.Match[str]) -> str:
+        if found[1] is not None:
+            return chosen.get(found[1], found[0])
+        return texts.get(found[0]) or ""
+
+    return pattern.sub(text, line)
 
 
 def entity_values(entity: HuntEntity, evidence: Sequence[EvidenceRow]) -> list[str]:
