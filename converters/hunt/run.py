@@ -21,7 +21,8 @@ from converters.compile import compile_target
 from converters.domains import DomainList
 from converters.engine.adapters import ENGINE_COLUMNS, keep_of
 from converters.engine.bulk import BulkEngine, EvidenceRow, Hit
-from converters.engine.rowtools import row_time
+from converters.engine.cells import cells_of
+from converters.engine.rowtools import CellsOf, row_time
 from converters.hunt.holdback import HeldBack
 from converters.hunt.limits import DEFAULT_LIMITS, Limits
 from converters.hunt.playbook import hunt_entities
@@ -214,7 +215,14 @@ class _Loader:
         position: Callable[[], int],
         report: FileReport,
     ) -> None:
-        inspect, rows_for, canonical = fmt.record.inspect, fmt.record.rows_for, fmt.record.canonical
+        inspect, canonical = fmt.record.inspect, fmt.record.canonical
+        builders: dict[str, tuple[tuple[str, ...], CellsOf]] = {}  # by source, this format's
+
+        def builder(source: str) -> tuple[tuple[str, ...], CellsOf]:
+            columns, keep = self.columns(source)
+            builders[source] = columns, cells_of(fmt.record, source, columns, keep)
+            return builders[source]
+
         tests, everything, tick = self.tests, self.plan.everything, self.progress
         held = self.held if self.held else None
         batch: list[tuple[tuple[str, ...], tuple[object, ...]]] = []
@@ -233,13 +241,13 @@ class _Loader:
                     source, count, when = inspected
                     test = tests.get(source)
                     if everything or (test is not None and test(record)):
-                        columns, keep = self.columns(source)
-                        for row in rows_for(record, inspected, keep):
-                            batch.append((columns, BulkEngine.cells(row, columns, index, line)))
+                        columns, cells_for = builders.get(source) or builder(source)
+                        for cells in cells_for(record, inspected, index, line):
+                            batch.append((columns, cells))
                     elif held is not None and (joins := held.admits(source, record)):
-                        columns, keep = self.columns(source)
-                        for row in rows_for(record, inspected, keep):
-                            held.hold(columns, joins, BulkEngine.cells(row, columns, index, line))
+                        columns, cells_for = builders.get(source) or builder(source)
+                        for cells in cells_for(record, inspected, index, line):
+                            held.hold(columns, joins, cells)
                 # Any failure inside one record (a wrong type deep in it) skips it only.
                 except Exception as exc:
                     self._skip(report, line, str(exc) or type(exc).__name__)
