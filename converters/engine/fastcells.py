@@ -115,7 +115,11 @@ def ual_cells(source: str, columns: tuple[str, ...], by_rows: CellsOf) -> CellsO
                 raise Fallback
             cells = blank.copy()
             for at, first, rest in lookups:
-                value = scalar_cell(lookup(record.get(first), rest) if rest else record.get(first))
+                value = record.get(first)
+                if rest:
+                    value = lookup(value, rest)
+                if type(value) is not str:
+                    value = scalar_cell(value)  # made even when not stored: it may fail
                 if at >= 0:
                     cells[at] = value
             parameters = record.get("Parameters") or []
@@ -126,7 +130,9 @@ def ual_cells(source: str, columns: tuple[str, ...], by_rows: CellsOf) -> CellsO
                     name = parameter["Name"]
                     slot = level.get(name if type(name) is str else str(name))
                     if slot is not None:
-                        value = scalar_cell(parameter.get("Value"))
+                        value = parameter.get("Value")
+                        if type(value) is not str:
+                            value = scalar_cell(value)
                         if slot >= 0:
                             cells[slot] = value
             stamp = stamp_of(record.get("CreationTime"), inspected[2])

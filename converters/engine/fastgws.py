@@ -64,13 +64,16 @@ def _parameters(parameters: list[Any], level: Level, cells: list[object]) -> Non
             cells[action] = value if type(value) is str else stored(value)
             continue
         message = parameter.get("messageValue")
-        if type(message) is not dict or type(action) is not dict:
-            raise Fallback
-        nested = message.get("parameter")
-        if type(nested) is list:
-            _parameters(nested, action, cells)
-        elif nested:
-            raise Fallback
+        if type(message) is dict and type(action) is dict:
+            nested = message.get("parameter")
+            if type(nested) is list:
+                _parameters(nested, action, cells)
+            elif nested:
+                raise Fallback
+        elif is_mapping(message) or "multiMessageValue" in parameter:
+            raise Fallback  # nests, or appends
+        else:
+            _gws_parameter(parameter)  # a key no column reads (e.g. a sender left out)
 
 
 def _event(cells: list[object], event: object, at: tuple[int, int], level: Level) -> None:
@@ -251,7 +254,9 @@ def _admin_cells(columns: tuple[str, ...], by_rows: CellsOf) -> CellsOf | None:
                 raise Fallback
             base = blank.copy()
             for at, first, rest in of_activity:
-                value = scalar_cell(lookup(activity.get(first), rest))
+                value = lookup(activity.get(first), rest)
+                if type(value) is not str:
+                    value = scalar_cell(value)  # made even when not stored: it may fail
                 if at >= 0:
                     base[at] = value
             ident = activity["id"]
@@ -264,7 +269,9 @@ def _admin_cells(columns: tuple[str, ...], by_rows: CellsOf) -> CellsOf | None:
                     raise Fallback
                 cells = base.copy() if len(events) > 1 else base
                 for at, _first, rest in of_event:
-                    value = scalar_cell(lookup(event, rest))
+                    value = lookup(event, rest)
+                    if type(value) is not str:
+                        value = scalar_cell(value)
                     if at >= 0:
                         cells[at] = value
                 parameters = event.get("parameters", [])
