@@ -25,5 +25,6 @@ def cells_of(fmt: RecordFormat, source: str, columns: tuple[str, ...], keep: Kee
 
     compiled = fmt.compile_cells
     # The builders read the columns' own keep: any other is the rows' business.
-    fast = None if compiled is None else compiled(source, columns, by_rows)
-    return by_rows if fast is None or keep != keep_of(columns) else fast
+    if compiled is None or keep != keep_of(columns):
+        return by_rows
+    return compiled(source, columns, by_rows) or by_rows
