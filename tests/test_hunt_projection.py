@@ -1,7 +1,8 @@
 """The hunt builds only the row keys its rules read (``RecordFormat.rows_for`` with a
-``Keep``) and reads a row's timestamp off the record's own string when it is written as the
-rows write it. Both must give, key for key, what the full rows give: checked on every
-captured-shape fixture and example record, and on any JSON hypothesis makes up."""
+``Keep``, or their cells straight: converters.engine.cells) and reads a row's timestamp off
+the record's own string when it is written as the rows write it. All must give, key for
+key, what the full rows give: checked on every captured-shape fixture and example record,
+and on any JSON hypothesis makes up (the compiled cells: tests/test_hunt_cells.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from converters.engine.adapters import RecordFormatError, keep_of, stamp_of
+from converters.engine.bulk import BulkEngine
+from converters.engine.cells import cells_of
 from converters.engine.records import canonical, load_records
-from converters.engine.rowtools import flatten, iso_time, row_time
+from converters.engine.rowtools import Cells, flatten, iso_time, row_time
 from converters.hunt.jsonread import _long_integer
 from converters.hunt.readers import FILE_FORMATS, open_log, sniff
 from converters.sources import SOURCES
@@ -63,6 +66,43 @@ def test_kept_rows_hold_what_full_rows_hold(name: str, record: dict[str, Any]) -
         for whole, part in zip(full, kept, strict=True):
             assert {c: whole.get(c) for c in columns} == {c: part.get(c) for c in columns}
             assert part["timestamp"] == row_time(inspected[2])
+
+
+@pytest.mark.parametrize(
+    ("name", "record"), _records(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_compiled_cells_are_the_kept_rows_cells(name: str, record: dict[str, Any]) -> None:
+    """The hunt's cells (converters.engine.cells: a compiled builder for Workspace and UAL
+    records) are those of the kept rows, with the source's declared columns (the hunt's,
+    every rule read) and the random sets; the plain records of the hunt's busiest sources
+    never fall back to the rows."""
+    fmt, shaped = canonical(record)
+    inspected = fmt.inspect(shaped)
+    source = inspected[0]
+    declared = (*ENGINE, *(f for s in SOURCES if s.name == source for f in s.field_names()))
+    hunt = tuple(c for c in dict.fromkeys(declared) if c not in _DESTINATION)
+    for columns in (hunt, *_column_sets(fmt.rows(shaped), hash(name) % 1000)):
+        keep = keep_of(columns)
+        rows = fmt.rows_for(shaped, inspected, keep)
+        expected = [BulkEngine.cells(row, columns, 2, 9) for row in rows]
+        assert cells_of(fmt, source, columns, keep)(shaped, inspected, 2, 9) == expected
+    if fmt.compile_cells is not None and source in _PLAIN:
+
+        def refuse(*_args: object) -> list[Cells]:
+            raise AssertionError(f"{name}: a {source} record fell back to its rows")
+
+        build = fmt.compile_cells(source, hunt, refuse)
+        assert build is not None
+        assert build(shaped, inspected, 2, 9) == [
+            BulkEngine.cells(row, hunt, 2, 9)
+            for row in fmt.rows_for(shaped, inspected, keep_of(hunt))
+        ]
+
+
+# Gmail's recipients are a multiMessageValue, which the compiled builder leaves to the rows
+# when a rule reads them (none does yet).
+_DESTINATION = ("message_info.destination.address",)
+_PLAIN = ("gws_login", "gws_gmail", "gws_admin", "m365_audit")
 
 
 _KEY = st.sampled_from(["a", "b", "a.b", "b.a", "c", "a.b.c", "events", "id"])

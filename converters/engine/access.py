@@ -8,7 +8,7 @@ field, one per row the record yields (tests/test_hunt_engine.py holds the two to
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from converters.engine.adapters import (
@@ -128,13 +128,21 @@ def reads_records(source: str) -> bool:
     return source in (GWS_ADMIN.name, M365_AUDIT.name)
 
 
-def row_matcher(field: str, values: frozenset[str]) -> Matcher:
-    """``field_matcher`` of a built row (``sigma_rows``), for any data source."""
+def cell_matcher(index: int | None, values: frozenset[str]) -> Callable[[Sequence[object]], bool]:
+    """``field_matcher`` of a row's cells (BulkEngine.cells), the field's at ``index`` (None:
+    the table has no such column, no row holds it). A cell is the stored text (a multivalue
+    field as its JSON text): the SQL's equality compares that very text."""
+    if index is None:
+        return _nothing
 
-    def row(built: Mapping[str, Any]) -> bool:
-        return _admits(built.get(field), values)
+    def cell(cells: Sequence[object]) -> bool:
+        return _admits(cells[index], values)
 
-    return row
+    return cell
+
+
+def _nothing(cells: Sequence[object]) -> bool:
+    return False
 
 
 def _admits(value: object, values: frozenset[str]) -> bool:

@@ -18,6 +18,7 @@ from converters.datasources.firewall import FIREWALL
 from converters.datasources.proxy import PROXY
 from converters.engine import shapes
 from converters.engine.adapters import _UAL_KEYS, Keep, RecordFormatError, SigmaRow, ual_row
+from converters.engine.fastcells import ual_cells
 from converters.engine.gws import GMAIL_BIGQUERY, GWS
 from converters.engine.netlogs import (
     fortigate_event_id,
@@ -202,6 +203,7 @@ UAL = RecordFormat(
     lambda record: [ual_row(record)],
     shapes.ual_record,
     lambda record, inspected, keep: [ual_row(record, keep, inspected[2])],
+    ual_cells,
 )
 ENTRA = kept_format(
     "entra",

@@ -29,6 +29,7 @@ from converters.engine.adapters import (
     is_mapping,
     stamp_of,
 )
+from converters.engine.fastgws import gws_cells
 from converters.engine.rowtools import (
     Inspected,
     RecordFormat,
@@ -141,6 +142,7 @@ GWS = RecordFormat(
     _gws_rows,
     shapes.gws_activity,
     _gws_rows_kept,
+    gws_cells,
 )
 
 

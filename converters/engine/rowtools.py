@@ -30,6 +30,10 @@ _US_TIMES = ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M")
 # and when it happened (the newest time read bounds correlation windows). A plain tuple: this
 # runs once per record read.
 Inspected = tuple[str, int, datetime]
+# A row as the engine's table stores it: the values of its columns, then file and line
+# (converters.engine.bulk.BulkEngine.cells); and a builder of a record's rows as such.
+Cells = tuple[object, ...]
+CellsOf = Callable[[Mapping[str, Any], Inspected, int, int], list[Cells]]
 
 
 def _same(record: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -50,6 +54,10 @@ class RecordFormat:
     # ``rows`` given what ``inspect`` said of the record (the hunt inspects every record:
     # not twice) and the keys the caller reads (converters.engine.adapters.Keep).
     rows_kept: Callable[[Mapping[str, Any], Inspected, Keep], list[SigmaRow]] | None = None
+    # A builder of the cells of ``rows_for`` in the given columns (the keep being theirs)
+    # for records of one data source, given the way by rows (what it does on a record of
+    # a shape it does not read); None: the rows' way (converters.engine.cells).
+    compile_cells: Callable[[str, tuple[str, ...], CellsOf], CellsOf | None] | None = None
 
     def rows_for(
         self, record: Mapping[str, Any], inspected: Inspected, keep: Keep

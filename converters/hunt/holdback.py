@@ -15,7 +15,7 @@ window whose count, over the held rows and the table together, reaches the thres
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from converters.engine.adapters import SOURCE
@@ -40,7 +40,7 @@ class HeldBack:
         self.engine = engine
         self.tests: dict[str, list[tuple[Test, int]]] = {}
         self.joins: list[Hold] = []
-        for source, tests in plan.join_tests().items():
+        for source, tests in plan.join_tests(columns_of).items():
             for test, join in tests:
                 self.tests.setdefault(source, []).append((test, 1 << len(self.joins)))
                 self.joins.append(join)
@@ -52,8 +52,9 @@ class HeldBack:
     def __bool__(self) -> bool:
         return bool(self.joins)
 
-    def admits(self, source: str, record: Mapping[str, Any]) -> int:
-        """A mask of the joins whose held-back condition the record meets (0: none)."""
+    def admits(self, source: str, record: Any) -> int:
+        """A mask of the joins whose held-back condition the record (a rowwise source's row:
+        its cells) meets; 0: none."""
         mask = 0
         for test, bit in self.tests.get(source, ()):
             if test(record):

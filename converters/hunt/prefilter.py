@@ -39,7 +39,7 @@ from sigma.rule import SigmaRule
 from sigma.types import SigmaString
 
 from converters.backends.absence import absence_of
-from converters.engine.access import field_matcher, reads_records, row_matcher
+from converters.engine.access import cell_matcher, field_matcher, reads_records
 from converters.engine.eventcount import EventCount, count_of
 from converters.loading.rules import RuleDoc, RuleSet
 
@@ -47,7 +47,8 @@ from converters.loading.rules import RuleDoc, RuleSet
 Clause = dict[str, set[str]]
 # A rule's necessary condition: every clause holds. None: nothing we can read.
 Conjunction = list[Clause]
-Test = Callable[[Mapping[str, Any]], bool]
+# Of a record (a mapping), or of a row's cells (a tuple) for a rowwise source.
+Test = Callable[[Any], bool]
 # The SQLite backend's name for a CTE of context events (extended correlation conditions).
 _CONTEXT_CTE = "_context AS"
 
@@ -95,21 +96,31 @@ class LoadPlan:
             n for n in names if self.sources.get(n, []) is not None and not reads_records(n)
         )
 
-    def tests(self) -> dict[str, Test]:
-        """Per data source, "may this record (its row, for a ``rowwise`` source) match?"."""
-        rowwise = self.rowwise()
-        return {name: _test(name, rules, name in rowwise) for name, rules in self.sources.items()}
+    def tests(self, columns_of: Callable[[str], tuple[str, ...]]) -> dict[str, Test]:
+        """Per data source, "may this record match?"; for a ``rowwise`` source, "may this
+        row match?" of its cells (BulkEngine.cells) in the columns ``columns_of`` it."""
+        return {
+            name: _test(name, rules, self._cells(name, columns_of))
+            for name, rules in self.sources.items()
+        }
 
-    def join_tests(self) -> dict[str, list[tuple[Test, Hold]]]:
+    def _cells(
+        self, source: str, columns_of: Callable[[str], tuple[str, ...]]
+    ) -> dict[str, int] | None:
+        """A rowwise source's column positions by lower-case name (SQLite's are caseless)."""
+        if source not in self.rowwise():
+            return None
+        return {c.lower(): n for n, c in enumerate(columns_of(source))}
+
+    def join_tests(
+        self, columns_of: Callable[[str], tuple[str, ...]]
+    ) -> dict[str, list[tuple[Test, Hold]]]:
         """Per data source, each held-back condition's test and its join; none when every
         record is loaded."""
         if self.everything:
             return {}
-        rowwise = self.rowwise()
         return {
-            name: [
-                (_test(name, [conjunction], name in rowwise), join) for conjunction, join in joins
-            ]
+            name: [(_test(name, [c], self._cells(name, columns_of)), join) for c, join in joins]
             for name, joins in self.joins.items()
             if self.sources.get(name, []) is not None
         }
@@ -285,9 +296,10 @@ def _in_query(sql: str, clause: Clause) -> bool:
     return True
 
 
-def _test(source: str, rules: list[Conjunction] | None, rows: bool = False) -> Test:
-    """One function answering "may this record (with ``rows``: this row) match?", composed
-    without generators: it runs on every record read."""
+def _test(source: str, rules: list[Conjunction] | None, cells: dict[str, int] | None) -> Test:
+    """One function answering "may this record match?" (with ``cells``, the positions of the
+    columns: "may this row match?" of its cells), composed without generators: it runs on
+    every record read."""
     if rules is None:
         return _always
     conjunctions = []
@@ -295,7 +307,9 @@ def _test(source: str, rules: list[Conjunction] | None, rows: bool = False) -> T
         clauses = []
         for clause in conjunction:
             matchers = [
-                row_matcher(f, frozenset(v)) if rows else field_matcher(source, f, frozenset(v))
+                cell_matcher(cells.get(f.lower()), frozenset(v))
+                if cells is not None
+                else field_matcher(source, f, frozenset(v))
                 for f, v in clause.items()
             ]
             if any(m is None for m in matchers):

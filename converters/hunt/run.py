@@ -11,21 +11,22 @@ import gc
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from converters.compile import compile_target
 from converters.domains import DomainList
-from converters.engine.adapters import ENGINE_COLUMNS, Keep, SigmaRow, keep_of
+from converters.engine.adapters import ENGINE_COLUMNS, keep_of
 from converters.engine.bulk import BulkEngine, EvidenceRow, Hit
-from converters.engine.rowtools import Inspected, row_time
+from converters.engine.cells import cells_of
+from converters.engine.rowtools import CellsOf, row_time
 from converters.hunt.holdback import HeldBack
 from converters.hunt.limits import DEFAULT_LIMITS, Limits
 from converters.hunt.playbook import hunt_entities
-from converters.hunt.prefilter import LoadPlan, Test, plan_loading
+from converters.hunt.prefilter import LoadPlan, plan_loading
 from converters.hunt.readers import FileFormat, InputError, open_log, read_failure
 from converters.incidents import incident_of
 from converters.loading.rules import RuleDoc, RuleSet
@@ -154,7 +155,6 @@ class _Loader:
     ) -> None:
         self.engine = engine
         self.plan = plan
-        self.tests = plan.tests()
         self.rowwise = plan.rowwise()
         self.progress = progress
         self.limits = limits
@@ -162,6 +162,8 @@ class _Loader:
         self.earliest: datetime | None = None
         self._columns: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}
         self.held = HeldBack(engine, plan, lambda source: self.columns(source)[0])
+        # After the held rows' columns: tests of a rowwise source read its cells.
+        self.tests = plan.tests(lambda source: self.columns(source)[0])
 
     def columns(self, source: str) -> tuple[tuple[str, ...], frozenset[str]]:
         """The source's columns loaded, and the row keys to build for them."""
@@ -215,7 +217,14 @@ class _Loader:
         position: Callable[[], int],
         report: FileReport,
     ) -> None:
-        inspect, rows_for, canonical = fmt.record.inspect, fmt.record.rows_for, fmt.record.canonical
+        inspect, canonical = fmt.record.inspect, fmt.record.canonical
+        builders: dict[str, tuple[tuple[str, ...], CellsOf]] = {}  # by source, this format's
+
+        def builder(source: str) -> tuple[tuple[str, ...], CellsOf]:
+            columns, keep = self.columns(source)
+            builders[source] = columns, cells_of(fmt.record, source, columns, keep)
+            return builders[source]
+
         tests, everything, tick = self.tests, self.plan.everything, self.progress
         rowwise = self.rowwise
         held = self.held if self.held else None
@@ -235,15 +244,21 @@ class _Loader:
                     source, count, when = inspected
                     test = tests.get(source)
                     if source in rowwise:
-                        self._rows(record, inspected, rows_for, test, index, line, batch)
+                        # Built first, then each row loaded, held back or dropped.
+                        columns, cells_for = builders.get(source) or builder(source)
+                        for cells in cells_for(record, inspected, index, line):
+                            if test is not None and test(cells):
+                                batch.append((columns, cells))
+                            elif held is not None and (joins := held.admits(source, cells)):
+                                held.hold(columns, joins, cells)
                     elif everything or (test is not None and test(record)):
-                        columns, keep = self.columns(source)
-                        for row in rows_for(record, inspected, keep):
-                            batch.append((columns, BulkEngine.cells(row, columns, index, line)))
+                        columns, cells_for = builders.get(source) or builder(source)
+                        for cells in cells_for(record, inspected, index, line):
+                            batch.append((columns, cells))
                     elif held is not None and (joins := held.admits(source, record)):
-                        columns, keep = self.columns(source)
-                        for row in rows_for(record, inspected, keep):
-                            held.hold(columns, joins, BulkEngine.cells(row, columns, index, line))
+                        columns, cells_for = builders.get(source) or builder(source)
+                        for cells in cells_for(record, inspected, index, line):
+                            held.hold(columns, joins, cells)
                 # Any failure inside one record (a wrong type deep in it) skips it only.
                 except Exception as exc:
                     self._skip(report, line, str(exc) or type(exc).__name__)
@@ -267,25 +282,6 @@ class _Loader:
         report.loaded += self._flush(batch)
         if tick is not None:
             tick(index, position())
-
-    def _rows(
-        self,
-        record: Mapping[str, Any],
-        inspected: Inspected,
-        rows_for: Callable[[Mapping[str, Any], Inspected, Keep], list[SigmaRow]],
-        test: Test | None,
-        index: int,
-        line: int,
-        batch: list[tuple[tuple[str, ...], tuple[object, ...]]],
-    ) -> None:
-        """A record of a ``rowwise`` source: each row loaded, held back or dropped."""
-        source, held = inspected[0], self.held if self.held else None
-        columns, keep = self.columns(source)
-        for row in rows_for(record, inspected, keep):
-            if test is not None and test(row):
-                batch.append((columns, BulkEngine.cells(row, columns, index, line)))
-            elif held is not None and (joins := held.admits(source, row)):
-                held.hold(columns, joins, BulkEngine.cells(row, columns, index, line))
 
     def _flush(self, batch: list[tuple[tuple[str, ...], tuple[object, ...]]]) -> int:
         by_columns: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
