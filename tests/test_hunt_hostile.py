@@ -120,3 +120,45 @@ def test_visible_is_the_translation(text: str, multiline: bool) -> None:
     from converters.textsafe import _MULTI_LINE, _ONE_LINE
 
     assert visible(text, multiline) == text.translate(_MULTI_LINE if multiline else _ONE_LINE)
+
+
+def _activity(application: str, time: str, actor: str, event: dict[str, object]) -> str:
+    record = {
+        "kind": "admin#reports#activity",
+        "id": {"time": time, "uniqueQualifier": "-7", "applicationName": application},
+        "actor": {"callerType": "USER", "email": actor},
+        "ipAddress": "203.0.113.9",
+        "events": [event],
+    }
+    # A lone surrogate as JSON writes it: an escape that pairs with nothing.
+    return json.dumps(record).replace("@@", "\\ud800@")
+
+
+def test_a_lone_surrogate_is_hunted_as_u_fffd_and_said(tmp_path: Path) -> None:
+    """SQLite stores UTF-8 text only: a value holding a lone surrogate stopped the hunt with
+    UnicodeEncodeError (a loaded row, or a held sign-in). It is now stored with U+FFFD in its
+    place, the record still meets the rules, and the hunt names the file and the count."""
+    create = {
+        "type": "USER_SETTINGS",
+        "name": "CREATE_USER",
+        "parameters": [{"name": "USER_EMAIL", "value": "k.wu@example.com"}],
+    }
+    sign_in = {"type": "login", "name": "login_success", "parameters": []}
+    log = tmp_path / "gws.ndjson"
+    log.write_text(
+        _activity("admin", "2026-11-20T09:00:00.000Z", "adm@@example.com", create)
+        + "\n"
+        + _activity("login", "2026-11-20T10:00:00.000Z", "k.wu@@example.com", sign_in)
+        + "\n"
+    )
+    out = tmp_path / "alerts.jsonl"
+    rules = ["--rule", "gws_user_created", "--rule", "gws_user_never_signed_in"]
+    runner = CliRunner()
+    done = runner.invoke(main, ["hunt", str(log), "--out", str(out), "--json", *rules])
+    assert done.exit_code == 0, done.output
+    [file] = json.loads(done.output)["files"]
+    assert file["repaired"] == 2 and file["skipped"] == 0
+    [alert] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert alert["distinct"]["actor.email"] == ["adm\ufffd@example.com"]
+    said = runner.invoke(main, ["hunt", str(log), *rules])
+    assert "2 row(s) held a lone surrogate" in said.output

@@ -11,8 +11,10 @@ tuples through ``executemany``, the rows are not kept in Python, and an integer 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +91,8 @@ class BulkEngine:
         self._statements: dict[tuple[str, ...], str] = {}
         self._lookups: dict[tuple[str, ...], str] = {}
         self.rows = 0
+        # Rows per file index whose text held a lone surrogate, stored with U+FFFD instead.
+        self.repaired: Counter[int] = Counter()
 
     def known(self, names: Iterable[str]) -> tuple[str, ...]:
         """The table's columns among ``names``, as the table spells them."""
@@ -106,7 +110,7 @@ class BulkEngine:
             statement = f"INSERT INTO {TABLE} ({names}) VALUES ({marks})"
             self._statements[columns] = statement
         before = self.connection.total_changes
-        self.connection.executemany(statement, values)
+        self._executemany(statement, values, -2)
         self.rows += self.connection.total_changes - before
 
     @property
@@ -138,7 +142,7 @@ class BulkEngine:
             )
         names = ", ".join(map(_quote, (*columns, FILE, LINE, JOINS)))
         marks = ", ".join("?" * (len(columns) + 3))
-        self.connection.executemany(f"INSERT INTO {HELD} ({names}) VALUES ({marks})", values)
+        self._executemany(f"INSERT INTO {HELD} ({names}) VALUES ({marks})", values, -3)
 
     def release(self, condition: str) -> dict[int, int]:
         """Move the held rows that meet ``condition`` (SQL over the held table, aliased
@@ -169,6 +173,23 @@ class BulkEngine:
         self._held = None
         self.rows += sum(moved.values())
         return moved
+
+    def _executemany(self, statement: str, values: Iterable[Sequence[object]], file: int) -> None:
+        """``executemany`` of an INSERT; a row SQLite cannot take as text (a lone surrogate,
+        the decoding of a JSON escape such as \\ud800 that pairs with nothing) is stored with
+        U+FFFD in its place and counted in ``repaired`` by its file (cell ``file``): the
+        record still meets the rules, and the hunt says what it changed. No cost until then."""
+        rows = values if isinstance(values, list) else list(values)
+        while rows:
+            before = self.connection.total_changes
+            try:
+                self.connection.executemany(statement, rows)
+                return
+            except UnicodeEncodeError:
+                done = self.connection.total_changes - before  # the rows before the bad one
+                bad = rows[done]
+                self.repaired[int(str(bad[file]))] += 1
+                rows = [tuple(map(_storable, bad)), *rows[done + 1 :]]
 
     @staticmethod
     def cells(row: SigmaRow, columns: tuple[str, ...], file: int, line: int) -> tuple[object, ...]:
@@ -295,6 +316,14 @@ class BulkEngine:
                 {name: _value(v) for name, v in zip(wanted, values, strict=True)},
             )
         return [[found[rowid] for rowid in rowids] for rowids in alerts]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(cell: object) -> object:
+    """A cell as SQLite text can hold it: surrogates (lone, in a Python str) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", cell) if isinstance(cell, str) else cell
 
 
 def _value(cell: object) -> SigmaValue:

@@ -30,6 +30,7 @@ def hunt_document(
             "skipped": f.skipped,
             "events": f.events,
             "problems": [{"line": line, "reason": reason} for line, reason in f.problems],
+            "repaired": f.repaired,
             "error": f.error,
         }
         for f in (result.files if result else [])

@@ -49,6 +49,7 @@ class FileReport:
     loaded: int = 0  # rows put into the engine's table
     sources: Counter[str] = field(default_factory=Counter)  # events per data source
     problems: list[tuple[int, str]] = field(default_factory=list)  # the first malformed ones
+    repaired: int = 0  # rows whose text held a lone surrogate, stored as U+FFFD (BulkEngine)
     error: str | None = None  # the file could not be read to its end
 
 
@@ -125,6 +126,8 @@ class Hunter:
         reports = [loader.load(n, path, fmt) for n, (path, fmt) in enumerate(files)]
         for n, rows in loader.held.release().items():
             reports[n].loaded += rows
+        for n, rows in engine.repaired.items():
+            reports[n].repaired += rows
         if loader.latest is not None and loader.earliest is not None:
             # Queries measure the newest and the oldest time read (a window that closes, a
             # history that must be long enough), which the prefiltered table may not hold.

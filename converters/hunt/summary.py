@@ -41,6 +41,12 @@ def print_summary(
         if f.skipped > len(f.problems):
             more = f.skipped - len(f.problems)
             console.print(Text(f"  ... and {more} more skipped in {path}"), soft_wrap=True)
+        if f.repaired:
+            said = (
+                f"  note: {path}: {f.repaired} row(s) held a lone surrogate (a \\ud800-\\udfff "
+                "escape that pairs with nothing, not text): hunted with U+FFFD in its place"
+            )
+            console.print(Text(said), soft_wrap=True)
     for note in notes:
         console.print(Text(f"note: {visible(note)}"), soft_wrap=True)
     _print_alerts(console, result, alerts)
