@@ -339,7 +339,8 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     console.print(table(rows))
     console.print(phases(rows))
     console.print(
-        "alerts: the engine's, one per hit (compared with the simple way's); written: the "
+        "alerts: the engine's hits, distinct by rule and evidence (compared with the simple "
+        "way's); written: the "
         "incidents `dac hunt --out` writes, one alert each, with its playbook. "
         "x decode-only: the hunt's CPU time over orjson decoding the same lines, nothing else. "
         "simple: every record flattened into one wide SQLite table (orjson, indexes on the "

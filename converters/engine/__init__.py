@@ -11,7 +11,10 @@ rows and documents each target would hold, and the compiled queries run over the
   events, rows (``netlogs`` parses the text network logs); ``records``: any record ->
   canonical, source, rows;
   ``access``: one field read from a raw record, cheaply;
-  ``bulk``: the SQLite reference engine loaded in bulk, rows located by file and line.
+  ``bulk``: the SQLite reference engine loaded in bulk, rows located by file and line;
+  ``cells`` (``fastcells``, ``fastgws``): a record's rows straight into the table's cells;
+  ``stepwise``: correlation queries run a step at a time; ``eventcount``: a single rule's
+  event count read back from its query, and the rows it can use.
 """
 
 from __future__ import annotations
