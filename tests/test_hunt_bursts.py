@@ -21,10 +21,11 @@ from converters.engine.eventcount import count_of
 from converters.hunt.limits import DEFAULT_LIMITS
 from converters.hunt.prefilter import Burst
 from converters.hunt.readers import FileFormat, open_log, sniff
-from converters.hunt.run import Hunter, HuntResult
+from converters.hunt.run import Hunter
 from converters.hunt.selection import select_rules
 from converters.loading.rules import RuleSet
 from converters.valuelists import ValueList
+from tests.test_hunt_engine import _hunt_keys as _keys
 
 EVENTS = Path(__file__).resolve().parent / "events"
 Key = tuple[str, tuple[tuple[str, str], ...], str, tuple[str, ...]]
@@ -52,18 +53,6 @@ def _reference(hunter: Hunter, rows: list[dict[str, Any]], domains: DomainList) 
             group = tuple(sorted(alert.group.items()))
             keys.add((doc.name, group, alert.window_end or "", alert.event_ids))
     return keys
-
-
-def _keys(result: HuntResult) -> set[Key]:
-    return {
-        (
-            a.doc.name,
-            tuple(sorted(a.hit.group.items())),
-            a.hit.window_end or "",
-            tuple(str(e.event_id) for e in a.evidence),
-        )
-        for a in result.alerts
-    }
 
 
 @pytest.mark.parametrize("folder", sorted(p.name for p in EVENTS.iterdir() if p.is_dir()))
