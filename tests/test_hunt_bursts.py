@@ -19,7 +19,7 @@ from converters.domains import DomainList
 from converters.engine import SqliteEngine
 from converters.engine.eventcount import count_of
 from converters.hunt.limits import DEFAULT_LIMITS
-from converters.hunt.prefilter import Burst
+from converters.hunt.prefilter import Burst, _readers
 from converters.hunt.readers import FileFormat, open_log, sniff
 from converters.hunt.run import Hunter
 from converters.hunt.selection import select_rules
@@ -209,3 +209,19 @@ def _check(
         expected = _reference(hunter, _rows(files), domains)
     assert _keys(result) == expected
     return expected
+
+
+def test_a_count_is_held_back_only_when_nothing_else_reads_its_rule(ruleset: RuleSet) -> None:
+    """Who reads a base rule's events: a correlation of correlations reads its children's
+    alerts; a correlation over an absence rule reads, through it, the follow-up's events."""
+    burst = ruleset.ref("gws_new_account_mail_burst")
+    pairs = {(reader.name, base.name) for reader, base in _readers(ruleset, burst)}
+    assert pairs == {
+        ("gws_new_account_mail_burst", "gws_user_created"),
+        ("gws_gmail_mail_burst", "gws_gmail_mail_sent"),
+    }
+    absence = ruleset.ref("gws_user_never_signed_in")
+    assert {b.name for _r, b in _readers(ruleset, absence)} == {
+        "gws_user_never_signed_in",
+        "gws_login_success",
+    }

@@ -198,7 +198,12 @@ def _readers(ruleset: RuleSet, doc: RuleDoc) -> list[tuple[RuleDoc, RuleDoc]]:
     found = []
     for ref in doc.document["correlation"]["rules"]:
         child = ruleset.ref(ref)
-        found += _readers(ruleset, child) if child.is_correlation else [(doc, child)]
+        if child.is_correlation:
+            found += _readers(ruleset, child)
+            continue
+        # The child's events; and an absence child reads its follow-up rule's itself.
+        found.append((doc, child))
+        found += [(child, base) for base in ruleset.base_rules_of(child) if base.id != child.id]
     return found
 
 
