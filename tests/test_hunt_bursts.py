@@ -84,11 +84,11 @@ def test_the_shipped_event_counts_are_read_back(ruleset: RuleSet) -> None:
 
 def test_sent_mail_is_held_for_its_bursts_only(ruleset: RuleSet, domains: DomainList) -> None:
     hunter = Hunter(ruleset, domains, select_rules(ruleset))
-    held = {type(h).__name__ for _c, h in hunter.plan.joins.get("gws_gmail", [])}
+    held = {type(h).__name__ for _c, h in hunter.plan.holds.get("gws_gmail", [])}
     assert held == {"Burst"}
     # Named, the building block reads every sent message: nothing is held back for it.
     named = Hunter(ruleset, domains, select_rules(ruleset, ["gws_gmail_mail_sent"]))
-    assert not any(isinstance(h, Burst) for _c, h in named.plan.joins.get("gws_gmail", []))
+    assert not any(isinstance(h, Burst) for _c, h in named.plan.holds.get("gws_gmail", []))
 
 
 # Case differences group together (ASCII only, as SQLite's lower()): Ñ and ñ do not.

@@ -96,7 +96,7 @@ def hunter(ruleset: RuleSet, domains: DomainList) -> Hunter:
 
 
 def test_the_sign_ins_are_held_back_for_a_join(hunter: Hunter) -> None:
-    assert {source for source in hunter.plan.joins} == {"gws_login", "m365_audit"}
+    assert {source for source in hunter.plan.holds} == {"gws_login", "m365_audit"}
     assert "gws_login" not in hunter.plan.sources  # only the join reads the sign-ins
 
 

@@ -26,7 +26,7 @@ from converters.engine.stepwise import split_ctes
 _RAW = re.compile(
     r"SELECT CAST\(`rowid` AS TEXT\) AS rid, '0:' \|\| CAST\(`rowid` AS TEXT\) AS eid, "
     r"(?P<ts>ROUND\(\(julianday\(timestamp\) - 2440587\.5\) \* 86400000\) / 1000\.0) AS ts, "
-    r"(?P<payload>json_object\('f0', CASE WHEN typeof\((?P<field>`(?:[^`]|``)+`)\)='real' AND "
+    r"(?:json_object\('f0', CASE WHEN typeof\((?P<field>`(?:[^`]|``)+`)\)='real' AND "
     r"abs\((?P=field)\) > 1\.7976931348623157e308 THEN NULL ELSE (?P=field) END\)) AS payload, "
     rf"COALESCE\((?P<flag>.*), 0\) AS b0 FROM {TABLE}",
     re.DOTALL,

@@ -39,22 +39,22 @@ class HeldBack:
     ) -> None:
         self.engine = engine
         self.tests: dict[str, list[tuple[Test, int]]] = {}
-        self.joins: list[Hold] = []
-        for source, tests in plan.join_tests(columns_of).items():
-            for test, join in tests:
-                self.tests.setdefault(source, []).append((test, 1 << len(self.joins)))
-                self.joins.append(join)
+        self.holds: list[Hold] = []
+        for source, tests in plan.hold_tests(columns_of).items():
+            for test, hold in tests:
+                self.tests.setdefault(source, []).append((test, 1 << len(self.holds)))
+                self.holds.append(hold)
         # The held table's columns: those of every source held.
         self._held = tuple(dict.fromkeys(c for s in self.tests for c in columns_of(s)))
         self._batch: dict[tuple[str, ...], list[Cells]] = {}
         self._size = 0
 
     def __bool__(self) -> bool:
-        return bool(self.joins)
+        return bool(self.holds)
 
     def admits(self, source: str, record: Any) -> int:
-        """A mask of the joins whose held-back condition the record (a rowwise source's row:
-        its cells) meets; 0: none."""
+        """A mask of the holds (joins, counts) whose held-back condition the record (a
+        rowwise source's row: its cells) meets; 0: none."""
         mask = 0
         for test, bit in self.tests.get(source, ()):
             if test(record):
@@ -71,11 +71,11 @@ class HeldBack:
     def release(self) -> dict[int, int]:
         """Move the joined rows into the engine's table; rows moved per file index."""
         self._flush()
-        if not self.joins:
+        if not self.holds:
             return {}
-        made = {n for n, hold in enumerate(self.joins) if self._need(n, hold)}
+        made = {n for n, hold in enumerate(self.holds) if self._need(n, hold)}
         try:
-            conditions = (self._condition(n, n in made) for n in range(len(self.joins)))
+            conditions = (self._condition(n, n in made) for n in range(len(self.holds)))
             return self.engine.release(" OR ".join(conditions))
         finally:
             for n in made:
@@ -106,7 +106,7 @@ class HeldBack:
 
     def _condition(self, index: int, needed: bool) -> str:
         """``needed``: the event count's rows are in ``temp.dac_need<index>``."""
-        hold, bit = self.joins[index], 1 << index
+        hold, bit = self.holds[index], 1 << index
         if isinstance(hold, Burst):
             # Any held row the count needs, whichever test held it.
             if needed:

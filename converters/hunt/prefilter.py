@@ -78,12 +78,12 @@ Hold = Join | Burst
 class LoadPlan:
     """Per data source read by a selected rule: the necessary conditions of its rules (a
     record is loaded when one holds; None: load every record). ``everything``: load every
-    record of every source. ``joins``: per data source, conditions whose records are held
-    back for a ``Join`` (none of ``sources``' conditions admitting them)."""
+    record of every source. ``holds``: per data source, conditions whose records are held
+    back for a ``Join`` or a ``Burst`` (none of ``sources``' conditions admitting them)."""
 
     sources: dict[str, list[Conjunction] | None]
     everything: bool = False
-    joins: dict[str, list[tuple[Conjunction, Hold]]] = dataclasses.field(default_factory=dict)
+    holds: dict[str, list[tuple[Conjunction, Hold]]] = dataclasses.field(default_factory=dict)
 
     def rowwise(self) -> frozenset[str]:
         """The sources whose tests read their rows, not their records: those without a cheap
@@ -91,7 +91,7 @@ class LoadPlan:
         Their rows are built, then each is loaded, held back or dropped."""
         if self.everything:
             return frozenset()
-        names = {*self.sources, *self.joins}
+        names = {*self.sources, *self.holds}
         return frozenset(
             n for n in names if self.sources.get(n, []) is not None and not reads_records(n)
         )
@@ -112,16 +112,16 @@ class LoadPlan:
             return None
         return {c.lower(): n for n, c in enumerate(columns_of(source))}
 
-    def join_tests(
+    def hold_tests(
         self, columns_of: Callable[[str], tuple[str, ...]]
     ) -> dict[str, list[tuple[Test, Hold]]]:
-        """Per data source, each held-back condition's test and its join; none when every
+        """Per data source, each held-back condition's test and its hold; none when every
         record is loaded."""
         if self.everything:
             return {}
         return {
-            name: [(_test(name, [c], self._cells(name, columns_of)), join) for c, join in joins]
-            for name, joins in self.joins.items()
+            name: [(_test(name, [c], self._cells(name, columns_of)), hold) for c, hold in holds]
+            for name, holds in self.holds.items()
             if self.sources.get(name, []) is not None
         }
 
@@ -137,7 +137,7 @@ class LoadPlan:
 def plan_loading(ruleset: RuleSet, selected: list[RuleDoc], queries: Mapping[str, str]) -> LoadPlan:
     everything = any(_CONTEXT_CTE in queries[doc.id] for doc in selected)
     by_source: dict[str, list[Conjunction] | None] = {}
-    joins: dict[str, list[tuple[Conjunction, Hold]]] = {}
+    holds: dict[str, list[tuple[Conjunction, Hold]]] = {}
     parsed = {str(rule.id): rule for rule in ruleset.fresh_collection()}
     counted = {} if everything else _counted_only(ruleset, selected, queries)
     bursts: set[str] = set()  # the base rules whose bursts are planned
@@ -157,12 +157,12 @@ def plan_loading(ruleset: RuleSet, selected: list[RuleDoc], queries: Mapping[str
                 if base.id in counted and kept:
                     if base.id not in bursts:
                         bursts.add(base.id)
-                        held = joins.setdefault(source.name, [])
+                        held = holds.setdefault(source.name, [])
                         held += [(kept, Burst(count)) for count in counted[base.id]]
                     continue
                 join = _join(ruleset, doc, base) if base.id not in whole and kept else None
                 if join is not None:
-                    joins.setdefault(source.name, []).append((kept, join))
+                    holds.setdefault(source.name, []).append((kept, join))
                     continue
                 rules = by_source.setdefault(source.name, [])
                 if rules is not None and kept:
@@ -170,7 +170,7 @@ def plan_loading(ruleset: RuleSet, selected: list[RuleDoc], queries: Mapping[str
                 else:
                     by_source[source.name] = None
     merged = {name: _merge(rules) for name, rules in by_source.items()}
-    return LoadPlan(merged, everything, joins)
+    return LoadPlan(merged, everything, holds)
 
 
 def _counted_only(
