@@ -20,7 +20,6 @@ from converters.engine.bulk import BulkEngine
 from converters.engine.cells import cells_of
 from converters.engine.records import canonical, load_records
 from converters.engine.rowtools import Cells, flatten, iso_time, row_time
-from converters.hunt.jsonread import _long_integer
 from converters.hunt.readers import FILE_FORMATS, open_log, sniff
 from converters.sources import SOURCES
 
@@ -208,18 +207,3 @@ def test_a_time_of_nineteen_characters_parses_as_its_definition(text: str) -> No
             iso_time(text)
         return
     assert iso_time(text) == expected and iso_time(text).tzinfo is UTC
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.lists(st.sampled_from(['"', "-", "0", "a", "{"]), max_size=60))
-def test_the_long_integer_count_agrees_with_the_scan(parts: list[str]) -> None:
-    shape = "".join(parts).encode()
-    # The scan the counts stand in for: a run of 19 digits not opening a string.
-    scanned = any(
-        shape[at : at + 19] == b"0" * 19
-        and (at == 0 or shape[at - 1 : at] != b"0")
-        and shape[max(0, at - 2) : at] not in (b'"-',)
-        and shape[at - 1 : at] != b'"'
-        for at in range(len(shape))
-    )
-    assert _long_integer(shape) == scanned
