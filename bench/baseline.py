@@ -4,8 +4,8 @@ wide SQLite table, a column per field seen, then each rule's pySigma SQLite quer
 Same rules, same queries, same SQL functions, same rows for the rule fields (the engine's
 adapters) as the hunt; what differs is that nothing is skipped: every record is flattened and
 inserted, every field becomes a column, and each query runs whole as pySigma wrote it. Made
-fair: records decoded with orjson (as fast as the hunt's msgspec), and the columns the rules filter on
-indexed after loading (the data source, and each rule's necessary-condition fields).
+fair: records decoded with orjson (as fast as the hunt's msgspec), and the columns the rules
+filter on indexed after loading (the data source, and each rule's necessary-condition fields).
 """
 
 from __future__ import annotations
