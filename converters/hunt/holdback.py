@@ -48,6 +48,7 @@ class HeldBack:
         self._held = tuple(dict.fromkeys(c for s in self.tests for c in columns_of(s)))
         self._batch: dict[tuple[str, ...], list[Cells]] = {}
         self._size = 0
+        self._seen = 0  # the bits of the holds some row was held for
 
     def __bool__(self) -> bool:
         return bool(self.holds)
@@ -64,6 +65,7 @@ class HeldBack:
     def hold(self, columns: tuple[str, ...], mask: int, cells: Cells) -> None:
         """A row, its cells in ``columns`` (``columns_of`` its source; BulkEngine.cells)."""
         self._batch.setdefault(columns, []).append((*cells, mask))
+        self._seen |= mask
         self._size += 1
         if self._size >= _BATCH:
             self._flush()
@@ -73,9 +75,11 @@ class HeldBack:
         self._flush()
         if not self.holds:
             return {}
-        made = {n for n, hold in enumerate(self.holds) if self._need(n, hold)}
+        # A hold no row was held for releases nothing: its SQL is not run over the held rows.
+        held = [n for n in range(len(self.holds)) if self._seen & (1 << n)]
+        made = {n for n in held if self._need(n, self.holds[n])}
         try:
-            conditions = (self._condition(n, n in made) for n in range(len(self.holds)))
+            conditions = [self._condition(n, n in made) for n in held] or ["0"]
             return self.engine.release(" OR ".join(conditions))
         finally:
             for n in made:

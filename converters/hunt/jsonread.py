@@ -15,7 +15,7 @@ from converters.engine.shapes import records_in
 from converters.hunt.jsondoc import JsonError, Rest, read_document
 from converters.hunt.jsonscan import deeper_than, line_deeper_than
 from converters.hunt.limits import DEFAULT_LIMITS, Limits
-from converters.hunt.lines import Overlong, bounded_lines, prepended
+from converters.hunt.lines import line_pieces, prepended
 
 # (line, record) or (line, why the record is malformed or skipped)
 Item = tuple[int, Mapping[str, Any] | str]
@@ -49,13 +49,13 @@ def read_json(stream: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> Iterator[It
         first = first.removeprefix(_BOM) if number == 1 else first
     whole = len(first) <= cap or first.endswith(b"\n")
     if whole and _is_ndjson(first, limits):
-        lines = itertools.chain([first], bounded_lines(stream, cap))
+        lines = itertools.chain([first], line_pieces(stream, cap))
         yield from ndjson(lines, limits, number)
         return
     document = prepended(first, stream)
     rest = yield from _document(document, limits, number)
     if rest is not None:
-        yield from ndjson(bounded_lines(prepended(rest.head, document), cap), limits, rest.line)
+        yield from ndjson(line_pieces(prepended(rest.head, document), cap), limits, rest.line)
 
 
 def _document(
@@ -91,10 +91,11 @@ def _is_ndjson(first_line: bytes, limits: Limits) -> bool:
 
 
 def ndjson(
-    lines: Iterable[bytes | Overlong], limits: Limits = DEFAULT_LIMITS, first: int = 1
+    lines: Iterable[bytes], limits: Limits = DEFAULT_LIMITS, first: int = 1
 ) -> Iterator[Item]:
     """One JSON value per line (a record, a page or an array of records); blank lines are
-    skipped; lines are numbered from ``first``."""
+    skipped; lines are numbered from ``first``. ``lines`` as converters.hunt.lines
+    .line_pieces reads them: a line over the cap comes in pieces, and is reported once."""
     # msgspec first: several times faster than json on the common line, and exact on an
     # integer of any size, as json is (orjson reads one past 64 bits as a float: Workspace's
     # 21-digit profileId, unquoted in elastic/integrations google_workspace login
@@ -105,9 +106,17 @@ def ndjson(
     refused = msgspec.DecodeError  # ValidationError (a number out of range) is one
     # The C scanner behind json.loads, without its wrappers.
     scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__
-    max_depth = limits.max_depth
-    for number, raw in enumerate(lines, start=first):
-        if isinstance(raw, Overlong):
+    max_depth, cap = limits.max_depth, limits.max_record_bytes
+    number = first - 1
+    pieces = iter(lines)
+    for raw in pieces:
+        number += 1
+        if len(raw) > cap and raw[-1:] != b"\n":
+            # Over the cap: the rest of the line is read a piece at a time and dropped, one
+            # piece held at a time.
+            raw = b""
+            while (piece := next(pieces, b"\n"))[-1:] != b"\n":
+                del piece
             yield number, limits.too_long
             continue
         # A line nests no deeper than it has brackets: most lines hold fewer than the cap

@@ -39,6 +39,13 @@ def bounded_lines(
         yield Overlong(quotes + (line.count(b'"') if count_quotes else 0))
 
 
+def line_pieces(stream: IO[bytes], cap: int) -> Iterator[bytes]:
+    """Each line with its line break; a line longer than ``cap`` bytes in pieces of ``cap``
+    + 1 bytes, none ending with a line break but its last (converters.hunt.jsonread's NDJSON
+    reader tells them apart: one generator less per line than ``bounded_lines``)."""
+    return iter(functools.partial(stream.readline, cap + 1), b"")
+
+
 class _Prepended(io.RawIOBase):
     """Bytes already read, then the rest of the stream they were read from."""
 

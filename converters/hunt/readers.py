@@ -34,7 +34,7 @@ from converters.engine.rowtools import RecordFormat
 from converters.hunt.jsonread import Item, ndjson, read_json, records
 from converters.hunt.jsonscan import deeper_than
 from converters.hunt.limits import DEFAULT_LIMITS, Limits
-from converters.hunt.lines import Overlong, bounded_lines, prepended
+from converters.hunt.lines import Overlong, bounded_lines, line_pieces, prepended
 from converters.hunt.sniff import Blank, NotRecognised, sniff_stream
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -236,7 +236,7 @@ def read_zeek(stream: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> Iterator[It
     first = stream.readline(limits.max_record_bytes + 1)
     stream = prepended(first, stream)
     if not first.startswith(b"#separator"):
-        yield from ndjson(bounded_lines(stream, limits.max_record_bytes), limits)
+        yield from ndjson(line_pieces(stream, limits.max_record_bytes), limits)
         return
     fields: list[str] = []
     for line, text, problem in _text_lines(stream, limits):
