@@ -23,7 +23,15 @@ from converters.hunt.run import Hunter
 from converters.loading.rules import RuleSet
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
-PEOPLE = ("k.wu@example.com", "K.Wu@Example.com", "n.ortiz@example.com", None)
+# NOCASE folds ASCII letters only: "Ü" and "ü" are two addresses, in SQL as in the join store.
+PEOPLE = (
+    "k.wu@example.com",
+    "K.Wu@Example.com",
+    "n.ortiz@example.com",
+    None,
+    "j.müller@example.com",
+    "J.MÜLLER@example.com",
+)
 RULES = ("gws_user_never_signed_in", "m365_user_never_signed_in", "gws_user_created_from_new_ip")
 
 
@@ -114,6 +122,16 @@ def test_the_sign_ins_are_held_back_for_a_join(hunter: Hunter) -> None:
         (240, "noise", None, "gws", 0),
     ]
 )
+# Cases NOCASE does not fold: a non-ASCII letter in another case is another address.
+@example(
+    [
+        (1, "create", PEOPLE[5], "gws", 0),
+        (2, "sign-in", PEOPLE[4], "gws", 1),
+        (3, "create", PEOPLE[4], "ual", 0),
+        (4, "sign-in", PEOPLE[5], "ual", 1),
+        (240, "noise", PEOPLE[2], "gws", 0),
+    ]
+)
 @example(
     [
         (1, "create", "K.Wu@Example.com", "ual", 0),
@@ -159,9 +177,9 @@ def test_held_rows_are_kept_in_a_file_removed_after_the_release(
     seen: list[list[str]] = []
     original = BulkEngine.release
 
-    def spy(engine: BulkEngine, condition: str) -> dict[int, int]:
+    def spy(engine: BulkEngine, condition: str, *more: Any) -> dict[int, int]:
         seen.append([p.name for p in (tmp_path / "tmp").iterdir()])
-        return original(engine, condition)
+        return original(engine, condition, *more)
 
     monkeypatch.setattr(BulkEngine, "release", spy)
     result = hunter.run([(path, sniff(path))])

@@ -121,10 +121,10 @@ class BulkEngine:
     def hold(
         self, columns: tuple[str, ...], values: Iterable[Sequence[object]], held: Sequence[str]
     ) -> None:
-        """Rows held back (converters.hunt.holdback): ``insert``'s tuples and a last value,
-        a mask of the joins that admitted the row, in a table of their own whose columns are
-        ``held`` (the same at every call: those of every source held; a narrow row is
-        cheaper to insert)."""
+        """Rows held back (converters.hunt.holdback): ``insert``'s tuples with a first value,
+        the row's place in the order held (its rowid there), and a last, a mask of the holds
+        that admitted it; in a table of their own whose columns are ``held`` (the same at
+        every call: those of every source held; a narrow row is cheaper to insert)."""
         if self._held is None:
             self._held = self.known(held)
             text = ", ".join(f"{_quote(c)} TEXT COLLATE NOCASE" for c in self._held)
@@ -140,29 +140,49 @@ class BulkEngine:
             self.connection.execute(
                 f"CREATE TABLE {HELD} ({text}, {FILE} INTEGER, {LINE} INTEGER, {JOINS} INTEGER)"
             )
-        names = ", ".join(map(_quote, (*columns, FILE, LINE, JOINS)))
-        marks = ", ".join("?" * (len(columns) + 3))
+        names = ", ".join(["rowid", *map(_quote, (*columns, FILE, LINE, JOINS))])
+        marks = ", ".join("?" * (len(columns) + 4))
         self._executemany(f"INSERT INTO {HELD} ({names}) VALUES ({marks})", values, -3)
 
-    def release(self, condition: str) -> dict[int, int]:
+    def release(
+        self, condition: str, more: Sequence[tuple[int, tuple[str, ...], tuple[object, ...]]] = ()
+    ) -> dict[int, int]:
         """Move the held rows that meet ``condition`` (SQL over the held table, aliased
-        ``h``) into the table, in the order held; drop the rest. Rows moved per file."""
-        if self._held is None:
+        ``h``) into the table, with ``more`` (rows held elsewhere: their place in the order
+        held, their columns, ``insert``'s tuple), all in the order held; drop the rest. Rows
+        moved per file."""
+        if self._held is None and not more:
             return {}
         (last,) = self.connection.execute(
             f"SELECT COALESCE(MAX({ROW_ID}), 0) FROM {TABLE}"
         ).fetchone()
-        names = ", ".join(map(_quote, (*self._held, FILE, LINE)))
-        self.connection.execute(
-            f"INSERT INTO {TABLE} ({names}) SELECT {names} FROM {HELD} AS h "
-            f"WHERE {condition} ORDER BY h.rowid"
-        )
-        self.connection.execute(f"DROP TABLE {HELD}")
-        self.connection.commit()  # a database is detached outside a transaction only
-        self.connection.execute("DETACH DATABASE dac_hold")
-        if self._hold_dir is not None:
-            self._hold_dir.cleanup()
-            self._hold_dir = None
+        if self._held is not None:
+            names = ", ".join(map(_quote, (*self._held, FILE, LINE)))
+            chosen = f"FROM {HELD} AS h WHERE {condition} ORDER BY h.rowid"
+            if more:
+                found = self.connection.execute(f"SELECT h.rowid, {names} {chosen}")
+                held = self._held
+                more = sorted([*more, *((row[0], held, row[1:]) for row in found)])
+            else:
+                self.connection.execute(f"INSERT INTO {TABLE} ({names}) SELECT {names} {chosen}")
+            self.connection.execute(f"DROP TABLE {HELD}")
+            self.connection.commit()  # a database is detached outside a transaction only
+            self.connection.execute("DETACH DATABASE dac_hold")
+            if self._hold_dir is not None:
+                self._hold_dir.cleanup()
+                self._hold_dir = None
+            self._held = None
+        else:
+            more = sorted(more)
+        # In the order held: a run of rows of the same columns at a time.
+        run: list[tuple[object, ...]] = []
+        for at, (_seq, columns, cells) in enumerate(more):
+            run.append(cells)
+            if at + 1 == len(more) or more[at + 1][1] != columns:
+                names = ", ".join(map(_quote, (*columns, FILE, LINE)))
+                marks = ", ".join("?" * (len(columns) + 2))
+                self._executemany(f"INSERT INTO {TABLE} ({names}) VALUES ({marks})", run, -2)
+                run = []
         # Counted over the rows just added (a range of the primary key), not the held ones.
         moved: dict[int, int] = dict(
             self.connection.execute(
@@ -170,7 +190,6 @@ class BulkEngine:
                 (last,),
             )
         )
-        self._held = None
         self.rows += sum(moved.values())
         return moved
 
@@ -189,7 +208,7 @@ class BulkEngine:
                 done = self.connection.total_changes - before  # the rows before the bad one
                 bad = rows[done]
                 self.repaired[int(str(bad[file]))] += 1
-                rows = [tuple(map(_storable, bad)), *rows[done + 1 :]]
+                rows = [tuple(map(storable, bad)), *rows[done + 1 :]]
 
     @staticmethod
     def cells(row: SigmaRow, columns: tuple[str, ...], file: int, line: int) -> tuple[object, ...]:
@@ -321,7 +340,7 @@ class BulkEngine:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _storable(cell: object) -> object:
+def storable(cell: object) -> object:
     """A cell as SQLite text can hold it: surrogates (lone, in a Python str) as U+FFFD."""
     return _SURROGATE.sub("\ufffd", cell) if isinstance(cell, str) else cell
 

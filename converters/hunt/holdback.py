@@ -10,6 +10,11 @@ could join is dropped. Rows of other sources (and the released rows' order) are 
 Rows held for an event count (converters.hunt.prefilter.Burst) are moved where they lie in a
 window whose count, over the held rows and the table together, reaches the threshold
 (converters.engine.eventcount): each window that qualifies keeps all its rows.
+
+A row held for joins only is kept out of SQLite, in a file (converters.hunt.joinstore) indexed
+by its joins' values folded as NOCASE folds them; the join is then a set lookup of the keys'
+folded values, NULL joining NULL, as the SQL's does. Every row held has a place in the order
+held, and the rows released from both are moved in that order.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from converters.engine.adapters import SOURCE
 from converters.engine.bulk import HELD, JOINS, BulkEngine
 from converters.engine.eventcount import needed_rows
 from converters.engine.sqlite_engine import TABLE, _quote
-from converters.hunt.prefilter import Burst, Hold, LoadPlan, Test
+from converters.hunt.joinstore import HeldRow, JoinStore, nocase
+from converters.hunt.prefilter import Burst, Hold, Join, LoadPlan, Test
 
 Cells = tuple[object, ...]
 _BATCH = 20_000
@@ -49,6 +55,12 @@ class HeldBack:
         self._batch: dict[tuple[str, ...], list[Cells]] = {}
         self._size = 0
         self._seen = 0  # the bits of the holds some row was held for
+        self._joins = sum(1 << n for n, hold in enumerate(self.holds) if isinstance(hold, Join))
+        self._store: JoinStore | None = None
+        self._seq = 0  # rows held so far
+        # Per (columns, mask) of a row held for joins only: each join's index and the place
+        # of its value among the cells (-1: not a column of the row's, a NULL).
+        self._places: dict[tuple[tuple[str, ...], int], list[tuple[int, int]]] = {}
 
     def __bool__(self) -> bool:
         return bool(self.holds)
@@ -64,23 +76,59 @@ class HeldBack:
 
     def hold(self, columns: tuple[str, ...], mask: int, cells: Cells) -> None:
         """A row, its cells in ``columns`` (``columns_of`` its source; BulkEngine.cells)."""
-        self._batch.setdefault(columns, []).append((*cells, mask))
+        seq = self._seq
+        self._seq += 1
         self._seen |= mask
+        if not mask & ~self._joins and self._stored(seq, columns, mask, cells):
+            return
+        self._batch.setdefault(columns, []).append((seq, *cells, mask))
         self._size += 1
         if self._size >= _BATCH:
             self._flush()
+
+    def _stored(self, seq: int, columns: tuple[str, ...], mask: int, cells: Cells) -> bool:
+        """Whether the row, held for joins only, went to the join store: not when a value
+        it is joined on is other than text or NULL (SQLite would compare it as stored)."""
+        places = self._places.get((columns, mask))
+        if places is None:
+            places = self._places[(columns, mask)] = [
+                (n, columns.index(hold.column) if hold.column in columns else -1)
+                for n, hold in enumerate(self.holds)
+                if mask & (1 << n) and isinstance(hold, Join)
+            ]
+        keys: list[tuple[int, bytes | None]] = []
+        for n, place in places:
+            value = cells[place] if place >= 0 else None
+            if value is None:
+                keys.append((n, None))
+            elif type(value) is str:
+                keys.append((n, nocase(value)))
+            else:
+                return False
+        if self._store is None:
+            self._store = JoinStore()
+        return self._store.add(seq, columns, cells, keys)
 
     def release(self) -> dict[int, int]:
         """Move the joined rows into the engine's table; rows moved per file index."""
         self._flush()
         if not self.holds:
             return {}
+        try:
+            return self._release()
+        finally:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def _release(self) -> dict[int, int]:
+        stored = self._joined()
         # A hold no row was held for releases nothing: its SQL is not run over the held rows.
         held = [n for n in range(len(self.holds)) if self._seen & (1 << n)]
         made = {n for n in held if self._need(n, self.holds[n])}
         try:
             conditions = [self._condition(n, n in made) for n in held] or ["0"]
-            return self.engine.release(" OR ".join(conditions))
+            return self.engine.release(" OR ".join(conditions), stored)
         finally:
             for n in made:
                 self._drop(n)
@@ -97,6 +145,35 @@ class HeldBack:
             self._drop(index)
             return False
         return True
+
+    def _joined(self) -> list[HeldRow]:
+        """The rows of the join store whose value some row of the join's key source holds,
+        compared as ``_condition``'s SQL compares them."""
+        if self._store is None:
+            return []
+        offsets: list[int] = []
+        for n, by_key in self._store.index.items():
+            keys = self._keys(n)
+            if keys is None:  # a field the table lacks: every row it held back is released
+                offsets += (o for found in by_key.values() for o in found)
+                continue
+            for key in keys & by_key.keys():
+                offsets += by_key[key]
+        return list(self._store.rows(offsets))
+
+    def _keys(self, index: int) -> set[bytes | None] | None:
+        """The join's key values, folded (None: a NULL); None where a field is not in the
+        table (then ``_condition`` releases every row the join held)."""
+        hold = self.holds[index]
+        assert isinstance(hold, Join)
+        names = self.engine.known([hold.column, hold.key_column])
+        if len(names) < 2 or names[0] not in self._held:
+            return None
+        found = self.engine.connection.execute(
+            f"SELECT DISTINCT {_quote(names[1])} FROM {TABLE} WHERE {SOURCE} = ?",
+            (hold.key_source,),
+        )
+        return {None if k is None else nocase(str(k)) for (k,) in found}
 
     def _drop(self, index: int) -> None:
         for table in (f"dac_need{index}", f"dac_need{index}_rows"):
