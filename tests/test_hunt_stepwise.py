@@ -14,6 +14,7 @@ from converters.compile import compile_target
 from converters.domains import DomainList
 from converters.engine import sigma_rows
 from converters.engine.bulk import BulkEngine
+from converters.engine.groupprune import pruning
 from converters.engine.stepwise import (
     _grouped_measures,
     _lean_metrics,
@@ -100,6 +101,25 @@ def test_single_rule_steps_lose_their_distinct(correlations: RuleSet) -> None:
     # Also over several rules' events (a node of many arms keeps its DISTINCT steps).
     measured = [s for n, s in rewritten.items() if n.endswith("_measured")]
     assert measured and all(" m WHERE " not in s for s in measured)
+
+
+def test_temporal_correlations_keep_only_the_groups_every_rule_reaches(
+    correlations: RuleSet,
+) -> None:
+    """The property test below holds the pruning to the whole query; it applies to these
+    rules (temporal nodes whose every rule must be seen), and to no other."""
+    pruned = set()
+    for name, query in _queries(correlations).items():
+        parts = split_ctes(query)
+        raw = [n for n, _ in parts[0] if n.endswith("_raw0")] if parts else []
+        if parts is not None and raw and pruning(parts[0], parts[1], raw[0]) is not None:
+            pruned.add(name)
+    assert pruned == {
+        "gws_escalation_bulk_and_disposable",
+        "m365_escalation_bulk_and_disposable",
+        "t_account_then_forwarding",
+        "t_bulk_then_forwarding",
+    }
 
 
 def _login(minute: int, account: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 
+from converters.engine.groupprune import pruning
 from converters.engine.sqlite_engine import TABLE, _quote
 
 # CTEs whose window lookups (g0 equal, ts in a range) read them: these are materialised.
@@ -144,6 +145,11 @@ def run_stepwise(connection: sqlite3.Connection, query: str) -> tuple[sqlite3.Cu
             if _RAW.search(name):
                 select = body if whole else _raw_rows(body)
                 _create(connection, made, name, _with(kept) + select)
+                # A temporal node's groups that some of its rules never reach: dropped
+                # (converters.engine.groupprune), when nothing else reads the raw rows.
+                prune = None if whole or kept else pruning(ctes, final, name)
+                if prune is not None:
+                    connection.execute(prune)
                 # Correlations of correlations find their evidence rows by eid.
                 if f"FROM {name}) r ON r.eid=" in query:
                     connection.execute(f"CREATE INDEX temp.{name}_eid ON {name} (eid)")
