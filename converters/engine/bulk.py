@@ -37,6 +37,7 @@ from converters.engine.stepwise import (
     run_stepwise,
     scoped_index,
 )
+from converters.engine.sweep import Window, counted, windows
 
 ROW_ID = "dac_row"
 FILE = "dac_file"
@@ -243,6 +244,13 @@ class BulkEngine:
         """The query's alerts; correlations run a step at a time (converters.engine
         .stepwise), entity lookups over an index of their own."""
         made: list[str] = []
+        swept = counted(query)
+        if swept is not None:
+            # One rule's event count: its windows swept in Python (converters.engine.sweep).
+            try:
+                return self._hits(windows(self.connection, swept), swept.key)
+            except sqlite3.Error as exc:
+                raise EngineError(f"{exc}\nquery: {query}") from exc
         try:
             for columns, where in lookup_indexes(query):
                 # An index of only the rows a lookup reads (its source, its rule) is built
@@ -280,25 +288,36 @@ class BulkEngine:
         evidence = [
             [int(e.split(":", 1)[1]) for e in json.loads(str(r["event_ids"]))] for r in results
         ]
-        # Every alert's rows in time order, their times read in one query for all alerts (a
-        # query per alert costs more than the correlation at 100,000 alerts).
+        return self._ordered(
+            (
+                rowids,
+                _iso(result["window_start"]),
+                _iso(result["window_end"]),
+                {str(k): str(v) for k, v in json.loads(str(result["group_keys"])).items()},
+            )
+            for result, rowids in zip(results, evidence, strict=True)
+        )
+
+    def _hits(self, found: list[Window], key: str) -> list[Hit]:
+        return self._ordered(
+            (rowids, _iso(start), _iso(end), {key: group}) for rowids, start, end, group in found
+        )
+
+    def _ordered(
+        self, alerts: Iterable[tuple[list[int], str | None, str | None, dict[str, str]]]
+    ) -> list[Hit]:
+        """Each alert's rows in time order, their times read in one query for all alerts (a
+        query per alert costs more than the correlation at 100,000 alerts)."""
+        alerts = list(alerts)
         times = {
             rowid: (str(values[0]), rowid)
-            for rowid, *values in self._rows_of({i for ids in evidence for i in ids}, [TIMESTAMP])
+            for rowid, *values in self._rows_of({i for a in alerts for i in a[0]}, [TIMESTAMP])
         }
         hits = []
-        for result, rowids in zip(results, evidence, strict=True):
+        for rowids, start, end, group in alerts:
             if any(rowid not in times for rowid in rowids):
                 raise EngineError(f"evidence {rowids!r} names rows that do not exist")
-            group = json.loads(str(result["group_keys"]))
-            hits.append(
-                Hit(
-                    tuple(sorted(set(rowids), key=times.__getitem__)),
-                    _iso(result["window_start"]),
-                    _iso(result["window_end"]),
-                    {str(k): str(v) for k, v in group.items()},
-                )
-            )
+            hits.append(Hit(tuple(sorted(set(rowids), key=times.__getitem__)), start, end, group))
         return hits
 
     def _rows_of(self, rowids: Iterable[int], columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
