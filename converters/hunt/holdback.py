@@ -11,10 +11,13 @@ Rows held for an event count (converters.hunt.prefilter.Burst) are moved where t
 window whose count, over the held rows and the table together, reaches the threshold
 (converters.engine.eventcount): each window that qualifies keeps all its rows.
 
-A row held for joins only is kept out of SQLite, in a file (converters.hunt.joinstore) indexed
-by its joins' values folded as NOCASE folds them; the join is then a set lookup of the keys'
-folded values, NULL joining NULL, as the SQL's does. Every row held has a place in the order
-held, and the rows released from both are moved in that order.
+A row held for joins and counts only (every shipped hold) is kept out of SQLite, in a file
+(converters.hunt.joinstore) indexed by its joins' values folded as NOCASE folds them, and by
+its counts' groups and times: the join is then a set lookup of the keys' folded values, NULL
+joining NULL, as the SQL's does, and a count's windows are swept in Python with a margin
+(converters.hunt.burstcount). A row of another shape (a cell neither text nor NULL, a time
+not in the rows' format) is held in SQLite and released by the SQL above. Every row held has
+a place in the order held, and the rows released from both are moved in that order.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from converters.engine.adapters import SOURCE
+from converters.engine.adapters import SOURCE, TIMESTAMP
 from converters.engine.bulk import HELD, JOINS, BulkEngine
 from converters.engine.eventcount import needed_rows
 from converters.engine.sqlite_engine import TABLE, _quote
+from converters.hunt.burstcount import released, row_seconds
 from converters.hunt.joinstore import HeldRow, JoinStore, nocase
 from converters.hunt.prefilter import Burst, Hold, Join, LoadPlan, Test
 
@@ -55,12 +59,17 @@ class HeldBack:
         self._batch: dict[tuple[str, ...], list[Cells]] = {}
         self._size = 0
         self._seen = 0  # the bits of the holds some row was held for
-        self._joins = sum(1 << n for n, hold in enumerate(self.holds) if isinstance(hold, Join))
         self._store: JoinStore | None = None
         self._seq = 0  # rows held so far
-        # Per (columns, mask) of a row held for joins only: each join's index and the place
-        # of its value among the cells (-1: not a column of the row's, a NULL).
-        self._places: dict[tuple[tuple[str, ...], int], list[tuple[int, int]]] = {}
+        # Per (columns, mask) of a row the store can take: each hold's index, the place of
+        # its value (a join's) or group (a count's) among the cells (-1: not a column of the
+        # row's, a NULL), and of its time (a count's; -1 for a join).
+        self._places: dict[tuple[tuple[str, ...], int], list[tuple[int, int, int]]] = {}
+        # Per count (its hold's index): each group's held rows, their times and offsets.
+        self._counts: dict[int, dict[bytes, list[tuple[float, int]]]] = {}
+        # The holds some row was held for in SQLite: a count with rows on both sides is
+        # counted on neither, every row it held is released.
+        self._tabled = 0
 
     def __bool__(self) -> bool:
         return bool(self.holds)
@@ -79,35 +88,53 @@ class HeldBack:
         seq = self._seq
         self._seq += 1
         self._seen |= mask
-        if not mask & ~self._joins and self._stored(seq, columns, mask, cells):
+        if self._stored(seq, columns, mask, cells):
             return
+        self._tabled |= mask
         self._batch.setdefault(columns, []).append((seq, *cells, mask))
         self._size += 1
         if self._size >= _BATCH:
             self._flush()
 
     def _stored(self, seq: int, columns: tuple[str, ...], mask: int, cells: Cells) -> bool:
-        """Whether the row, held for joins only, went to the join store: not when a value
-        it is joined on is other than text or NULL (SQLite would compare it as stored)."""
+        """Whether the row went to the store: not when a value it is joined or grouped on is
+        other than text or NULL, or its time is not in the rows' format (SQLite would read
+        those as stored)."""
         places = self._places.get((columns, mask))
         if places is None:
             places = self._places[(columns, mask)] = [
-                (n, columns.index(hold.column) if hold.column in columns else -1)
-                for n, hold in enumerate(self.holds)
-                if mask & (1 << n) and isinstance(hold, Join)
+                self._place(columns, n) for n in range(len(self.holds)) if mask & (1 << n)
             ]
         keys: list[tuple[int, bytes | None]] = []
-        for n, place in places:
+        groups: list[tuple[int, bytes, float]] = []
+        for n, place, time in places:
             value = cells[place] if place >= 0 else None
-            if value is None:
-                keys.append((n, None))
-            elif type(value) is str:
-                keys.append((n, nocase(value)))
-            else:
+            if value is not None and type(value) is not str:
                 return False
+            if time < 0:
+                keys.append((n, None if value is None else nocase(value)))
+            elif value is not None:  # a NULL group is in no window
+                moment = row_seconds(cells[time])
+                if moment is None:
+                    return False
+                groups.append((n, nocase(value), moment))
         if self._store is None:
             self._store = JoinStore()
-        return self._store.add(seq, columns, cells, keys)
+        offset = self._store.add(seq, columns, cells, keys)
+        if offset is None:
+            return False
+        for n, group, moment in groups:
+            self._counts.setdefault(n, {}).setdefault(group, []).append((moment, offset))
+        return True
+
+    def _place(self, columns: tuple[str, ...], index: int) -> tuple[int, int, int]:
+        hold = self.holds[index]
+        if isinstance(hold, Join):
+            return index, columns.index(hold.column) if hold.column in columns else -1, -1
+        # The count's field as its query quotes it (`name`), spelt as the table spells it.
+        names = self.engine.known([hold.count.field[1:-1].replace("``", "`")])
+        place = columns.index(names[0]) if names and names[0] in columns else -1
+        return index, place, columns.index(TIMESTAMP)
 
     def release(self) -> dict[int, int]:
         """Move the joined rows into the engine's table; rows moved per file index."""
@@ -125,7 +152,8 @@ class HeldBack:
         stored = self._joined()
         # A hold no row was held for releases nothing: its SQL is not run over the held rows.
         held = [n for n in range(len(self.holds)) if self._seen & (1 << n)]
-        made = {n for n in held if self._need(n, self.holds[n])}
+        both = self._tabled & sum(1 << n for n in self._counts)
+        made = {n for n in held if not both & (1 << n) and self._need(n, self.holds[n])}
         try:
             conditions = [self._condition(n, n in made) for n in held] or ["0"]
             return self.engine.release(" OR ".join(conditions), stored)
@@ -147,11 +175,21 @@ class HeldBack:
         return True
 
     def _joined(self) -> list[HeldRow]:
-        """The rows of the join store whose value some row of the join's key source holds,
-        compared as ``_condition``'s SQL compares them."""
+        """The rows of the store whose value some row of the join's key source holds,
+        compared as ``_condition``'s SQL compares them, or that lie in a window of a count
+        that reaches its threshold."""
         if self._store is None:
             return []
         offsets: list[int] = []
+        for n, groups in self._counts.items():
+            hold = self.holds[n]
+            assert isinstance(hold, Burst)
+            if self._tabled & (1 << n):
+                offsets += (offset for rows in groups.values() for _, offset in rows)
+                continue
+            count = hold.count
+            table = self._table_groups(hold)
+            offsets += released(groups, table, count.seconds, count.threshold)
         for n, by_key in self._store.index.items():
             keys = self._keys(n)
             if keys is None:  # a field the table lacks: every row it held back is released
@@ -160,6 +198,14 @@ class HeldBack:
             for key in keys & by_key.keys():
                 offsets += by_key[key]
         return list(self._store.rows(offsets))
+
+    def _table_groups(self, hold: Burst) -> list[tuple[bytes, float]]:
+        """The count's rows in the engine's table: group and time, by the query's own SQL."""
+        count = hold.count
+        found = self.engine.connection.execute(
+            f"SELECT lower({count.field}), {count.ts} FROM {TABLE} WHERE {count.flag}"
+        )
+        return [(nocase(str(g)), float(t)) for g, t in found if g is not None and t is not None]
 
     def _keys(self, index: int) -> set[bytes | None] | None:
         """The join's key values, folded (None: a NULL); None where a field is not in the

@@ -1,6 +1,7 @@
-"""Rows held back for joins only (converters.hunt.prefilter.Join), kept out of SQLite: each row
-appended, marshalled, to a file of its own, and indexed in memory by each join's value, folded
-as SQLite's NOCASE collation folds it. Most held rows (the sign-ins of accounts no one
+"""Rows held back for joins and counts (converters.hunt.prefilter.Join, Burst), kept out of
+SQLite: each row appended, marshalled, to a file of its own, and indexed in memory by each
+join's value, folded as SQLite's NOCASE collation folds it (a count's index is the caller's,
+converters.hunt.burstcount). Most held rows (the sign-ins of accounts no one
 created) are never read again; an INSERT into a table, and a scan of it at the end, cost
 about twice what the append does. At the end, the rows of the joins' matched values are read
 back, in the order held.
@@ -50,9 +51,9 @@ class JoinStore:
         columns: tuple[str, ...],
         cells: Cells,
         keys: Iterable[tuple[int, bytes | None]],
-    ) -> bool:
-        """False, and nothing kept, for a row marshal cannot write (a cell of a type of its
-        own): the caller holds it in SQLite."""
+    ) -> int | None:
+        """The row's offset; None, and nothing kept, for a row marshal cannot write (a cell
+        of a type of its own): the caller holds it in SQLite."""
         number = self._numbers.get(columns)
         if number is None:
             number = self._numbers[columns] = len(self._columns)
@@ -61,8 +62,9 @@ class JoinStore:
             # Cells are text, numbers or NULL as built; anything else is refused here.
             data = marshal.dumps(cast(Any, (seq, number, cells)))
         except ValueError:
-            return False
+            return None
         self._file.write(data)
+        offset = self._offset
         for hold, key in keys:
             by_key = self.index.get(hold)
             if by_key is None:
@@ -70,9 +72,9 @@ class JoinStore:
             offsets = by_key.get(key)
             if offsets is None:
                 offsets = by_key[key] = array("q")
-            offsets.append(self._offset)
+            offsets.append(offset)
         self._offset += len(data)
-        return True
+        return offset
 
     def rows(self, offsets: Iterable[int]) -> Iterator[HeldRow]:
         """The rows at ``offsets`` (each once), in the order held."""
