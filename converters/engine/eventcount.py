@@ -5,13 +5,10 @@ cannot change its alerts.
 ``count_of(query)`` recognises the query of an event count over one rule (``gws_gmail_mail_
 burst``: 50 messages of one sender within an hour) and returns what its steps compute: the
 rule's condition (the raw step's flag), the time, the group's field, the window and the
-threshold, each as the query's own text. ``needed_rows`` is SQL finding the rows of a table
-(the hunt's held-back rows, converters.hunt.holdback) that lie in a window whose count,
-over those rows and the engine's table together, reaches the threshold: the same expressions,
-so the same groups, times and counts as the query. A row of every window that qualifies is
-selected; a window that does not qualify over all the rows cannot over fewer. Any other text
-(several rules, aliases, a count that must stay under a threshold): None, and every row is
-kept.
+threshold, each as the query's own text. The hunt holds back the rows only such a count
+reads and loads those in a window that qualifies (converters.hunt.burstcount); it sweeps the
+count's windows itself (converters.engine.sweep). Any other text (several rules, aliases, a
+count that must stay under a threshold): None, and every row is kept.
 """
 
 from __future__ import annotations
@@ -99,38 +96,3 @@ def count_of(query: str) -> EventCount | None:
     return EventCount(
         found["flag"], found["ts"], found["field"], int(metrics["seconds"]), threshold
     )
-
-
-def needed_rows(count: EventCount, held: str, name: str) -> list[str]:
-    """Statements that make the temporary table ``name`` (column ``rid``) of the rowids of
-    ``held`` (a table of the engine table's columns) in a window that qualifies, counted
-    over ``held`` and the engine's table together; and ``<name>_rows``, the counted rows.
-    Each window that reaches the threshold (read in the rows' index, as the query's own
-    window does) selects the rows of its group within ``seconds`` before its end, plus one
-    second, so that no rounding of ``ts - seconds`` leaves out a row the window's frame
-    holds (a row more is harmless: it cannot make a window qualify)."""
-
-    def rows(rid: str, table: str) -> str:
-        # The query's group is its payload's field read back from JSON, lowered if text:
-        # over the engine's TEXT columns (every value text or NULL) that is lower(field), at
-        # a third of the cost.
-        return (
-            f"SELECT {rid} AS rid, lower({count.field}) AS g0, {count.ts} AS ts FROM {table} "
-            f"WHERE {count.flag}"
-        )
-
-    counted = f"{name}_rows"
-    short = counted.rsplit(".", 1)[-1]
-    frame = f"PARTITION BY g0 ORDER BY ts RANGE BETWEEN {count.seconds} PRECEDING AND CURRENT ROW"
-    ends = (
-        f"SELECT g0, ts FROM (SELECT g0, ts, COUNT(*) OVER ({frame}) AS metric FROM {counted}) "
-        f"WHERE metric >= {count.threshold}"
-    )
-    return [
-        f"CREATE TEMP TABLE {short} AS SELECT * FROM ({rows('rowid', held)} UNION ALL "
-        f"{rows('NULL', TABLE)}) WHERE ts IS NOT NULL AND g0 IS NOT NULL",
-        f"CREATE INDEX {counted}_window ON {short} (g0, ts)",
-        f"CREATE TEMP TABLE {name.rsplit('.', 1)[-1]} AS SELECT DISTINCT r.rid FROM ({ends}) a "
-        f"JOIN {counted} r ON r.g0 = a.g0 AND r.ts BETWEEN a.ts - {count.seconds + 1} AND a.ts "
-        "WHERE r.rid IS NOT NULL",
-    ]

@@ -2,7 +2,7 @@
 use, decided in Python: those in a window of their group whose count reaches the threshold.
 
 A held row is counted with its group folded as SQLite's lower() folds it (ASCII letters
-only: converters.hunt.joinstore.nocase) and its time read from its timestamp cell, the
+only: converters.hunt.heldstore.nocase) and its time read from its timestamp cell, the
 rows' own format; the rows of the engine's table with the query's own SQL. Each side may be
 a hair off the query's time (its milliseconds through julianday), so a window is counted
 over its width plus a second either side, and a window that qualifies releases its rows a

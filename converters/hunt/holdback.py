@@ -1,37 +1,36 @@
-"""Rows held back for an absence rule's join (converters.hunt.prefilter.Join): built as the
-records are read, kept in a table of their own, and moved into the engine's table once every
-file has been read, only those whose value some row of the rule's own source holds.
+"""Rows held back (converters.hunt.prefilter.Hold): built as the records are read, kept out
+of the engine's table, and moved into it once every file has been read, only those a
+selected rule can use.
 
-The join is SQL, as the absence query's is: ``IN`` over the NOCASE column compares as its
-``IS`` does, and a NULL joins where the key source holds a NULL (``NULL IS NULL``). The keys
-are every loaded row of that source, a superset of the rule's own events: no row the query
-could join is dropped. Rows of other sources (and the released rows' order) are unchanged.
+A join (an absence rule's: a sign-in read only to tell whether a created account signed in)
+keeps the rows whose value some loaded row of the key source holds, compared as the absence
+query's ``IS`` on the NOCASE table compares: ASCII letters without case, and a NULL joining
+a NULL. The keys are every loaded row of that source, a superset of the rule's own events:
+no row the query could join is dropped.
 
-Rows held for an event count (converters.hunt.prefilter.Burst) are moved where they lie in a
-window whose count, over the held rows and the table together, reaches the threshold
-(converters.engine.eventcount): each window that qualifies keeps all its rows.
+A count (an event count over one rule: the mail-burst rules) keeps the rows in a window of
+their group that reaches the threshold, counted over the held rows and the table's together
+(converters.hunt.burstcount, with a margin; converters.engine.eventcount reads the count
+back from its compiled query): each window that qualifies keeps all its rows.
 
-A row held for joins and counts only (every shipped hold) is kept out of SQLite, in a file
-(converters.hunt.joinstore) indexed by its joins' values folded as NOCASE folds them, and by
-its counts' groups and times: the join is then a set lookup of the keys' folded values, NULL
-joining NULL, as the SQL's does, and a count's windows are swept in Python with a margin
-(converters.hunt.burstcount). A row of another shape (a cell neither text nor NULL, a time
-not in the rows' format) is held in SQLite and released by the SQL above. Every row held has
-a place in the order held, and the rows released from both are moved in that order.
+The rows wait in a file (converters.hunt.heldstore), indexed by their joins' folded values and
+their counts' groups and times. A row the store cannot take (a value neither text nor NULL, a
+time not in the rows' format; no shipped source builds one) waits in a SQLite table and is
+released whatever it was held for, with every row of a count it shares with the store. Every
+row held has a place in the order held; the rows released are moved in that order, after
+the rows loaded.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 from converters.engine.adapters import SOURCE, TIMESTAMP
-from converters.engine.bulk import HELD, JOINS, BulkEngine
-from converters.engine.eventcount import needed_rows
+from converters.engine.bulk import BulkEngine
 from converters.engine.sqlite_engine import TABLE, _quote
 from converters.hunt.burstcount import released, row_seconds
-from converters.hunt.joinstore import HeldRow, JoinStore, nocase
+from converters.hunt.heldstore import HeldRow, HeldStore, nocase
 from converters.hunt.prefilter import Burst, Hold, Join, LoadPlan, Test
 
 Cells = tuple[object, ...]
@@ -58,8 +57,7 @@ class HeldBack:
         self._held = tuple(dict.fromkeys(c for s in self.tests for c in columns_of(s)))
         self._batch: dict[tuple[str, ...], list[Cells]] = {}
         self._size = 0
-        self._seen = 0  # the bits of the holds some row was held for
-        self._store: JoinStore | None = None
+        self._store: HeldStore | None = None
         self._seq = 0  # rows held so far
         # Per (columns, mask) of a row the store can take: each hold's index, the place of
         # its value (a join's) or group (a count's) among the cells (-1: not a column of the
@@ -87,7 +85,6 @@ class HeldBack:
         """A row, its cells in ``columns`` (``columns_of`` its source; BulkEngine.cells)."""
         seq = self._seq
         self._seq += 1
-        self._seen |= mask
         if self._stored(seq, columns, mask, cells):
             return
         self._tabled |= mask
@@ -119,7 +116,7 @@ class HeldBack:
                     return False
                 groups.append((n, nocase(value), moment))
         if self._store is None:
-            self._store = JoinStore()
+            self._store = HeldStore()
         offset = self._store.add(seq, columns, cells, keys)
         if offset is None:
             return False
@@ -131,7 +128,8 @@ class HeldBack:
         hold = self.holds[index]
         if isinstance(hold, Join):
             return index, columns.index(hold.column) if hold.column in columns else -1, -1
-        # The count's field as its query quotes it (`name`), spelt as the table spells it.
+        # The count's field as its query quotes it (`name`), spelt as the table spells it; the
+        # time is always a column (ENGINE_COLUMNS).
         names = self.engine.known([hold.count.field[1:-1].replace("``", "`")])
         place = columns.index(names[0]) if names and names[0] in columns else -1
         return index, place, columns.index(TIMESTAMP)
@@ -149,35 +147,13 @@ class HeldBack:
                 self._store = None
 
     def _release(self) -> dict[int, int]:
-        stored = self._joined()
-        # A hold no row was held for releases nothing: its SQL is not run over the held rows.
-        held = [n for n in range(len(self.holds)) if self._seen & (1 << n)]
-        both = self._tabled & sum(1 << n for n in self._counts)
-        made = {n for n in held if not both & (1 << n) and self._need(n, self.holds[n])}
-        try:
-            conditions = [self._condition(n, n in made) for n in held] or ["0"]
-            return self.engine.release(" OR ".join(conditions), stored)
-        finally:
-            for n in made:
-                self._drop(n)
-
-    def _need(self, index: int, hold: Hold) -> bool:
-        """For an event count: its needed rows into ``temp.dac_need<index>``; False when SQLite
-        cannot read its SQL over the held table (then every row it held is released)."""
-        if not isinstance(hold, Burst) or not self.engine.held:
-            return False
-        try:
-            for statement in needed_rows(hold.count, HELD, f"temp.dac_need{index}"):
-                self.engine.connection.execute(statement)
-        except sqlite3.Error:
-            self._drop(index)
-            return False
-        return True
+        # A row held in SQLite (one the store cannot take) is released whatever it was held
+        # for: such rows are rare, and more rows than needed change no alert.
+        return self.engine.release("1", self._joined())
 
     def _joined(self) -> list[HeldRow]:
-        """The rows of the store whose value some row of the join's key source holds,
-        compared as ``_condition``'s SQL compares them, or that lie in a window of a count
-        that reaches its threshold."""
+        """The rows of the store whose value some row of the join's key source holds, or
+        that lie in a window of a count that reaches its threshold."""
         if self._store is None:
             return []
         offsets: list[int] = []
@@ -209,7 +185,7 @@ class HeldBack:
 
     def _keys(self, index: int) -> set[bytes | None] | None:
         """The join's key values, folded (None: a NULL); None where a field is not in the
-        table (then ``_condition`` releases every row the join held)."""
+        table (then every row the join held is released)."""
         hold = self.holds[index]
         assert isinstance(hold, Join)
         names = self.engine.known([hold.column, hold.key_column])
@@ -221,32 +197,8 @@ class HeldBack:
         )
         return {None if k is None else nocase(str(k)) for (k,) in found}
 
-    def _drop(self, index: int) -> None:
-        for table in (f"dac_need{index}", f"dac_need{index}_rows"):
-            self.engine.connection.execute(f"DROP TABLE IF EXISTS temp.{table}")
-
     def _flush(self) -> None:
         for columns, rows in self._batch.items():
             self.engine.hold(columns, rows, self._held)
         self._batch.clear()
         self._size = 0
-
-    def _condition(self, index: int, needed: bool) -> str:
-        """``needed``: the event count's rows are in ``temp.dac_need<index>``."""
-        hold, bit = self.holds[index], 1 << index
-        if isinstance(hold, Burst):
-            # Any held row the count needs, whichever test held it.
-            if needed:
-                return f"(h.rowid IN (SELECT rid FROM temp.dac_need{index}))"
-            return f"(h.{JOINS} & {bit})"
-        names = self.engine.known([hold.column, hold.key_column])
-        if len(names) < 2 or names[0] not in self._held:
-            # a field the table lacks: every row it held back is released
-            return f"(h.{JOINS} & {bit})"
-        value, key = map(_quote, names)
-        source = "'" + hold.key_source.replace("'", "''") + "'"
-        keys = f"FROM {TABLE} WHERE {SOURCE} = {source}"
-        return (
-            f"(h.{JOINS} & {bit} AND (h.{value} IN (SELECT {key} {keys}) "
-            f"OR (h.{value} IS NULL AND EXISTS (SELECT 1 {keys} AND {key} IS NULL))))"
-        )

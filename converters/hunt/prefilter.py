@@ -19,7 +19,7 @@ belong to accounts nobody created in the logs read, and never reach the table.
 
 A rule whose events only event counts read (``gws_gmail_mail_sent``, read by the 50-messages-
 an-hour bursts) is held back too (a ``Burst``): at the end, only the rows in a window whose
-count reaches the threshold are loaded (converters.engine.eventcount); most sent mail belongs
+count reaches the threshold are loaded (converters.hunt.burstcount); most sent mail belongs
 to no burst.
 """
 

@@ -1,5 +1,5 @@
-"""The join store (converters.hunt.joinstore): its folding is SQLite's NOCASE, and the rows it
-gives back are those added, in the order held."""
+"""The store of held rows (converters.hunt.heldstore): its folding is SQLite's NOCASE, and
+the rows it gives back are those added, in the order held."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from converters.engine.bulk import storable
-from converters.hunt.joinstore import JoinStore, nocase
+from converters.hunt.heldstore import HeldStore, nocase
 
 # Letters whose case SQLite folds and letters it does not, a lone surrogate, an empty text.
 _TEXT = st.text(alphabet="aAzZ@.éÉüÜßİı\u212a\ud800", max_size=6)
@@ -30,7 +30,7 @@ def test_the_folding_is_sqlite_nocase(a: str, b: str) -> None:
 
 
 def test_rows_come_back_once_in_the_order_held() -> None:
-    store = JoinStore()
+    store = HeldStore()
     try:
         rows = [(seq, ("a", "b"), (f"v{seq}", None, 0, seq)) for seq in range(5)]
         offsets = []

@@ -1,9 +1,9 @@
 """Rows held back for joins and counts (converters.hunt.prefilter.Join, Burst), kept out of
 SQLite: each row appended, marshalled, to a file of its own, and indexed in memory by each
 join's value, folded as SQLite's NOCASE collation folds it (a count's index is the caller's,
-converters.hunt.burstcount). Most held rows (the sign-ins of accounts no one
-created) are never read again; an INSERT into a table, and a scan of it at the end, cost
-about twice what the append does. At the end, the rows of the joins' matched values are read
+converters.hunt.burstcount). Most held rows (the sign-ins of accounts no one created, the
+mail of senders in no burst) are never read again; an INSERT into a table, and a scan of it
+at the end, cost about twice what the append does. At the end, the rows released are read
 back, in the order held.
 """
 
@@ -32,7 +32,7 @@ def nocase(value: str) -> bytes:
         return str(storable(value)).encode().lower()
 
 
-class JoinStore:
+class HeldStore:
     """``add`` each row with its joins' folded values; ``rows`` of some offsets; ``close``."""
 
     def __init__(self) -> None:
