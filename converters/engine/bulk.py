@@ -241,8 +241,9 @@ class BulkEngine:
         self.connection.commit()
 
     def run(self, query: str) -> list[Hit]:
-        """The query's alerts; correlations run a step at a time (converters.engine
-        .stepwise), entity lookups over an index of their own."""
+        """The query's alerts; one rule's event count swept in Python (converters.engine
+        .sweep), other correlations run a step at a time (converters.engine.stepwise),
+        entity lookups over an index of their own."""
         made: list[str] = []
         swept = counted(query)
         if swept is not None:
