@@ -1,9 +1,11 @@
-"""A count's held rows decided in Python (converters.hunt.burstcount): the times read off the
-rows' cells, the windows that reach the threshold with the table's rows counted in, and a
-count whose rows went to SQLite as well as to the store released whole."""
+"""Held rows decided in Python (converters.hunt.burstcount, .holdback): the times read off the
+rows' cells, the windows that reach the threshold with the table's rows counted in, a count
+whose rows went to SQLite as well as to the store released whole, a join's field found as
+SQLite finds it."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -15,6 +17,7 @@ from converters.engine.adapters import ENGINE_COLUMNS, moment_timestamp
 from converters.engine.bulk import BulkEngine
 from converters.hunt.burstcount import released, row_seconds
 from converters.hunt.holdback import HeldBack
+from converters.hunt.prefilter import Join
 from converters.hunt.run import Hunter
 from converters.hunt.selection import select_rules
 from converters.loading.rules import RuleSet
@@ -74,3 +77,31 @@ def test_a_count_held_on_both_sides_is_released_whole(
         row["event_info.mail_event_type"] = "1"
         held.hold(columns, bit, (*(row.get(c) for c in columns), 0, n + 1))
     assert held.release() == {0: 4}  # four of the threshold's 50, all loaded
+
+
+def test_a_join_s_field_is_found_whatever_its_case(ruleset: RuleSet, domains: DomainList) -> None:
+    """SQLite's names ignore case: a join on ``ACTOR.EMAIL`` reads the ``actor.email`` cell,
+    as the SQL did (a sign-in of the created account is loaded, another is not)."""
+    hunter = Hunter(ruleset, domains, select_rules(ruleset, ["gws_user_never_signed_in"]))
+    [(condition, join)] = hunter.plan.holds["gws_login"]
+    assert isinstance(join, Join)
+    shouting = Join(join.column.upper(), join.key_source, join.key_column)
+    plan = dataclasses.replace(hunter.plan, holds={"gws_login": [(condition, shouting)]})
+    engine = BulkEngine(domains, (f for s in SOURCES for f in s.field_names()))
+    engine.insert(
+        ("timestamp", "dac_source", "parameters.USER_EMAIL"),
+        [("2026-11-20T09:00:00.000", "gws_admin", "k.wu@example.com", 0, 1)],
+    )
+    declared = [f for s in SOURCES if s.name == "gws_login" for f in s.field_names()]
+    columns = engine.known([*ENGINE_COLUMNS, *declared])
+    held = HeldBack(engine, plan, lambda source: columns)
+    [(_test, bit)] = held.tests["gws_login"]
+    for n, actor in enumerate(["K.Wu@example.com", "n.ortiz@example.com"]):
+        row = {"timestamp": "2026-11-20T10:00:00.000", "dac_source": "gws_login"}
+        row |= {"event.name": "login_success", "actor.email": actor}
+        held.hold(columns, bit, (*(row.get(c) for c in columns), 0, n + 2))
+    assert held.release() == {0: 1}
+    (loaded,) = engine.connection.execute(
+        "SELECT `actor.email` FROM logs WHERE dac_source = 'gws_login'"
+    ).fetchone()
+    assert loaded == "K.Wu@example.com"

@@ -126,13 +126,14 @@ class HeldBack:
 
     def _place(self, columns: tuple[str, ...], index: int) -> tuple[int, int, int]:
         hold = self.holds[index]
+        # A join's field, or a count's as its query quotes it (`name`), spelt as the table
+        # spells it (SQLite's names ignore case); the time is always a column (ENGINE_COLUMNS).
         if isinstance(hold, Join):
-            return index, columns.index(hold.column) if hold.column in columns else -1, -1
-        # The count's field as its query quotes it (`name`), spelt as the table spells it; the
-        # time is always a column (ENGINE_COLUMNS).
-        names = self.engine.known([hold.count.field[1:-1].replace("``", "`")])
-        place = columns.index(names[0]) if names and names[0] in columns else -1
-        return index, place, columns.index(TIMESTAMP)
+            field, time = hold.column, -1
+        else:
+            field, time = hold.count.field[1:-1].replace("``", "`"), columns.index(TIMESTAMP)
+        names = self.engine.known([field])
+        return index, columns.index(names[0]) if names and names[0] in columns else -1, time
 
     def release(self) -> dict[int, int]:
         """Move the joined rows into the engine's table; rows moved per file index."""
