@@ -177,9 +177,9 @@ def test_held_rows_are_kept_in_a_file_removed_after_the_release(
     seen: list[list[str]] = []
     original = BulkEngine.release
 
-    def spy(engine: BulkEngine, condition: str, *more: Any) -> dict[int, int]:
+    def spy(engine: BulkEngine, *more: Any) -> dict[int, int]:
         seen.append([p.name for p in (tmp_path / "tmp").iterdir()])
-        return original(engine, condition, *more)
+        return original(engine, *more)
 
     monkeypatch.setattr(BulkEngine, "release", spy)
     result = hunter.run([(path, sniff(path))])

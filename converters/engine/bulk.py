@@ -43,7 +43,6 @@ ROW_ID = "dac_row"
 FILE = "dac_file"
 LINE = "dac_line"
 HELD = "dac_hold.held"
-JOINS = "dac_joins"
 _BATCH = 10_000  # rowids per evidence query
 
 
@@ -114,18 +113,13 @@ class BulkEngine:
         self._executemany(statement, values, -2)
         self.rows += self.connection.total_changes - before
 
-    @property
-    def held(self) -> bool:
-        """Whether rows are held (``hold``) and not yet released."""
-        return self._held is not None
-
     def hold(
         self, columns: tuple[str, ...], values: Iterable[Sequence[object]], held: Sequence[str]
     ) -> None:
         """Rows held back (converters.hunt.holdback): ``insert``'s tuples with a first value,
-        the row's place in the order held (its rowid there), and a last, a mask of the holds
-        that admitted it; in a table of their own whose columns are ``held`` (the same at
-        every call: those of every source held; a narrow row is cheaper to insert)."""
+        the row's place in the order held (its rowid there); in a table of their own whose
+        columns are ``held`` (the same at every call: those of every source held; a narrow
+        row is cheaper to insert)."""
         if self._held is None:
             self._held = self.known(held)
             text = ", ".join(f"{_quote(c)} TEXT COLLATE NOCASE" for c in self._held)
@@ -138,19 +132,16 @@ class BulkEngine:
             self.connection.execute("ATTACH DATABASE ? AS dac_hold", (str(path),))
             for pragma in ("cache_size = -65536", "journal_mode = OFF", "synchronous = OFF"):
                 self.connection.execute(f"PRAGMA dac_hold.{pragma}")
-            self.connection.execute(
-                f"CREATE TABLE {HELD} ({text}, {FILE} INTEGER, {LINE} INTEGER, {JOINS} INTEGER)"
-            )
-        names = ", ".join(["rowid", *map(_quote, (*columns, FILE, LINE, JOINS))])
-        marks = ", ".join("?" * (len(columns) + 4))
-        self._executemany(f"INSERT INTO {HELD} ({names}) VALUES ({marks})", values, -3)
+            self.connection.execute(f"CREATE TABLE {HELD} ({text}, {FILE} INTEGER, {LINE} INTEGER)")
+        names = ", ".join(["rowid", *map(_quote, (*columns, FILE, LINE))])
+        marks = ", ".join("?" * (len(columns) + 3))
+        self._executemany(f"INSERT INTO {HELD} ({names}) VALUES ({marks})", values, -2)
 
     def release(
-        self, condition: str, more: Sequence[tuple[int, tuple[str, ...], tuple[object, ...]]] = ()
+        self, more: Sequence[tuple[int, tuple[str, ...], tuple[object, ...]]] = ()
     ) -> dict[int, int]:
-        """Move the held rows that meet ``condition`` (SQL over the held table, aliased
-        ``h``) into the table, with ``more`` (rows held elsewhere: their place in the order
-        held, their columns, ``insert``'s tuple), all in the order held; drop the rest. Rows
+        """Move every held row into the table, with ``more`` (rows held elsewhere: their place
+        in the order held, their columns, ``insert``'s tuple), all in the order held. Rows
         moved per file."""
         if self._held is None and not more:
             return {}
@@ -159,7 +150,7 @@ class BulkEngine:
         ).fetchone()
         if self._held is not None:
             names = ", ".join(map(_quote, (*self._held, FILE, LINE)))
-            chosen = f"FROM {HELD} AS h WHERE {condition} ORDER BY h.rowid"
+            chosen = f"FROM {HELD} AS h ORDER BY h.rowid"
             if more:
                 found = self.connection.execute(f"SELECT h.rowid, {names} {chosen}")
                 held = self._held

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from converters.engine.groupprune import GROUP
 from converters.engine.sqlite_engine import TABLE
 from converters.engine.stepwise import split_ctes
 
@@ -27,10 +28,6 @@ _RAW = re.compile(
     r"abs\((?P=field)\) > 1\.7976931348623157e308 THEN NULL ELSE (?P=field) END\)) AS payload, "
     rf"COALESCE\((?P<flag>.*), 0\) AS b0 FROM {TABLE}",
     re.DOTALL,
-)
-_GROUP = (
-    "CASE WHEN typeof(json_extract(s.payload, '$.f0'))='text' THEN lower(json_extract(s.payload, "
-    "'$.f0')) ELSE json_extract(s.payload, '$.f0') END"
 )
 _METRICS = re.compile(
     r"SELECT DISTINCT ts AS end, g0, COUNT\(\*\) OVER \(PARTITION BY g0 ORDER BY ts RANGE "
@@ -74,7 +71,7 @@ def count_of(query: str) -> EventCount | None:
     if node is None:
         return None
     arm = (
-        f"SELECT s.*, 0 AS slot, {_GROUP} AS g0, NULL AS v FROM (SELECT 'e:' || eid AS eid, ts, "
+        f"SELECT s.*, 0 AS slot, {GROUP} AS g0, NULL AS v FROM (SELECT 'e:' || eid AS eid, ts, "
         "payload, json_array(eid) AS evidence, '[]' AS children FROM "
         f"{node.rsplit('_n0', 1)[0]}_raw0 WHERE b0) s"
     )

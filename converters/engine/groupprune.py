@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import re
 
-_GROUP = (
+# The backend's group of an input row: its payload's f0, lowered if text (also read by
+# converters.engine.eventcount).
+GROUP = (
     "CASE WHEN typeof(json_extract(s.payload, '$.f0'))='text' THEN lower(json_extract(s.payload, "
     "'$.f0')) ELSE json_extract(s.payload, '$.f0') END"
 )
-_ARM_HEAD = rf"SELECT s\.\*, (?P<slot>[0-9]+) AS slot, {re.escape(_GROUP)} AS g0, NULL AS v FROM "
+_ARM_HEAD = rf"SELECT s\.\*, (?P<slot>[0-9]+) AS slot, {re.escape(GROUP)} AS g0, NULL AS v FROM "
 _RAW_ARM = re.compile(
     _ARM_HEAD + r"\(SELECT 'e:' \|\| eid AS eid, ts, payload, json_array\(eid\) AS evidence, "
     r"'\[\]' AS children FROM (?P<raw>[A-Za-z0-9_]+) WHERE (?P<flag>b[0-9]+)\) s"
@@ -80,7 +82,7 @@ def pruning(ctes: list[tuple[str, str]], final: str, raw: str) -> str | None:
         if any(kind != "raw" or source != raw for kind, source, _ in inner):
             return None
         slots.append([flag for _, _, flag in inner])
-    group = _GROUP.replace("s.payload", "payload")
+    group = GROUP.replace("s.payload", "payload")
     selects = [f"SELECT {group} AS g FROM {raw} WHERE ({' OR '.join(f)})" for f in slots]
     kept = f"SELECT g FROM ({' INTERSECT '.join(selects)}) WHERE g IS NOT NULL"
     return f"DELETE FROM temp.{raw} WHERE ({group}) IS NULL OR ({group}) NOT IN ({kept})"

@@ -88,7 +88,7 @@ class HeldBack:
         if self._stored(seq, columns, mask, cells):
             return
         self._tabled |= mask
-        self._batch.setdefault(columns, []).append((seq, *cells, mask))
+        self._batch.setdefault(columns, []).append((seq, *cells))
         self._size += 1
         if self._size >= _BATCH:
             self._flush()
@@ -150,7 +150,7 @@ class HeldBack:
     def _release(self) -> dict[int, int]:
         # A row held in SQLite (one the store cannot take) is released whatever it was held
         # for: such rows are rare, and more rows than needed change no alert.
-        return self.engine.release("1", self._joined())
+        return self.engine.release(self._joined())
 
     def _joined(self) -> list[HeldRow]:
         """The rows of the store whose value some row of the join's key source holds, or
