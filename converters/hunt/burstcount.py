@@ -38,7 +38,7 @@ def released(
     seconds: int,
     threshold: int,
 ) -> list[int]:
-    """The held rows (their offsets, from ``held``: per group, each row's time and offset)
+    """The held rows (their numbers, from ``held``: per group, each row's time and number)
     in a window that reaches ``threshold``, counted with the table's rows (group, time)."""
     groups: dict[bytes, list[tuple[float, int]]] = {}
     for group, moment in table:
@@ -52,7 +52,7 @@ def released(
 
 
 def _covered(entries: list[tuple[float, int]], seconds: int, threshold: int) -> list[int]:
-    """One group's rows in time order -> the held ones (offset >= 0) in a window that
+    """One group's rows in time order -> the held ones (number >= 0) in a window that
     qualifies: each row ends a window; the ranges released are marked, then read once."""
     times = [moment for moment, _ in entries]
     size = len(times)

@@ -63,7 +63,8 @@ class HeldBack:
         # its value (a join's) or group (a count's) among the cells (-1: not a column of the
         # row's, a NULL), and of its time (a count's; -1 for a join).
         self._places: dict[tuple[tuple[str, ...], int], list[tuple[int, int, int]]] = {}
-        # Per count (its hold's index): each group's held rows, their times and offsets.
+        # Per count (its hold's index): each group's held rows, their times and numbers in
+        # the store.
         self._counts: dict[int, dict[bytes, list[tuple[float, int]]]] = {}
         # The holds some row was held for in SQLite: a count with rows on both sides is
         # counted on neither, every row it held is released.
@@ -117,11 +118,9 @@ class HeldBack:
                 groups.append((n, nocase(value), moment))
         if self._store is None:
             self._store = HeldStore()
-        offset = self._store.add(seq, columns, cells, keys)
-        if offset is None:
-            return False
+        row = self._store.add(seq, columns, cells, keys)
         for n, group, moment in groups:
-            self._counts.setdefault(n, {}).setdefault(group, []).append((moment, offset))
+            self._counts.setdefault(n, {}).setdefault(group, []).append((moment, row))
         return True
 
     def _place(self, columns: tuple[str, ...], index: int) -> tuple[int, int, int]:
@@ -157,24 +156,24 @@ class HeldBack:
         that lie in a window of a count that reaches its threshold."""
         if self._store is None:
             return []
-        offsets: list[int] = []
+        numbers: list[int] = []
         for n, groups in self._counts.items():
             hold = self.holds[n]
             assert isinstance(hold, Burst)
             if self._tabled & (1 << n):
-                offsets += (offset for rows in groups.values() for _, offset in rows)
+                numbers += (row for rows in groups.values() for _, row in rows)
                 continue
             count = hold.count
             table = self._table_groups(hold)
-            offsets += released(groups, table, count.seconds, count.threshold)
+            numbers += released(groups, table, count.seconds, count.threshold)
         for n, by_key in self._store.index.items():
             keys = self._keys(n)
             if keys is None:  # a field the table lacks: every row it held back is released
-                offsets += (o for found in by_key.values() for o in found)
+                numbers += (row for found in by_key.values() for row in found)
                 continue
             for key in keys & by_key.keys():
-                offsets += by_key[key]
-        return list(self._store.rows(offsets))
+                numbers += by_key[key]
+        return list(self._store.rows(numbers))
 
     def _table_groups(self, hold: Burst) -> list[tuple[bytes, float]]:
         """The count's rows in the engine's table: group and time, by the query's own SQL."""

@@ -14,7 +14,6 @@ from typing import Any
 
 import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from converters.hunt.episodes import incident_fields, incidents
@@ -231,6 +230,10 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         finalize=_shown,
     )
+    # Imported here: only a report renders markdown, and markdown_it is one of the larger
+    # imports of a hunt's start-up.
+    from markdown_it import MarkdownIt
+
     markdown = MarkdownIt("commonmark", {"html": False})
     # A value in a table cell or a list item: one line, markdown characters escaped.
     env.filters["md"] = lambda value: md_text(visible(str(value)))

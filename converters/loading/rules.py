@@ -10,6 +10,7 @@ import hashlib
 import json
 import random
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -208,10 +209,20 @@ class RuleSet:
         return result
 
     def ref(self, ref: str) -> RuleDoc:
+        """The first rule whose name or id ``ref`` is (identity.same_rule)."""
+        try:
+            return self._by_key[rule_key(ref)]
+        except KeyError:
+            raise KeyError(ref) from None
+
+    @cached_property
+    def _by_key(self) -> dict[str, RuleDoc]:
+        # Correlations resolve references hundreds of times while the hunt starts.
+        found: dict[str, RuleDoc] = {}
         for doc in self.docs:
-            if same_rule(ref, doc.name, doc.id):
-                return doc
-        raise KeyError(ref)
+            found.setdefault(rule_key(doc.name), doc)
+            found.setdefault(rule_key(doc.id), doc)
+        return found
 
 
 def _parse(doc: RuleDoc) -> SigmaRule | SigmaCorrelationRule:
