@@ -57,9 +57,13 @@ class Corpus:
 @dataclass
 class Row:
     corpus: Corpus
-    hunt: dict[str, Any]
-    decode: dict[str, Any] | None
+    hunt: dict[str, Any]  # the run of median CPU time (its peak: the highest of the runs)
+    decode: dict[str, Any] | None  # likewise
     simple: dict[str, Any] | None  # None: not run; {"timeout": s}: ran out of time
+    # Each pair's hunt over decode-only CPU time, the pairs run in turn (hunt, decode, ...):
+    # pairing keeps the ratio when the shared machine's speed drifts between runs.
+    ratios: list[float] = field(default_factory=list)
+    spread: tuple[float, float] | None = None  # the hunt's fastest and slowest CPU time
 
 
 def measure(kind: str, paths: list[Path], timeout: float | None = None) -> dict[str, Any]:
@@ -115,6 +119,37 @@ def corpora(args: argparse.Namespace, folder: Path) -> list[Corpus]:
     return made
 
 
+Measured = dict[str, Any]
+
+
+def _row(corpus: Corpus, pairs: list[tuple[Measured, Measured]], simple: Measured | None) -> Row:
+    """The repeated runs of a corpus as one row: medians, the highest peak, pair ratios."""
+    hunts = [h for h, _ in pairs if "cpu" in h]
+    decodes = [d for _, d in pairs if "cpu" in d]
+    if not hunts:  # a failed run says why
+        return Row(corpus, pairs[0][0], decodes[0] if decodes else None, simple)
+    hunt = dict(_median(hunts))
+    hunt["peak_mb"] = max(h["peak_mb"] for h in hunts)
+    decode = dict(_median(decodes)) if decodes else None
+    ratios = [h["cpu"] / d["cpu"] for h, d in pairs if "cpu" in h and "cpu" in d]
+    times = [h["cpu"] for h in hunts]
+    return Row(corpus, hunt, decode, simple, ratios, (min(times), max(times)))
+
+
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median CPU time (the lower middle one of an even count)."""
+    return sorted(runs, key=lambda run: float(run["cpu"]))[(len(runs) - 1) // 2]
+
+
+def _times_decode(row: Row) -> float | None:
+    """The hunt's CPU time over decode-only's: the median of the pairs' ratios."""
+    if not row.ratios:
+        return None
+    ordered = sorted(row.ratios)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def _alerts(measured: dict[str, Any]) -> set[tuple[str, tuple[str, ...]]]:
     return {(rule, tuple(sorted(ids))) for rule, ids in measured.get("alerts", [])}
 
@@ -147,7 +182,7 @@ def table(rows: list[Row]) -> Table:
     out = Table(title="dac hunt, every rule, end to end (CPU seconds of one process)")
     against = f"{reference.corpus.events:,}" if reference else "-"
     for name in (
-        "corpus", "events", "hunt CPU s", "events / CPU s", "x decode-only",
+        "corpus", "events", "hunt CPU s", "runs (min-max)", "events / CPU s", "x decode-only",
         f"cost / event vs {against}", "peak MB", "alerts", "written", "planted found",
         "simple CPU s", "simple peak MB", "same alerts as simple",
     ):  # fmt: skip
@@ -157,8 +192,9 @@ def table(rows: list[Row]) -> Table:
         if "cpu" not in hunt:
             out.add_row(row.corpus.label, f"{row.corpus.events:,}", hunt.get("error", "timeout"))
             continue
-        decode = row.decode or {}
-        ratio = f"{hunt['cpu'] / decode['cpu']:.1f}" if "cpu" in decode else "-"
+        times = _times_decode(row)
+        ratio = f"{times:.1f}" if times is not None else "-"
+        spread = f"{row.spread[0]:.1f}-{row.spread[1]:.1f}" if row.spread else "-"
         relative = f"{_cost(row) / _cost(reference):.2f}" if reference else "-"
         expected, found = _expected(row.corpus), _alerts(hunt)
         simple = row.simple
@@ -174,6 +210,7 @@ def table(rows: list[Row]) -> Table:
             row.corpus.label,
             f"{hunt['events']:,}",
             f"{hunt['cpu']:.1f}",
+            spread,
             f"{hunt['events'] / hunt['cpu']:,.0f}",
             ratio,
             relative,
@@ -217,14 +254,14 @@ def verdicts(rows: list[Row], build: tuple[float, float, int] | None) -> list[st
     lines = []
     reference = _reference(rows)
     if reference is not None:
-        hunt, decode = reference.hunt, reference.decode or {}
+        hunt = reference.hunt
         rate = hunt["events"] / hunt["cpu"]
         lines.append(
             f"{_met(rate >= GOAL_RATE)} >= {GOAL_RATE:,} events per CPU second at "
             f"{hunt['events']:,}: {rate:,.0f}"
         )
-        if "cpu" in decode:
-            times = hunt["cpu"] / decode["cpu"]
+        times = _times_decode(reference)
+        if times is not None:
             lines.append(
                 f"{_met(times <= GOAL_DECODE)} <= {GOAL_DECODE:.0f}x decode-only: {times:.1f}x"
             )
@@ -318,6 +355,9 @@ def main() -> None:
     )
     parser.add_argument("--group", type=int, default=10_000, help="events of the heavy group")
     parser.add_argument("--alerts", type=int, default=100_000, help="0: no alert-heavy corpus")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="hunt and decode-only runs per corpus, in turn"
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip the simple way")
     parser.add_argument(
         "--baseline-timeout", type=float, default=300.0, help="wall seconds per simple run"
@@ -339,12 +379,14 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     for corpus in corpora(args, folder):
         size = sum(p.stat().st_size for p in corpus.files)
         console.print(f"{corpus.label}: {corpus.events:,} events, {size / 1e6:,.0f} MB of NDJSON")
-        hunt = measure("hunt", corpus.files)
-        decode = measure("decode", corpus.files)
+        pairs = [
+            (measure("hunt", corpus.files), measure("decode", corpus.files))
+            for _ in range(max(1, args.repeat))
+        ]
         simple = None
         if not args.no_baseline:
             simple = measure("simple", corpus.files, args.baseline_timeout)
-        rows.append(Row(corpus, hunt, decode, simple))
+        rows.append(_row(corpus, pairs, simple))
     build = None if args.no_build else build_vs_convert(folder / "dist")
     console.print(table(rows))
     console.print(phases(rows))
@@ -352,7 +394,10 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         "alerts: the engine's hits, distinct by rule and evidence (compared with the simple "
         "way's); written: the "
         "incidents `dac hunt --out` writes, one alert each, with its playbook. "
-        "x decode-only: the hunt's CPU time over orjson decoding the same lines, nothing else. "
+        "Each hunt and its decode-only run in turn, --repeat times: hunt CPU s is the median "
+        "run (runs: the fastest and the slowest), peak MB the highest. "
+        "x decode-only: the hunt's CPU time over orjson decoding the same lines, nothing else, "
+        "the median of the pairs' ratios. "
         "simple: every record flattened into one wide SQLite table (orjson, indexes on the "
         "filtered columns), every rule's pySigma query run whole (bench/baseline.py). "
         "Phases: start-up is imports and the rules compiled; read is every record read, "
