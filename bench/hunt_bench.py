@@ -64,6 +64,10 @@ class Row:
     # pairing keeps the ratio when the shared machine's speed drifts between runs.
     ratios: list[float] = field(default_factory=list)
     spread: tuple[float, float] | None = None  # the hunt's fastest and slowest CPU time
+    # Each of its hunts' CPU time per event over that of a hunt of the reference corpus run
+    # right after it: the linearity goal, without the drift between corpora measured minutes
+    # apart. Empty for the reference itself and for a corpus outside the goal.
+    against: list[float] = field(default_factory=list)
 
 
 def measure(kind: str, paths: list[Path], timeout: float | None = None) -> dict[str, Any]:
@@ -143,9 +147,11 @@ def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _times_decode(row: Row) -> float | None:
     """The hunt's CPU time over decode-only's: the median of the pairs' ratios."""
-    if not row.ratios:
-        return None
-    ordered = sorted(row.ratios)
+    return _middle(row.ratios) if row.ratios else None
+
+
+def _middle(values: list[float]) -> float:
+    ordered = sorted(values)
     middle = len(ordered) // 2
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
@@ -173,8 +179,17 @@ def _selected() -> frozenset[str]:
     return frozenset(d.name for d in select_rules(load_rules(ROOT / "sigma_rules")))
 
 
-def _cost(row: Row) -> float:
-    return float(row.hunt["cpu"]) / max(1, int(row.hunt["events"]))
+def _per_event(measured: Measured) -> float:
+    return float(measured["cpu"]) / max(1, int(measured["events"]))
+
+
+def _relative(row: Row, reference: Row | None) -> float | None:
+    """The row's cost per event over the reference's: the median of its paired runs."""
+    if reference is None or "cpu" not in row.hunt:
+        return None
+    if row is reference:
+        return 1.0
+    return _middle(row.against) if row.against else None
 
 
 def table(rows: list[Row]) -> Table:
@@ -195,7 +210,8 @@ def table(rows: list[Row]) -> Table:
         times = _times_decode(row)
         ratio = f"{times:.1f}" if times is not None else "-"
         spread = f"{row.spread[0]:.1f}-{row.spread[1]:.1f}" if row.spread else "-"
-        relative = f"{_cost(row) / _cost(reference):.2f}" if reference else "-"
+        paired = _relative(row, reference)
+        relative = f"{paired:.2f}" if paired is not None else "-"
         expected, found = _expected(row.corpus), _alerts(hunt)
         simple = row.simple
         if simple is None:
@@ -243,11 +259,17 @@ def phases(rows: list[Row]) -> Table:
     return out
 
 
+def _reference_corpus(made: list[Corpus]) -> Corpus | None:
+    """The 1M mixed corpus, else the largest mixed one: the per-event cost others are held to."""
+    mixed = [c for c in made if c.label.startswith("mixed")]
+    exact = [c for c in mixed if c.events == 1_000_000]
+    return (exact or sorted(mixed, key=lambda c: c.events))[-1] if mixed else None
+
+
 def _reference(rows: list[Row]) -> Row | None:
-    """The 1M mixed run, else the largest mixed one: the per-event cost others are held to."""
-    mixed = [r for r in rows if r.corpus.label.startswith("mixed") and "cpu" in r.hunt]
-    exact = [r for r in mixed if r.corpus.events == 1_000_000]
-    return (exact or sorted(mixed, key=lambda r: r.corpus.events))[-1] if mixed else None
+    corpus = _reference_corpus([r.corpus for r in rows])
+    found = [r for r in rows if r.corpus is corpus and "cpu" in r.hunt]
+    return found[0] if found else None
 
 
 def verdicts(rows: list[Row], build: tuple[float, float, int] | None) -> list[str]:
@@ -270,14 +292,15 @@ def verdicts(rows: list[Row], build: tuple[float, float, int] | None) -> list[st
             f"{hunt['peak_mb']:,.0f} MB"
         )
         spread = [
-            (r.corpus.label, _cost(r) / _cost(reference))
+            (r.corpus.label, relative)
             for r in rows
-            if r.corpus.linear and "cpu" in r.hunt
+            if r.corpus.linear and (relative := _relative(r, reference)) is not None
         ]
         worst = max(spread, key=lambda item: abs(item[1] - 1))
         lines.append(
             f"{_met(abs(worst[1] - 1) <= GOAL_LINEAR)} cost per event within "
-            f"{GOAL_LINEAR:.0%} of the reference run's: furthest {worst[1]:.2f} ({worst[0]})"
+            f"{GOAL_LINEAR:.0%} of the reference run's, paired: furthest {worst[1]:.2f} "
+            f"({worst[0]})"
         )
     for row in rows:
         if not row.corpus.linear and "cpu" in row.hunt:
@@ -376,17 +399,25 @@ def main() -> None:
 def run(args: argparse.Namespace, folder: Path) -> None:
     console = Console()
     rows = []
-    for corpus in corpora(args, folder):
+    made = corpora(args, folder)
+    reference = _reference_corpus(made)
+    for corpus in made:
         size = sum(p.stat().st_size for p in corpus.files)
         console.print(f"{corpus.label}: {corpus.events:,} events, {size / 1e6:,.0f} MB of NDJSON")
-        pairs = [
-            (measure("hunt", corpus.files), measure("decode", corpus.files))
-            for _ in range(max(1, args.repeat))
-        ]
+        pairs, against = [], []
+        for _ in range(max(1, args.repeat)):
+            hunt = measure("hunt", corpus.files)
+            pairs.append((hunt, measure("decode", corpus.files)))
+            if corpus.linear and reference is not None and corpus is not reference:
+                again = measure("hunt", reference.files)
+                if "cpu" in hunt and "cpu" in again:
+                    against.append(_per_event(hunt) / _per_event(again))
         simple = None
         if not args.no_baseline:
             simple = measure("simple", corpus.files, args.baseline_timeout)
-        rows.append(_row(corpus, pairs, simple))
+        row = _row(corpus, pairs, simple)
+        row.against = against
+        rows.append(row)
     build = None if args.no_build else build_vs_convert(folder / "dist")
     console.print(table(rows))
     console.print(phases(rows))
@@ -397,7 +428,9 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         "Each hunt and its decode-only run in turn, --repeat times: hunt CPU s is the median "
         "run (runs: the fastest and the slowest), peak MB the highest. "
         "x decode-only: the hunt's CPU time over orjson decoding the same lines, nothing else, "
-        "the median of the pairs' ratios. "
+        "the median of the pairs' ratios. cost / event: each of the corpus's hunts against "
+        "a hunt of the reference run right after it, the median of those ratios (start-up "
+        "included: a fixed cost, it weighs more per event on a smaller corpus). "
         "simple: every record flattened into one wide SQLite table (orjson, indexes on the "
         "filtered columns), every rule's pySigma query run whole (bench/baseline.py). "
         "Phases: start-up is imports and the rules compiled; read is every record read, "

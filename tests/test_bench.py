@@ -36,6 +36,21 @@ def test_repeated_runs_give_the_median_run_the_highest_peak_and_the_pairs_ratio(
     assert hunt_bench._times_decode(even) == 3.5
 
 
+def test_linearity_is_the_median_of_runs_paired_with_the_reference() -> None:
+    big = hunt_bench.Corpus("mixed 1,000,000", [], 1_000_000)
+    small = hunt_bench.Corpus("mixed 250,000", [], 250_000)
+    reference = hunt_bench._row(big, [(_run(8.0, 80, 1_000_000), _run(2.0, 10))], None)
+    # Measured minutes later on a machine running 40% slower: 4.2 s for a quarter of the
+    # events. Paired with the reference right after each run, it costs 1.1 times per event.
+    row = hunt_bench._row(small, [(_run(4.2, 50, 250_000), _run(1.0, 10))], None)
+    row.against = [1.3, 1.1, 1.0]
+    assert hunt_bench._reference([row, reference]) is reference
+    assert hunt_bench._relative(reference, reference) == 1.0
+    assert hunt_bench._relative(row, reference) == 1.1
+    lines = hunt_bench.verdicts([reference, row], None)
+    assert any(line.startswith("met") and "furthest 1.10 (mixed 250,000)" in line for line in lines)
+
+
 def test_a_failed_run_is_reported_not_dropped() -> None:
     corpus = hunt_bench.Corpus("mixed 1,000", [], 1000)
     row = hunt_bench._row(corpus, [({"error": "boom"}, _run(1.0, 10))], None)
