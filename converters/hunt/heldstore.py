@@ -4,8 +4,8 @@ memory by each join's value, folded as SQLite's NOCASE collation folds it (a cou
 the caller's, converters.hunt.burstcount). Most held rows (the sign-ins of accounts no one
 created, the mail of senders in no burst) are never read again; an INSERT into a table, and a
 scan of it at the end, cost about twice what the append does, and one marshal and one write
-per chunk cost a fraction of one per row. At the end, the rows released are read back, in
-the order held.
+per chunk of rows cost about half of one per row. At the end, the rows released are read
+back, in the order held.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class HeldStore:
         self._columns: list[tuple[str, ...]] = []
         self._pending: list[tuple[int, int, Cells] | None] = []
         self._chunks = array("q")  # each written chunk's offset in the file
+        self._written = 0
         self._count = 0
         # Rows marshal cannot write (a cell of a type of its own; no builder makes one): kept
         # as they are, by number.
@@ -94,8 +95,9 @@ class HeldStore:
                     self._kept[first + n] = cast(tuple[int, int, Cells], row)
                     pending[n] = None
             data = marshal.dumps(cast(Any, pending))
-        self._chunks.append(self._file.tell())
+        self._chunks.append(self._written)
         self._file.write(data)
+        self._written += len(data)
         self._pending = []
 
     def rows(self, numbers: Iterable[int]) -> Iterator[HeldRow]:
