@@ -372,7 +372,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=0, help="one mixed size (any)")
     parser.add_argument("--chunk", type=int, default=250_000, help="events per day chunk")
     # As large as the reference run (1M), so that the fixed start-up (imports, rules compiled:
-    # about 0.7 s) weighs on its cost per event as it does on the reference's.
+    # about half a second) weighs on its cost per event as it does on the reference's.
     parser.add_argument(
         "--heavy-events", type=int, default=1_000_000, help="0: no heavy group (default: 1M)"
     )
