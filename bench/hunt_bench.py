@@ -127,15 +127,20 @@ Measured = dict[str, Any]
 
 
 def _row(corpus: Corpus, pairs: list[tuple[Measured, Measured]], simple: Measured | None) -> Row:
-    """The repeated runs of a corpus as one row: medians, the highest peak, pair ratios."""
-    hunts = [h for h, _ in pairs if "cpu" in h]
-    decodes = [d for _, d in pairs if "cpu" in d]
-    if not hunts:  # a failed run says why
-        return Row(corpus, pairs[0][0], decodes[0] if decodes else None, simple)
+    """The repeated runs of a corpus as one row: medians, the highest peak, pair ratios. A
+    run that failed is the row's figure (its reason shown), never outvoted by the others."""
+    hunts = [h for h, _ in pairs]
+    decodes = [d for _, d in pairs]
+    failed = next((h for h in hunts if "cpu" not in h), None)
+    if failed is not None:
+        return Row(corpus, failed, None, simple)
     hunt = dict(_median(hunts))
     hunt["peak_mb"] = max(h["peak_mb"] for h in hunts)
-    decode = dict(_median(decodes)) if decodes else None
-    ratios = [h["cpu"] / d["cpu"] for h, d in pairs if "cpu" in h and "cpu" in d]
+    if any("cpu" not in d for d in decodes):
+        decode, ratios = None, []
+    else:
+        decode = dict(_median(decodes))
+        ratios = [h["cpu"] / d["cpu"] for h, d in pairs]
     times = [h["cpu"] for h in hunts]
     return Row(corpus, hunt, decode, simple, ratios, (min(times), max(times)))
 
@@ -177,6 +182,14 @@ def _selected() -> frozenset[str]:
     from converters.loading.rules import load_rules
 
     return frozenset(d.name for d in select_rules(load_rules(ROOT / "sigma_rules")))
+
+
+def _say_failed(console: Console, label: str, *runs: Measured) -> None:
+    """A run that failed or ran out of time is said as it happens (its row shows it too)."""
+    for run in runs:
+        if "cpu" not in run:
+            reason = run.get("error") or f"no result in {run.get('timeout')} s"
+            console.print(f"{label}: a run failed: {reason}")
 
 
 def _per_event(measured: Measured) -> float:
@@ -406,10 +419,12 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         console.print(f"{corpus.label}: {corpus.events:,} events, {size / 1e6:,.0f} MB of NDJSON")
         pairs, against = [], []
         for _ in range(max(1, args.repeat)):
-            hunt = measure("hunt", corpus.files)
-            pairs.append((hunt, measure("decode", corpus.files)))
+            hunt, decode = measure("hunt", corpus.files), measure("decode", corpus.files)
+            pairs.append((hunt, decode))
+            _say_failed(console, corpus.label, hunt, decode)
             if corpus.linear and reference is not None and corpus is not reference:
                 again = measure("hunt", reference.files)
+                _say_failed(console, f"{reference.label} (paired)", again)
                 if "cpu" in hunt and "cpu" in again:
                     against.append(_per_event(hunt) / _per_event(again))
         simple = None

@@ -51,11 +51,15 @@ def test_linearity_is_the_median_of_runs_paired_with_the_reference() -> None:
     assert any(line.startswith("met") and "furthest 1.10 (mixed 250,000)" in line for line in lines)
 
 
-def test_a_failed_run_is_reported_not_dropped() -> None:
+def test_a_failed_run_is_reported_not_outvoted() -> None:
     corpus = hunt_bench.Corpus("mixed 1,000", [], 1000)
-    row = hunt_bench._row(corpus, [({"error": "boom"}, _run(1.0, 10))], None)
+    good = (_run(1.0, 10), _run(0.5, 10))
+    row = hunt_bench._row(corpus, [good, ({"error": "boom"}, _run(1.0, 10)), good], None)
     assert row.hunt == {"error": "boom"}
     assert hunt_bench._times_decode(row) is None
+    # A decode-only run that failed leaves no ratio to quote.
+    row = hunt_bench._row(corpus, [good, (_run(1.0, 10), {"timeout": 60.0})], None)
+    assert row.decode is None and hunt_bench._times_decode(row) is None
 
 
 def test_the_bench_runs_at_a_tiny_size_and_finds_every_planted_attack(tmp_path: Path) -> None:
