@@ -123,7 +123,7 @@ def ndjson(
         # A line nests no deeper than it has opening brackets: most lines hold fewer than
         # the cap (then the decoder, which recurses, stays far from Python's limit) and are
         # not measured. They are counted in one C pass that keeps them alone (two counts
-        # read the line twice; either costs less than one translation of the line).
+        # read the line twice; either costs less than decoding the line to text).
         if len(raw.translate(None, _NOT_OPENING)) <= max_depth:
             try:
                 value = fast(raw)
