@@ -25,7 +25,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,17 @@ ROOT = BENCH.parent
 sys.path[:0] = [str(BENCH), str(ROOT)]
 
 from corpus import Chunk, write_chunk, write_heavy  # noqa: E402
+from runs import (  # noqa: E402
+    Corpus,
+    Measured,
+    Row,
+    per_event,
+    reference_corpus,
+    reference_row,
+    relative,
+    summarise,
+    times_decode,
+)
 
 from converters.console import Console  # noqa: E402
 
@@ -43,31 +53,6 @@ GOAL_RATE = 100_000  # events per CPU second, end to end, at 1M
 GOAL_DECODE = 5.0  # at most this many times orjson decode-only
 GOAL_LINEAR = 0.25  # cost per event within 25% of the 1M run's
 GOAL_MB = 1024
-
-
-@dataclass
-class Corpus:
-    label: str
-    files: list[Path]
-    events: int
-    planted: dict[str, list[list[str]]] = field(default_factory=dict)
-    linear: bool = True  # counted in the linearity goal
-
-
-@dataclass
-class Row:
-    corpus: Corpus
-    hunt: dict[str, Any]  # the run of median CPU time (its peak: the highest of the runs)
-    decode: dict[str, Any] | None  # likewise
-    simple: dict[str, Any] | None  # None: not run; {"timeout": s}: ran out of time
-    # Each pair's hunt over decode-only CPU time, the pairs run in turn (hunt, decode, ...):
-    # pairing keeps the ratio when the shared machine's speed drifts between runs.
-    ratios: list[float] = field(default_factory=list)
-    spread: tuple[float, float] | None = None  # the hunt's fastest and slowest CPU time
-    # Each of its hunts' CPU time per event over that of a hunt of the reference corpus run
-    # right after it: the linearity goal, without the drift between corpora measured minutes
-    # apart. Empty for the reference itself and for a corpus outside the goal.
-    against: list[float] = field(default_factory=list)
 
 
 def measure(kind: str, paths: list[Path], timeout: float | None = None) -> dict[str, Any]:
@@ -123,44 +108,6 @@ def corpora(args: argparse.Namespace, folder: Path) -> list[Corpus]:
     return made
 
 
-Measured = dict[str, Any]
-
-
-def _row(corpus: Corpus, pairs: list[tuple[Measured, Measured]], simple: Measured | None) -> Row:
-    """The repeated runs of a corpus as one row: medians, the highest peak, pair ratios. A
-    run that failed is the row's figure (its reason shown), never outvoted by the others."""
-    hunts = [h for h, _ in pairs]
-    decodes = [d for _, d in pairs]
-    failed = next((h for h in hunts if "cpu" not in h), None)
-    if failed is not None:
-        return Row(corpus, failed, None, simple)
-    hunt = dict(_median(hunts))
-    hunt["peak_mb"] = max(h["peak_mb"] for h in hunts)
-    if any("cpu" not in d for d in decodes):
-        decode, ratios = None, []
-    else:
-        decode = dict(_median(decodes))
-        ratios = [h["cpu"] / d["cpu"] for h, d in pairs]
-    times = [h["cpu"] for h in hunts]
-    return Row(corpus, hunt, decode, simple, ratios, (min(times), max(times)))
-
-
-def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run of median CPU time (the lower middle one of an even count)."""
-    return sorted(runs, key=lambda run: float(run["cpu"]))[(len(runs) - 1) // 2]
-
-
-def _times_decode(row: Row) -> float | None:
-    """The hunt's CPU time over decode-only's: the median of the pairs' ratios."""
-    return _middle(row.ratios) if row.ratios else None
-
-
-def _middle(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def _alerts(measured: dict[str, Any]) -> set[tuple[str, tuple[str, ...]]]:
     return {(rule, tuple(sorted(ids))) for rule, ids in measured.get("alerts", [])}
 
@@ -192,21 +139,8 @@ def _say_failed(console: Console, label: str, *runs: Measured) -> None:
             console.print(f"{label}: a run failed: {reason}")
 
 
-def _per_event(measured: Measured) -> float:
-    return float(measured["cpu"]) / max(1, int(measured["events"]))
-
-
-def _relative(row: Row, reference: Row | None) -> float | None:
-    """The row's cost per event over the reference's: the median of its paired runs."""
-    if reference is None or "cpu" not in row.hunt:
-        return None
-    if row is reference:
-        return 1.0
-    return _middle(row.against) if row.against else None
-
-
 def table(rows: list[Row]) -> Table:
-    reference = _reference(rows)
+    reference = reference_row(rows)
     out = Table(title="dac hunt, every rule, end to end (CPU seconds of one process)")
     against = f"{reference.corpus.events:,}" if reference else "-"
     for name in (
@@ -220,11 +154,11 @@ def table(rows: list[Row]) -> Table:
         if "cpu" not in hunt:
             out.add_row(row.corpus.label, f"{row.corpus.events:,}", hunt.get("error", "timeout"))
             continue
-        times = _times_decode(row)
+        times = times_decode(row)
         ratio = f"{times:.1f}" if times is not None else "-"
         spread = f"{row.spread[0]:.1f}-{row.spread[1]:.1f}" if row.spread else "-"
-        paired = _relative(row, reference)
-        relative = f"{paired:.2f}" if paired is not None else "-"
+        paired = relative(row, reference)
+        cost = f"{paired:.2f}" if paired is not None else "-"
         expected, found = _expected(row.corpus), _alerts(hunt)
         simple = row.simple
         if simple is None:
@@ -242,7 +176,7 @@ def table(rows: list[Row]) -> Table:
             spread,
             f"{hunt['events'] / hunt['cpu']:,.0f}",
             ratio,
-            relative,
+            cost,
             f"{hunt['peak_mb']:,.0f}",
             f"{len(found):,}",
             f"{hunt.get('written', 0):,}",
@@ -272,22 +206,9 @@ def phases(rows: list[Row]) -> Table:
     return out
 
 
-def _reference_corpus(made: list[Corpus]) -> Corpus | None:
-    """The 1M mixed corpus, else the largest mixed one: the per-event cost others are held to."""
-    mixed = [c for c in made if c.label.startswith("mixed")]
-    exact = [c for c in mixed if c.events == 1_000_000]
-    return (exact or sorted(mixed, key=lambda c: c.events))[-1] if mixed else None
-
-
-def _reference(rows: list[Row]) -> Row | None:
-    corpus = _reference_corpus([r.corpus for r in rows])
-    found = [r for r in rows if r.corpus is corpus and "cpu" in r.hunt]
-    return found[0] if found else None
-
-
 def verdicts(rows: list[Row], build: tuple[float, float, int] | None) -> list[str]:
     lines = []
-    reference = _reference(rows)
+    reference = reference_row(rows)
     if reference is not None:
         hunt = reference.hunt
         rate = hunt["events"] / hunt["cpu"]
@@ -295,7 +216,7 @@ def verdicts(rows: list[Row], build: tuple[float, float, int] | None) -> list[st
             f"{_met(rate >= GOAL_RATE)} >= {GOAL_RATE:,} events per CPU second at "
             f"{hunt['events']:,}: {rate:,.0f}"
         )
-        times = _times_decode(reference)
+        times = times_decode(reference)
         if times is not None:
             lines.append(
                 f"{_met(times <= GOAL_DECODE)} <= {GOAL_DECODE:.0f}x decode-only: {times:.1f}x"
@@ -305,9 +226,9 @@ def verdicts(rows: list[Row], build: tuple[float, float, int] | None) -> list[st
             f"{hunt['peak_mb']:,.0f} MB"
         )
         spread = [
-            (r.corpus.label, relative)
+            (r.corpus.label, paired)
             for r in rows
-            if r.corpus.linear and (relative := _relative(r, reference)) is not None
+            if r.corpus.linear and (paired := relative(r, reference)) is not None
         ]
         worst = max(spread, key=lambda item: abs(item[1] - 1))
         lines.append(
@@ -413,7 +334,7 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     console = Console()
     rows = []
     made = corpora(args, folder)
-    reference = _reference_corpus(made)
+    reference = reference_corpus(made)
     for corpus in made:
         size = sum(p.stat().st_size for p in corpus.files)
         console.print(f"{corpus.label}: {corpus.events:,} events, {size / 1e6:,.0f} MB of NDJSON")
@@ -426,13 +347,11 @@ def run(args: argparse.Namespace, folder: Path) -> None:
                 again = measure("hunt", reference.files)
                 _say_failed(console, f"{reference.label} (paired)", again)
                 if "cpu" in hunt and "cpu" in again:
-                    against.append(_per_event(hunt) / _per_event(again))
+                    against.append(per_event(hunt) / per_event(again))
         simple = None
         if not args.no_baseline:
             simple = measure("simple", corpus.files, args.baseline_timeout)
-        row = _row(corpus, pairs, simple)
-        row.against = against
-        rows.append(row)
+        rows.append(summarise(corpus, pairs, simple, against))
     build = None if args.no_build else build_vs_convert(folder / "dist")
     console.print(table(rows))
     console.print(phases(rows))

@@ -1,5 +1,6 @@
 """The hunt benchmark (bench/hunt_bench.py): it runs end to end at a tiny size, and repeated
-runs are summarised as the median run, the highest peak and the median of the pairs' ratios."""
+runs are summarised (bench/runs.py) as the median run, the highest peak and the median of
+the pairs' ratios."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 import hunt_bench  # noqa: E402
+import runs  # noqa: E402
 
 
 def _run(cpu: float, peak: float, events: int = 1000) -> dict[str, Any]:
@@ -20,46 +22,45 @@ def _run(cpu: float, peak: float, events: int = 1000) -> dict[str, Any]:
 
 
 def test_repeated_runs_give_the_median_run_the_highest_peak_and_the_pairs_ratio() -> None:
-    corpus = hunt_bench.Corpus("mixed 1,000", [], 1000)
+    corpus = runs.Corpus("mixed 1,000", [], 1000)
     pairs = [
         (_run(9.0, 70), _run(3.0, 10)),  # ratio 3.0
         (_run(12.0, 90), _run(3.0, 10)),  # ratio 4.0: the machine slowed for this pair
         (_run(10.0, 80), _run(2.0, 12)),  # ratio 5.0
     ]
-    row = hunt_bench._row(corpus, pairs, None)
+    row = runs.summarise(corpus, pairs, None)
     assert row.hunt["cpu"] == 10.0  # the median run, not the mean
     assert row.hunt["peak_mb"] == 90  # the highest of the runs
     assert row.decode is not None and row.decode["cpu"] == 3.0
     assert row.spread == (9.0, 12.0)
-    assert hunt_bench._times_decode(row) == 4.0  # the pairs' ratios' median, not 10 / 3
-    even = hunt_bench._row(corpus, pairs[:2], None)
-    assert hunt_bench._times_decode(even) == 3.5
+    assert runs.times_decode(row) == 4.0  # the pairs' ratios' median, not 10 / 3
+    even = runs.summarise(corpus, pairs[:2], None)
+    assert runs.times_decode(even) == 3.5
 
 
 def test_linearity_is_the_median_of_runs_paired_with_the_reference() -> None:
-    big = hunt_bench.Corpus("mixed 1,000,000", [], 1_000_000)
-    small = hunt_bench.Corpus("mixed 250,000", [], 250_000)
-    reference = hunt_bench._row(big, [(_run(8.0, 80, 1_000_000), _run(2.0, 10))], None)
+    big = runs.Corpus("mixed 1,000,000", [], 1_000_000)
+    small = runs.Corpus("mixed 250,000", [], 250_000)
+    reference = runs.summarise(big, [(_run(8.0, 80, 1_000_000), _run(2.0, 10))], None)
     # Measured minutes later on a machine running 40% slower: 4.2 s for a quarter of the
     # events. Paired with the reference right after each run, it costs 1.1 times per event.
-    row = hunt_bench._row(small, [(_run(4.2, 50, 250_000), _run(1.0, 10))], None)
-    row.against = [1.3, 1.1, 1.0]
-    assert hunt_bench._reference([row, reference]) is reference
-    assert hunt_bench._relative(reference, reference) == 1.0
-    assert hunt_bench._relative(row, reference) == 1.1
+    row = runs.summarise(small, [(_run(4.2, 50, 250_000), _run(1.0, 10))], None, [1.3, 1.1, 1.0])
+    assert runs.reference_row([row, reference]) is reference
+    assert runs.relative(reference, reference) == 1.0
+    assert runs.relative(row, reference) == 1.1
     lines = hunt_bench.verdicts([reference, row], None)
     assert any(line.startswith("met") and "furthest 1.10 (mixed 250,000)" in line for line in lines)
 
 
 def test_a_failed_run_is_reported_not_outvoted() -> None:
-    corpus = hunt_bench.Corpus("mixed 1,000", [], 1000)
+    corpus = runs.Corpus("mixed 1,000", [], 1000)
     good = (_run(1.0, 10), _run(0.5, 10))
-    row = hunt_bench._row(corpus, [good, ({"error": "boom"}, _run(1.0, 10)), good], None)
+    row = runs.summarise(corpus, [good, ({"error": "boom"}, _run(1.0, 10)), good], None)
     assert row.hunt == {"error": "boom"}
-    assert hunt_bench._times_decode(row) is None
+    assert runs.times_decode(row) is None
     # A decode-only run that failed leaves no ratio to quote.
-    row = hunt_bench._row(corpus, [good, (_run(1.0, 10), {"timeout": 60.0})], None)
-    assert row.decode is None and hunt_bench._times_decode(row) is None
+    row = runs.summarise(corpus, [good, (_run(1.0, 10), {"timeout": 60.0})], None)
+    assert row.decode is None and runs.times_decode(row) is None
 
 
 def test_the_bench_runs_at_a_tiny_size_and_finds_every_planted_attack(tmp_path: Path) -> None:

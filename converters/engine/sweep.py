@@ -17,6 +17,8 @@ the same float subtraction as the query's, so every comparison is the query's.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -107,12 +109,8 @@ def windows(connection: sqlite3.Connection, counted: Counted) -> list[Window]:
         "ORDER BY g0, ts"
     ).fetchall()
     found: list[Window] = []
-    first = 0
-    for at in range(len(rows) + 1):
-        if at < len(rows) and rows[at][0] == rows[first][0]:
-            continue
-        found += _group(rows[first:at], count.seconds, count.threshold)
-        first = at
+    for _value, group in itertools.groupby(rows, key=operator.itemgetter(0)):
+        found += _group(list(group), count.seconds, count.threshold)
     return found
 
 
