@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from converters.domains import DomainList
 from converters.engine.adapters import ENGINE_COLUMNS, moment_timestamp
 from converters.engine.bulk import BulkEngine
-from converters.hunt.burstcount import released, row_seconds
+from converters.hunt.burstcount import GroupRows, group_rows, released, row_seconds
 from converters.hunt.holdback import HeldBack
 from converters.hunt.prefilter import Join
 from converters.hunt.run import Hunter
@@ -36,12 +36,22 @@ def test_a_cell_in_another_shape_has_no_time(cell: object) -> None:
     assert row_seconds(cell) is None
 
 
+def _rows(pairs: list[tuple[float, int]]) -> GroupRows:
+    rows = group_rows()
+    for moment, number in pairs:
+        rows[0].append(moment)
+        rows[1].append(number)
+    return rows
+
+
 def test_a_window_reaching_the_threshold_releases_its_rows_and_no_other() -> None:
     # Five of one sender within the hour (the first exactly an hour before the last), one
     # more two hours on; four of another.
     held = {
-        b"a@x": [(0.0, 10), (900.0, 11), (1800.0, 12), (2700.0, 13), (3600.0, 14), (10800.0, 15)],
-        b"b@x": [(0.0, 20), (60.0, 21), (120.0, 22), (180.0, 23)],
+        b"a@x": _rows(
+            [(0.0, 10), (900.0, 11), (1800.0, 12), (2700.0, 13), (3600.0, 14), (10800.0, 15)]
+        ),
+        b"b@x": _rows([(0.0, 20), (60.0, 21), (120.0, 22), (180.0, 23)]),
     }
     assert sorted(released(held, [], 3600, 5)) == [10, 11, 12, 13, 14]
     # A row of the table counts: b's four held rows and one loaded make five.

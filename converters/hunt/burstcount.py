@@ -14,11 +14,23 @@ test that held it is a necessary condition) only adds to a count: harmless too.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from datetime import datetime
 
 _EPOCH = datetime(1970, 1, 1)
 _MARGIN = 1.0  # seconds: far more than the drift of a millisecond's rounding
+
+# One group's held rows: their times and their numbers in the store, in step. Two arrays
+# rather than a (time, number) tuple per row: a fifth of the memory (the 200,000 sent
+# messages held at 1M events took 27 MB as tuples), and 5% of the hunt's time in a paired
+# measure, as long-lived small objects among the records' short-lived ones.
+GroupRows = tuple["array[float]", "array[int]"]
+
+
+def group_rows() -> GroupRows:
+    """An empty group: ``rows[0].append(time); rows[1].append(number)`` per row."""
+    return array("d"), array("q")
 
 
 def row_seconds(stamp: object) -> float | None:
@@ -33,19 +45,19 @@ def row_seconds(stamp: object) -> float | None:
 
 
 def released(
-    held: dict[bytes, list[tuple[float, int]]],
+    held: dict[bytes, GroupRows],
     table: Iterable[tuple[bytes, float]],
     seconds: int,
     threshold: int,
 ) -> list[int]:
-    """The held rows (their numbers, from ``held``: per group, each row's time and number)
+    """The held rows (their numbers, from ``held``: per group, the rows' times and numbers)
     in a window that reaches ``threshold``, counted with the table's rows (group, time)."""
     groups: dict[bytes, list[tuple[float, int]]] = {}
     for group, moment in table:
         groups.setdefault(group, []).append((moment, -1))
     found: list[int] = []
-    for group, rows in held.items():
-        entries = sorted([*rows, *groups.get(group, ())])
+    for group, (moments, numbers) in held.items():
+        entries = sorted([*zip(moments, numbers, strict=True), *groups.get(group, ())])
         if len(entries) >= threshold:
             found += _covered(entries, seconds, threshold)
     return found

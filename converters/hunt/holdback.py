@@ -29,7 +29,7 @@ from typing import Any
 from converters.engine.adapters import SOURCE, TIMESTAMP
 from converters.engine.bulk import BulkEngine
 from converters.engine.sqlite_engine import TABLE, _quote
-from converters.hunt.burstcount import released, row_seconds
+from converters.hunt.burstcount import GroupRows, group_rows, released, row_seconds
 from converters.hunt.heldstore import HeldRow, HeldStore, nocase
 from converters.hunt.prefilter import Burst, Hold, Join, LoadPlan, Test
 
@@ -65,7 +65,7 @@ class HeldBack:
         self._places: dict[tuple[tuple[str, ...], int], list[tuple[int, int, int]]] = {}
         # Per count (its hold's index): each group's held rows, their times and numbers in
         # the store.
-        self._counts: dict[int, dict[bytes, list[tuple[float, int]]]] = {}
+        self._counts: dict[int, dict[bytes, GroupRows]] = {}
         # The holds some row was held for in SQLite: a count with rows on both sides is
         # counted on neither, every row it held is released.
         self._tabled = 0
@@ -120,7 +120,14 @@ class HeldBack:
             self._store = HeldStore()
         row = self._store.add(seq, columns, cells, keys)
         for n, group, moment in groups:
-            self._counts.setdefault(n, {}).setdefault(group, []).append((moment, row))
+            by_group = self._counts.get(n)
+            if by_group is None:
+                by_group = self._counts[n] = {}
+            rows = by_group.get(group)
+            if rows is None:
+                rows = by_group[group] = group_rows()
+            rows[0].append(moment)
+            rows[1].append(row)
         return True
 
     def _place(self, columns: tuple[str, ...], index: int) -> tuple[int, int, int]:
@@ -161,7 +168,7 @@ class HeldBack:
             hold = self.holds[n]
             assert isinstance(hold, Burst)
             if self._tabled & (1 << n):
-                numbers += (row for rows in groups.values() for _, row in rows)
+                numbers += (row for _, rows in groups.values() for row in rows)
                 continue
             count = hold.count
             table = self._table_groups(hold)
