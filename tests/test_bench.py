@@ -49,7 +49,8 @@ def test_linearity_is_the_median_of_runs_paired_with_the_reference() -> None:
     assert runs.relative(reference, reference) == 1.0
     assert runs.relative(row, reference) == 1.1
     lines = hunt_bench.verdicts([reference, row], None)
-    assert any(line.startswith("met") and "furthest 1.10 (mixed 250,000)" in line for line in lines)
+    said = "furthest 1.10 (mixed 250,000: the median of 3 pairs, 1.00 to 1.30)"
+    assert any(line.startswith("met") and said in line for line in lines)
 
 
 def test_a_failed_run_is_reported_not_outvoted() -> None:
@@ -67,6 +68,7 @@ def test_the_bench_runs_at_a_tiny_size_and_finds_every_planted_attack(tmp_path: 
     command = [
         sys.executable, str(ROOT / "bench" / "hunt_bench.py"), "--events", "1500",
         "--heavy-events", "2000", "--group", "60", "--alerts", "20", "--repeat", "2",
+        "--linear-pairs", "3",
         "--no-build", "--workdir", str(tmp_path),
     ]  # fmt: skip
     # Unbounded in width when piped (converters.console), unless COLUMNS says otherwise.
@@ -85,3 +87,6 @@ def test_the_bench_runs_at_a_tiny_size_and_finds_every_planted_attack(tmp_path: 
         assert found == expected and int(expected) > 0, line
         assert cells[-1] == "yes", line
     assert ">= 100,000 events per CPU second" in out and "x decode-only" in out
+    # Linearity: the corpora beside the reference run, each hunted three times with a run of
+    # the reference after each (past --repeat 2, a hunt with no decode-only run).
+    assert "the median of 3 pairs" in out
