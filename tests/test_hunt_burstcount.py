@@ -89,6 +89,24 @@ def test_a_count_held_on_both_sides_is_released_whole(
     assert held.release() == {0: 4}  # four of the threshold's 50, all loaded
 
 
+def test_the_counts_are_dropped_once_released(ruleset: RuleSet, domains: DomainList) -> None:
+    """The held rows' times and numbers are spent at the release: kept, they would weigh on
+    the rules and alerts that make the hunt's peak."""
+    hunter = Hunter(ruleset, domains, select_rules(ruleset, ["gws_gmail_mail_burst"]))
+    engine = BulkEngine(domains, (f for s in SOURCES for f in s.field_names()))
+    declared = [f for s in SOURCES if s.name == "gws_gmail" for f in s.field_names()]
+    columns = engine.known([*ENGINE_COLUMNS, *declared])
+    held = HeldBack(engine, hunter.plan, lambda source: columns)
+    [(_test, bit)] = held.tests["gws_gmail"]
+    for n in range(3):
+        row = {"timestamp": f"2026-11-20T10:0{n}:00.000", "dac_source": "gws_gmail"}
+        row |= {"email": "k.wu@example.com", "event_info.mail_event_type": "1"}
+        held.hold(columns, bit, (*(row.get(c) for c in columns), 0, n + 1))
+    assert held._counts  # held in the store, counted per group
+    assert held.release() == {}  # three of the threshold's 50: none loaded
+    assert held._counts == {}
+
+
 def test_a_join_s_field_is_found_whatever_its_case(ruleset: RuleSet, domains: DomainList) -> None:
     """SQLite's names ignore case: a join on ``ACTOR.EMAIL`` reads the ``actor.email`` cell,
     as the SQL did (a sign-in of the created account is loaded, another is not)."""

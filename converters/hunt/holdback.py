@@ -149,6 +149,9 @@ class HeldBack:
         try:
             return self._release()
         finally:
+            # The counts' times and numbers are spent: the rules and the alerts that follow
+            # make the hunt's peak (at 100,000 alerts, 27 MB less without them).
+            self._counts.clear()
             if self._store is not None:
                 self._store.close()
                 self._store = None
