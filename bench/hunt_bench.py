@@ -353,17 +353,20 @@ def run(args: argparse.Namespace, folder: Path) -> None:
         size = sum(p.stat().st_size for p in corpus.files)
         console.print(f"{corpus.label}: {corpus.events:,} events, {size / 1e6:,.0f} MB of NDJSON")
         pairs, against = [], []
-        paired = corpus.linear and reference is not None and corpus is not reference
-        for n in range(max(1, args.repeat, args.linear_pairs if paired else 0)):
-            # Past --repeat, a hunt only for its pair with the reference (no decode-only).
+        # The reference run this corpus's cost per event is paired with, if any.
+        paired = reference if corpus.linear and corpus is not reference else None
+        repeat = max(1, args.repeat)
+        for n in range(max(repeat, args.linear_pairs if paired else 0)):
             hunt = measure("hunt", corpus.files)
-            if n < max(1, args.repeat):
+            if n < repeat:
                 decode = measure("decode", corpus.files)
                 pairs.append((hunt, decode))
                 _say_failed(console, corpus.label, hunt, decode)
-            if paired and reference is not None and n < args.linear_pairs:
-                again = measure("hunt", reference.files)
-                _say_failed(console, f"{reference.label} (paired)", hunt, again)
+            else:  # past --repeat, a hunt only for its pair with the reference
+                _say_failed(console, corpus.label, hunt)
+            if paired is not None and n < args.linear_pairs:
+                again = measure("hunt", paired.files)
+                _say_failed(console, f"{paired.label} (paired)", again)
                 if "cpu" in hunt and "cpu" in again:
                     against.append(per_event(hunt) / per_event(again))
         simple = None

@@ -70,17 +70,24 @@ def test_a_window_reaching_the_threshold_releases_its_rows_and_no_other() -> Non
     assert released(held, [], 3540, 5) == []
 
 
-def test_a_count_held_on_both_sides_is_released_whole(
-    ruleset: RuleSet, domains: DomainList
-) -> None:
-    """A row the store cannot take (here a group that is not text) goes to SQLite; the
-    count's windows are then read on neither side alone: every row it held is loaded."""
+def _mail_held(ruleset: RuleSet, domains: DomainList) -> tuple[HeldBack, tuple[str, ...], int]:
+    """The hunt's held-back store for the Gmail burst rule: it, the rows' columns and the
+    bit of the rule's count."""
     hunter = Hunter(ruleset, domains, select_rules(ruleset, ["gws_gmail_mail_burst"]))
     engine = BulkEngine(domains, (f for s in SOURCES for f in s.field_names()))
     declared = [f for s in SOURCES if s.name == "gws_gmail" for f in s.field_names()]
     columns = engine.known([*ENGINE_COLUMNS, *declared])
     held = HeldBack(engine, hunter.plan, lambda source: columns)
     [(_test, bit)] = held.tests["gws_gmail"]
+    return held, columns, bit
+
+
+def test_a_count_held_on_both_sides_is_released_whole(
+    ruleset: RuleSet, domains: DomainList
+) -> None:
+    """A row the store cannot take (here a group that is not text) goes to SQLite; the
+    count's windows are then read on neither side alone: every row it held is loaded."""
+    held, columns, bit = _mail_held(ruleset, domains)
     stamp = "2026-11-20T10:00:00.000"
     for n, sender in enumerate(["k.wu@example.com", "k.wu@example.com", 7, 7]):
         row = {"timestamp": stamp, "dac_source": "gws_gmail", "email": sender}
@@ -92,12 +99,7 @@ def test_a_count_held_on_both_sides_is_released_whole(
 def test_the_counts_are_dropped_once_released(ruleset: RuleSet, domains: DomainList) -> None:
     """The held rows' times and numbers are spent at the release: kept, they would weigh on
     the rules and alerts that make the hunt's peak."""
-    hunter = Hunter(ruleset, domains, select_rules(ruleset, ["gws_gmail_mail_burst"]))
-    engine = BulkEngine(domains, (f for s in SOURCES for f in s.field_names()))
-    declared = [f for s in SOURCES if s.name == "gws_gmail" for f in s.field_names()]
-    columns = engine.known([*ENGINE_COLUMNS, *declared])
-    held = HeldBack(engine, hunter.plan, lambda source: columns)
-    [(_test, bit)] = held.tests["gws_gmail"]
+    held, columns, bit = _mail_held(ruleset, domains)
     for n in range(3):
         row = {"timestamp": f"2026-11-20T10:0{n}:00.000", "dac_source": "gws_gmail"}
         row |= {"email": "k.wu@example.com", "event_info.mail_event_type": "1"}
